@@ -1,0 +1,1 @@
+"""AgentKit: a self-hosted multi-agent chat workspace."""

@@ -1,0 +1,24 @@
+"""The Reflex app: pages, the mounted REST/WebSocket API, and the database migrated on start."""
+
+from __future__ import annotations
+
+import asyncio
+
+import reflex as rx
+
+from agentkit_app.api.app import build_api
+from agentkit_app.service.runtime import get_service
+from agentkit_app.ui.pages import chat  # noqa: F401  (registers the pages)
+
+
+async def prepare_service() -> None:
+    """Migrate the database and build the service before the first request."""
+    await asyncio.to_thread(get_service)
+
+
+app = rx.App(
+    api_transformer=build_api(),
+    theme=rx.theme(accent_color="indigo", radius="large"),
+    stylesheets=["/styles.css"],
+)
+app.register_lifespan_task(prepare_service)

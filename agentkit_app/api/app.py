@@ -1,0 +1,35 @@
+"""The FastAPI app that Reflex mounts: REST, uploads and the WebSocket under ``/api/v1``."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from agentkit_app.api import rest, ws
+from agentkit_app.service.chat import ServiceError
+
+
+async def _service_error(request: Request, exc: Exception) -> JSONResponse:
+    status = exc.status if isinstance(exc, ServiceError) else 500
+    return JSONResponse(status_code=status, content={"detail": str(exc)})
+
+
+def build_api() -> FastAPI:
+    """Return the API app (OpenAPI docs at ``/api/v1/docs``)."""
+    api = FastAPI(
+        title="AgentKit API",
+        version="1.0",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+    )
+    api.add_exception_handler(ServiceError, _service_error)
+    api.include_router(rest.router)
+    api.include_router(ws.router)
+
+    @api.get("/api/v1/health", tags=["health"])
+    async def health() -> dict[str, str]:
+        """Report that the API answers."""
+        return {"status": "ok"}
+
+    return api

@@ -1,0 +1,195 @@
+"""The REST routes under ``/api/v1/chat``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, Field
+from python_multipart.exceptions import MultipartParseError
+
+from agentkit_app.api.multipart_upload import MalformedUpload, receive_file
+from agentkit_app.api.security import require_api_key
+from agentkit_app.engine import events as ev
+from agentkit_app.service.chat import ChatService, TurnRequest
+from agentkit_app.service.runtime import get_service
+from agentkit_app.service.uploads import UploadTooLarge
+from agentkit_app.store.models import MessagePublic, SessionPublic
+
+ServiceDep = Annotated[ChatService, Depends(get_service)]
+_ERROR_STATUS = {"invalid": 422, "llm": 502, "internal": 500}
+
+router = APIRouter(prefix="/api/v1/chat", dependencies=[Depends(require_api_key)], tags=["chat"])
+
+
+class SessionCreate(BaseModel):
+    """Body of ``POST /sessions``."""
+
+    agent_name: str = Field(min_length=1, max_length=100)
+    metadata: dict[str, Any] | None = None
+
+
+class MessageCreate(BaseModel):
+    """Body of ``POST /sessions/{id}/messages``."""
+
+    content: str
+    role: str = "user"
+    execution_mode: str | None = None
+    model: str | None = None
+    language: str | None = None
+    attachments: list[dict[str, Any]] = Field(default_factory=list, max_length=10)
+
+
+class ConfirmationReply(BaseModel):
+    """Body of ``POST /sessions/{id}/confirmations/{confirmation_id}``."""
+
+    approved: bool
+
+
+class HumanReplyBody(BaseModel):
+    """Body of ``POST /sessions/{id}/replies/{request_id}``."""
+
+    content: str = Field(max_length=8000)
+
+
+@router.get("/agents")
+async def list_agents(service: ServiceDep) -> list[dict[str, Any]]:
+    """List the agents a session can be bound to."""
+    return [
+        {"name": a.name, "display_name": a.display_name, "description": a.description, "tools": a.tools}
+        for a in service.catalog.agents.values()
+    ]
+
+
+@router.get("/sessions")
+async def list_sessions(
+    service: ServiceDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[SessionPublic]:
+    """List sessions, newest first."""
+    return await service.store.list_sessions(limit=limit, offset=offset)
+
+
+@router.post("/sessions", status_code=201)
+async def create_session(body: SessionCreate, service: ServiceDep) -> SessionPublic:
+    """Create a session bound to an agent (404 for an unknown agent)."""
+    return await service.create_session(body.agent_name, body.metadata)
+
+
+@router.get("/sessions/{session_id}")
+async def get_session(session_id: str, service: ServiceDep) -> SessionPublic:
+    """Return one session."""
+    return await service.session_or_404(session_id)
+
+
+@router.get("/sessions/{session_id}/messages")
+async def get_messages(
+    session_id: str,
+    service: ServiceDep,
+    limit: Annotated[int | None, Query(ge=1, le=1000)] = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[MessagePublic]:
+    """Return the session's messages in conversation order, with their metadata."""
+    await service.session_or_404(session_id)
+    return await service.store.get_messages(session_id, limit=limit, offset=offset)
+
+
+@router.post("/sessions/{session_id}/messages")
+async def post_message(session_id: str, body: MessageCreate, service: ServiceDep) -> dict[str, Any]:
+    """Run a turn and wait for it; return the assistant message (or the acknowledged intervention)."""
+    if body.role != "user":
+        raise HTTPException(status_code=422, detail="only user messages start a turn")
+    run = await service.start_turn(
+        TurnRequest(
+            session_id=session_id,
+            content=body.content,
+            model=body.model,
+            execution_mode=body.execution_mode,
+            language=body.language,
+            attachments=body.attachments,
+        )
+    )
+    answer: ev.FinalAnswer | None = None
+    error: ev.Error | None = None
+    async for event in run.follow():
+        if isinstance(event, ev.FinalAnswer):
+            answer = event
+        elif isinstance(event, ev.Error):
+            error = event
+        elif isinstance(event, ev.Result) and event.status == "cancelled":
+            raise HTTPException(status_code=409, detail="the turn was cancelled")
+        elif isinstance(event, ev.TeamInterventionAck):
+            return {"role": "user", "content": event.content, "session_id": session_id, "metadata": {"message_type": "intervention"}}
+    if answer is None:
+        detail = error.message if error else "the turn ended without an answer"
+        raise HTTPException(status_code=_ERROR_STATUS.get(error.code or "", 500) if error else 500, detail=detail)
+    meta = answer.metadata
+    return {
+        "message_id": meta.get("message_id"),
+        "session_id": session_id,
+        "role": "assistant",
+        "content": answer.content,
+        "agent_name": meta.get("agent_name"),
+        "metadata": meta,
+        "fallback_status": meta.get("fallback_status", "main"),
+        "error_struct": meta.get("error_struct"),
+    }
+
+
+@router.delete("/sessions/{session_id}")
+async def close_session(session_id: str, service: ServiceDep) -> dict[str, str]:
+    """Close a session (stopping what runs in it)."""
+    await service.close_session(session_id)
+    return {"status": "closed", "session_id": session_id}
+
+
+@router.post("/sessions/{session_id}/cancel")
+async def cancel_turns(session_id: str, service: ServiceDep) -> dict[str, int]:
+    """Cancel the session's running turns."""
+    await service.session_or_404(session_id)
+    return {"cancelled": service.cancel(session_id)}
+
+
+@router.post("/sessions/{session_id}/confirmations/{confirmation_id}")
+async def answer_confirmation(
+    session_id: str, confirmation_id: str, body: ConfirmationReply, service: ServiceDep
+) -> dict[str, bool]:
+    """Approve or deny a pending confirmation (404 if nothing waits under that id)."""
+    if not service.answer(session_id, confirmation_id, body.approved):
+        raise HTTPException(status_code=404, detail="no pending confirmation with that id")
+    return {"approved": body.approved}
+
+
+@router.post("/sessions/{session_id}/replies/{request_id}")
+async def answer_question(session_id: str, request_id: str, body: HumanReplyBody, service: ServiceDep) -> dict[str, str]:
+    """Answer a pending ask-human question (404 if nothing waits under that id)."""
+    if not service.answer(session_id, request_id, body.content):
+        raise HTTPException(status_code=404, detail="no pending question with that id")
+    return {"request_id": request_id}
+
+
+@router.post("/upload", status_code=201)
+async def upload(request: Request, service: ServiceDep) -> dict[str, object]:
+    """Store an uploaded file (multipart field ``file``), streaming it to disk; 413 past the limit."""
+    limit = service.uploads.max_bytes
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit + 64 * 1024:
+        raise HTTPException(status_code=413, detail=f"file larger than {limit} bytes")
+    try:
+        stored = await receive_file(service.uploads, request.headers.get("content-type", ""), request.stream())
+    except UploadTooLarge as exc:
+        raise HTTPException(status_code=413, detail=str(exc)) from exc
+    except (MalformedUpload, MultipartParseError) as exc:
+        raise HTTPException(status_code=422, detail=str(exc) or "malformed multipart body") from exc
+    return stored.public()
+
+
+@router.get("/uploads/{stored_name}")
+async def download(stored_name: str, service: ServiceDep) -> FileResponse:
+    """Return an uploaded file (404 for unknown or unsafe names)."""
+    path = service.uploads.path_of(stored_name)
+    if path is None:
+        raise HTTPException(status_code=404, detail="file not found")
+    return FileResponse(path)

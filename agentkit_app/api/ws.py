@@ -1,0 +1,133 @@
+"""The WebSocket protocol at ``/api/v1/chat/ws/{session_id}``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from typing import Any
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from agentkit_app.api.security import api_key_ok
+from agentkit_app.engine import events as ev
+from agentkit_app.service.chat import ServiceError, TurnRequest
+from agentkit_app.service.runs import Run
+from agentkit_app.service.runtime import get_service
+
+MAX_TURNS_PER_CONNECTION = 4
+IDLE_PONG_S = 300.0
+
+router = APIRouter(prefix="/api/v1/chat")
+
+
+class Connection:
+    """One client's socket: a send lock and the turns it is following."""
+
+    def __init__(self, socket: WebSocket) -> None:
+        self.socket = socket
+        self.lock = asyncio.Lock()
+        self.turns: set[asyncio.Task[None]] = set()
+
+    async def send(self, frame: dict[str, Any]) -> None:
+        """Send one JSON frame (frames of concurrent turns never interleave)."""
+        async with self.lock:
+            await self.socket.send_text(json.dumps(frame, ensure_ascii=False, default=str))
+
+    async def error(self, message: str) -> None:
+        """Send an error event."""
+        await self.send(ev.to_wire(ev.Error(message=message)))
+
+    def follow(self, run: Run) -> None:
+        """Forward a run's events to the client in a task of its own."""
+
+        async def forward() -> None:
+            with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+                async for event in run.follow():
+                    await self.send(ev.to_wire(event))
+
+        task = asyncio.create_task(forward())
+        self.turns.add(task)
+        task.add_done_callback(self.turns.discard)
+
+
+def _fields(frame: dict[str, Any]) -> dict[str, Any]:
+    data = frame.get("data")
+    return {**frame, **data} if isinstance(data, dict) else frame
+
+
+@router.websocket("/ws/{session_id}")
+async def chat_socket(socket: WebSocket, session_id: str) -> None:
+    """Serve the streaming protocol: messages in, engine events out."""
+    await socket.accept()
+    conn = Connection(socket)
+    if not api_key_ok(socket.query_params.get("api_key")):
+        await conn.error("invalid or missing API key")
+        await socket.close(code=4001)
+        return
+    service = get_service()
+    session = await service.store.get_session(session_id)
+    if session is None or session.status != "active":
+        await conn.error("session not found" if session is None else "session is closed")
+        await socket.close(code=4004 if session is None else 4000)
+        return
+    await conn.send({"type": "connected", "data": {"session_id": session_id}})
+    for run in service.runs.of_session(session_id):
+        conn.follow(run)
+    try:
+        while True:
+            try:
+                raw = await asyncio.wait_for(socket.receive_text(), IDLE_PONG_S)
+            except TimeoutError:
+                await conn.send({"type": "pong", "data": {}})
+                continue
+            try:
+                frame = json.loads(raw)
+            except ValueError:
+                continue
+            if not isinstance(frame, dict):
+                continue
+            await _handle(conn, session_id, _fields(frame))
+    except WebSocketDisconnect:
+        pass
+    finally:
+        for task in list(conn.turns):
+            task.cancel()
+
+
+async def _handle(conn: Connection, session_id: str, frame: dict[str, Any]) -> None:
+    """Act on one client frame."""
+    service = get_service()
+    kind = frame.get("type")
+    if kind == "ping":
+        await conn.send({"type": "pong", "data": {}})
+    elif kind == "message":
+        if len(conn.turns) >= MAX_TURNS_PER_CONNECTION:
+            await conn.error("Too many concurrent requests")
+            return
+        request = TurnRequest(
+            session_id=session_id,
+            content=str(frame.get("content") or ""),
+            model=frame.get("model"),
+            execution_mode=frame.get("execution_mode"),
+            language=frame.get("language"),
+            attachments=list(frame.get("attachments") or []),
+        )
+        try:
+            run = await service.start_turn(request)
+        except ServiceError as exc:
+            await conn.error(str(exc))
+            return
+        conn.follow(run)
+    elif kind == "cancel":
+        service.cancel(session_id)
+    elif kind == "confirmation_reply":
+        key = str(frame.get("confirmation_id") or "")
+        if not service.answer(session_id, key, bool(frame.get("approved"))):
+            await conn.error("no pending confirmation with that id")
+    elif kind == "reply":
+        key = str(frame.get("request_id") or "")
+        if not service.answer(session_id, key, str(frame.get("content") or "")):
+            await conn.error("no pending question with that id")
+    else:
+        await conn.error(f"unknown frame type: {str(kind)[:40]}")

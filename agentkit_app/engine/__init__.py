@@ -1,0 +1,1 @@
+"""The engine: pure asyncio. It never imports reflex, fastapi, sqlmodel or redis."""

@@ -1,0 +1,108 @@
+"""The one table of user-visible text, in English and Simplified Chinese."""
+
+from __future__ import annotations
+
+import re
+
+LANGUAGES = ("en", "zh")
+
+TEXT: dict[str, dict[str, str]] = {
+    "empty_answer": {
+        "en": "The model returned nothing this time. Please try again or rephrase your message.",
+        "zh": "模型这次没有返回任何内容，请重试或换个说法。",
+    },
+    "emergency_answer": {
+        "en": "Sorry, the language model is unavailable right now. Your message is saved; please try again shortly.",
+        "zh": "抱歉，语言模型暂时不可用。您的消息已保存，请稍后重试。",
+    },
+    "tool_denied": {"en": "The user denied this command.", "zh": "用户拒绝了此命令。"},
+    "no_answer": {"en": "(the user gave no answer)", "zh": "（用户没有回答）"},
+    "step_limit": {
+        "en": "I stopped after {n} tool steps without a final answer.",
+        "zh": "已执行 {n} 个工具步骤，仍未得到最终答案，已停止。",
+    },
+    "confirm_reason": {"en": "The agent wants to run a shell command.", "zh": "智能体想要运行一条 shell 命令。"},
+    "app_tagline": {"en": "Multi-agent chat workspace", "zh": "多智能体对话工作台"},
+    "new_chat": {"en": "New chat", "zh": "新对话"},
+    "sessions": {"en": "Conversations", "zh": "会话"},
+    "no_sessions": {"en": "No conversations yet. Start one!", "zh": "还没有会话，开始一个吧！"},
+    "badge_board": {"en": "Board", "zh": "私董会"},
+    "badge_team": {"en": "Team", "zh": "团队"},
+    "close_session": {"en": "Close", "zh": "关闭"},
+    "closed": {"en": "closed", "zh": "已关闭"},
+    "composer_placeholder": {
+        "en": "Message the agent… (Enter to send, Shift+Enter for a new line; @board, @team, @skill:)",
+        "zh": "给智能体发消息…（Enter 发送，Shift+Enter 换行；支持 @board、@team、@skill:）",
+    },
+    "send": {"en": "Send", "zh": "发送"},
+    "stop": {"en": "Stop", "zh": "停止"},
+    "attach": {"en": "Attach file", "zh": "附加文件"},
+    "stopped": {"en": "stopped", "zh": "已停止"},
+    "demo_notice": {
+        "en": "Offline demo model: no LLM endpoint is configured, answers are canned and deterministic.",
+        "zh": "离线演示模型：未配置大模型接口，回答为预设的确定性内容。",
+    },
+    "confirm_title": {"en": "Allow this command?", "zh": "允许执行此命令吗？"},
+    "approve": {"en": "Approve", "zh": "批准"},
+    "deny": {"en": "Deny", "zh": "拒绝"},
+    "expires": {"en": "Counts as denied", "zh": "超时视为拒绝"},
+    "question_title": {"en": "The agent asks", "zh": "智能体提问"},
+    "answer_placeholder": {"en": "Your answer…", "zh": "您的回答…"},
+    "answer": {"en": "Answer", "zh": "回答"},
+    "tool": {"en": "Tool", "zh": "工具"},
+    "thinking": {"en": "Thinking", "zh": "思考"},
+    "arguments": {"en": "Arguments", "zh": "参数"},
+    "result": {"en": "Result", "zh": "结果"},
+    "approved": {"en": "approved", "zh": "已批准"},
+    "denied": {"en": "denied", "zh": "已拒绝"},
+    "running": {"en": "running", "zh": "进行中"},
+    "waiting": {"en": "waiting", "zh": "等待中"},
+    "done": {"en": "done", "zh": "已完成"},
+    "failed": {"en": "failed", "zh": "失败"},
+    "skill": {"en": "Skill", "zh": "技能"},
+    "welcome_title": {"en": "Welcome to AgentKit", "zh": "欢迎使用 AgentKit"},
+    "welcome_body": {
+        "en": "Pick an agent and start a new chat. Ask it anything, let it run commands with your approval, "
+        "convene a board of experts with @board, or hand a task to a team with @team.",
+        "zh": "选择一个智能体并开始新对话。可以随意提问、在您批准后让它运行命令，用 @board 召集专家私董会，或用 @team 把任务交给团队。",
+    },
+    "session_missing": {"en": "This conversation does not exist.", "zh": "该会话不存在。"},
+    "session_closed": {"en": "This conversation is closed.", "zh": "该会话已关闭。"},
+    "board_topic": {"en": "Board meeting", "zh": "私董会"},
+    "round_of": {"en": "Round {r} of {n}", "zh": "第 {r} / {n} 轮"},
+    "round": {"en": "Round", "zh": "第几轮"},
+    "round_summary": {"en": "Moderator's summary", "zh": "主持人总结"},
+    "conclusion": {"en": "Conclusion", "zh": "结论"},
+    "decision_advice": {"en": "Decision advice", "zh": "决策建议"},
+    "consensus": {"en": "Consensus", "zh": "共识点"},
+    "dissent": {"en": "Dissent", "zh": "分歧点"},
+    "speaking": {"en": "speaking", "zh": "发言中"},
+    "intervention": {"en": "You stepped in", "zh": "您的插话"},
+    "team_title": {"en": "Team run", "zh": "团队协作"},
+    "lead": {"en": "Lead", "zh": "负责人"},
+    "depends_on": {"en": "after", "zh": "依赖"},
+    "synthesis": {"en": "Synthesis", "zh": "综合结果"},
+    "language": {"en": "Language", "zh": "语言"},
+    "model": {"en": "Model", "zh": "模型"},
+    "agent": {"en": "Agent", "zh": "智能体"},
+    "upload_too_large": {"en": "File too large", "zh": "文件过大"},
+    "copy": {"en": "Copy", "zh": "复制"},
+    "resume": {"en": "Resume", "zh": "继续运行"},
+    "interrupted": {
+        "en": "This team run was interrupted when the server stopped.",
+        "zh": "服务器停止时该团队任务被中断。",
+    },
+    "team_no_result": {"en": "the team finished without a result", "zh": "团队结束，但没有产出结果"},
+}
+
+
+def has_cjk(text: str) -> bool:
+    """Return whether the text contains Chinese characters."""
+    return re.search(r"[\u4e00-\u9fff]", text) is not None
+
+
+def t(key: str, language: str = "en", **values: object) -> str:
+    """Return the text for a key in a language (English when the language is unknown)."""
+    entry = TEXT[key]
+    text = entry.get(language) or entry["en"]
+    return text.format(**values) if values else text

@@ -1,0 +1,1 @@
+"""Chat models behind one interface: OpenAI-compatible, offline demo, scripted, fallback chain."""

@@ -1,0 +1,179 @@
+"""The built-in tools: calculator, current time, read an uploaded file, shell command, ask the user."""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import math
+import operator
+import os
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from agentkit_app.engine.tools import Tool, ToolContext
+
+_BINARY = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+}
+_UNARY = {ast.UAdd: operator.pos, ast.USub: operator.neg}
+_FUNCS = {"sqrt": math.sqrt, "abs": abs, "round": round, "log": math.log, "sin": math.sin, "cos": math.cos}
+_NAMES = {"pi": math.pi, "e": math.e}
+MAX_FILE_CHARS = 20_000
+MAX_OUTPUT_CHARS = 8_000
+
+
+def evaluate(expression: str) -> float | int:
+    """Return the value of an arithmetic expression, evaluated without ``eval``."""
+
+    def walk(node: ast.AST) -> Any:
+        if isinstance(node, ast.Expression):
+            return walk(node.body)
+        if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
+            return node.value
+        if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+            left, right = walk(node.left), walk(node.right)
+            if isinstance(node.op, ast.Pow) and abs(right) > 1000:
+                raise ValueError("exponent too large")
+            return _BINARY[type(node.op)](left, right)
+        if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
+            return _UNARY[type(node.op)](walk(node.operand))
+        if isinstance(node, ast.Name) and node.id in _NAMES:
+            return _NAMES[node.id]
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FUNCS:
+            return _FUNCS[node.func.id](*[walk(a) for a in node.args])
+        raise ValueError("unsupported expression")
+
+    if len(expression) > 200:
+        raise ValueError("expression too long")
+    expression = expression.replace("×", "*").replace("÷", "/").replace("^", "**")
+    return walk(ast.parse(expression, mode="eval"))
+
+
+async def _calculator(args: dict[str, Any], ctx: ToolContext) -> str:
+    try:
+        value = evaluate(str(args.get("expression", "")))
+    except (ValueError, SyntaxError, ZeroDivisionError, OverflowError, TypeError) as exc:
+        return f"error: {exc or 'invalid expression'}"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(round(value, 10) if isinstance(value, float) else value)
+
+
+async def _current_time(args: dict[str, Any], ctx: ToolContext) -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def resolve_upload(upload_dir: Path, stored_name: str) -> Path | None:
+    """Return the path of an uploaded file, or None if the name is unsafe or missing."""
+    if not re.fullmatch(r"[A-Za-z0-9._-]{1,200}", stored_name) or stored_name.startswith("."):
+        return None
+    path = (upload_dir / stored_name).resolve()
+    if path.parent != upload_dir.resolve() or not path.is_file():
+        return None
+    return path
+
+
+async def _read_file(args: dict[str, Any], ctx: ToolContext) -> str:
+    name = str(args.get("stored_name") or args.get("filename") or "")
+    path = resolve_upload(ctx.upload_dir, os.path.basename(name))
+    if path is None:
+        return f"error: no uploaded file named {name!r}"
+    data = await asyncio.to_thread(path.read_bytes)
+    text = data[: MAX_FILE_CHARS * 4].decode("utf-8", errors="replace")
+    if len(text) > MAX_FILE_CHARS:
+        text = text[:MAX_FILE_CHARS] + "\n[... truncated]"
+    return text
+
+
+async def _shell(args: dict[str, Any], ctx: ToolContext) -> str:
+    command = str(args.get("command", "")).strip()
+    if not command:
+        return "error: empty command"
+    ctx.scratch_dir.mkdir(parents=True, exist_ok=True)
+    proc = await asyncio.create_subprocess_shell(
+        command,
+        cwd=ctx.scratch_dir,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        out, _ = await asyncio.wait_for(proc.communicate(), ctx.shell_timeout_s)
+    except (TimeoutError, asyncio.CancelledError) as exc:
+        try:
+            os.killpg(proc.pid, 9)
+        except ProcessLookupError:
+            pass
+        await proc.wait()
+        if isinstance(exc, asyncio.CancelledError):
+            raise
+        return f"error: command timed out after {ctx.shell_timeout_s:g}s"
+    text = out.decode("utf-8", errors="replace")
+    if len(text) > MAX_OUTPUT_CHARS:
+        text = text[:MAX_OUTPUT_CHARS] + "\n[... truncated]"
+    return f"exit code {proc.returncode}\n{text}".rstrip()
+
+
+def builtin_tools() -> list[Tool]:
+    """Return the built-in tools."""
+    return [
+        Tool(
+            name="calculator",
+            description="Evaluate an arithmetic expression, e.g. (3 + 4) * 12 / 7.",
+            parameters={
+                "type": "object",
+                "properties": {"expression": {"type": "string"}},
+                "required": ["expression"],
+            },
+            handler=_calculator,
+        ),
+        Tool(
+            name="current_time",
+            description="Return the current date and time (UTC, ISO 8601).",
+            parameters={"type": "object", "properties": {}},
+            handler=_current_time,
+        ),
+        Tool(
+            name="read_file",
+            description="Read an uploaded file by its stored name (as given in the user's message).",
+            parameters={
+                "type": "object",
+                "properties": {"stored_name": {"type": "string"}},
+                "required": ["stored_name"],
+            },
+            handler=_read_file,
+        ),
+        Tool(
+            name="shell",
+            description="Run a shell command in a scratch directory. The user must approve it first.",
+            parameters={
+                "type": "object",
+                "properties": {
+                    "command": {"type": "string"},
+                    "reason": {"type": "string", "description": "why the command is needed"},
+                },
+                "required": ["command"],
+            },
+            handler=_shell,
+            dangerous=True,
+            describe=lambda args: str(args.get("command", "")),
+        ),
+        Tool(
+            name="ask_human",
+            description="Ask the user a question and wait for the answer.",
+            parameters={
+                "type": "object",
+                "properties": {"question": {"type": "string"}},
+                "required": ["question"],
+            },
+            asks_human=True,
+        ),
+    ]

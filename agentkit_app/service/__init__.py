@@ -1,0 +1,1 @@
+"""The service layer: routes a message, persists it and yields events for every transport."""

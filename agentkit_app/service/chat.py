@@ -1,0 +1,327 @@
+"""``ChatService.run_turn``: the one place that routes a message, persists it and yields events."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from agentkit_app.engine import events as ev
+from agentkit_app.engine.board import is_board_command
+from agentkit_app.engine.i18n import has_cjk
+from agentkit_app.engine.llm.base import ChatModel, LLMError
+from agentkit_app.engine.ports import CheckpointStore
+from agentkit_app.engine.react import TurnSetup, run_direct, run_react
+from agentkit_app.engine.routing import UnknownSkillError, choose_skill, is_greeting
+from agentkit_app.engine.team import is_team_command
+from agentkit_app.engine.tools import ToolContext, ToolRegistry
+from agentkit_app.engine.tools.builtin import builtin_tools
+from agentkit_app.service.catalog import Catalog
+from agentkit_app.service.runs import Run, RunRegistry
+from agentkit_app.service.uploads import UploadStore
+from agentkit_app.store.models import MessagePublic, SessionPublic
+from agentkit_app.store.sessions import SessionManager
+
+log = logging.getLogger(__name__)
+
+
+class ServiceError(Exception):
+    """A request the service refuses; ``status`` is the HTTP status a REST client gets."""
+
+    status = 400
+
+
+class NotFound(ServiceError):
+    """Unknown session or agent."""
+
+    status = 404
+
+
+class SessionClosed(ServiceError):
+    """The session is closed and takes no new message."""
+
+    status = 400
+
+
+class InvalidInput(ServiceError):
+    """Empty or over-long content, or a bad option."""
+
+    status = 422
+
+
+class Busy(ServiceError):
+    """Too many runs in flight."""
+
+    status = 429
+
+
+@dataclass
+class ServiceConfig:
+    """The limits and places the service works with."""
+
+    tool_context: ToolContext
+    max_content_chars: int = 32_000
+    confirmation_timeout_s: float = 300.0
+    board_max_rounds: int = 5
+    models: list[str] = field(default_factory=list)
+    model_label: str = ""
+
+
+@dataclass
+class TurnRequest:
+    """One user message and its options."""
+
+    session_id: str
+    content: str
+    model: str | None = None
+    execution_mode: str | None = None
+    language: str | None = None
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+
+
+class ChatService:
+    """Routes user messages to the engine, persists what happens, and keeps runs followable."""
+
+    def __init__(
+        self,
+        *,
+        store: SessionManager,
+        catalog: Catalog,
+        llm: ChatModel,
+        config: ServiceConfig,
+        checkpoints: CheckpointStore,
+        uploads: UploadStore,
+        flows: dict[str, Any] | None = None,
+    ) -> None:
+        self.store = store
+        self.catalog = catalog
+        self.llm = llm
+        self.config = config
+        self.runs = RunRegistry()
+        self.tools = ToolRegistry(builtin_tools())
+        self.checkpoints = checkpoints
+        self.uploads = uploads
+        self.flows = flows or {}
+
+    async def session_or_404(self, session_id: str) -> SessionPublic:
+        """Return the session, or raise NotFound."""
+        session = await self.store.get_session(session_id)
+        if session is None:
+            raise NotFound("session not found")
+        return session
+
+    async def create_session(self, agent_name: str, metadata: dict[str, Any] | None = None) -> SessionPublic:
+        """Create a session bound to a known agent."""
+        if self.catalog.agent(agent_name) is None:
+            raise NotFound(f"unknown agent: {agent_name}")
+        return await self.store.create_session(agent_name=agent_name, metadata=metadata or {})
+
+    async def close_session(self, session_id: str) -> SessionPublic:
+        """Close a session and stop what runs in it."""
+        await self.session_or_404(session_id)
+        for run in self.runs.of_session(session_id):
+            run.cancel()
+        closed = await self.store.close_session(session_id)
+        assert closed is not None
+        return closed
+
+    def _validate(self, content: str) -> str:
+        text = (content or "").strip()
+        if not text:
+            raise InvalidInput("content must not be empty")
+        if len(text) > self.config.max_content_chars:
+            raise InvalidInput(f"content longer than {self.config.max_content_chars} characters")
+        return text
+
+    async def start_turn(self, request: TurnRequest) -> Run:
+        """Validate a message, store it, and start the run that answers it."""
+        session = await self.session_or_404(request.session_id)
+        if session.status != "active":
+            raise SessionClosed("session is closed")
+        text = self._validate(request.content)
+        language = request.language or ("zh" if has_cjk(text) else "en")
+        running = [r for r in self.runs.of_session(session.session_id) if r.kind in ("board", "team")]
+        if running:
+            return await self._intervene(running[-1], text)
+        if is_board_command(text):
+            kind = "board"
+        elif is_team_command(text):
+            kind = "team"
+        else:
+            kind = "chat"
+        run = Run(session.session_id, kind, self.config.confirmation_timeout_s)
+        if kind == "chat":
+            producer = self._chat(run, session, request, text, language)
+        else:
+            producer = self.flows[kind](self, run, session, request, text, language)
+        self._launch(run, producer)
+        return run
+
+    async def run_turn(self, request: TurnRequest) -> AsyncIterator[ev.Event]:
+        """Run one user message and yield its events (the run goes on if the caller stops reading)."""
+        run = await self.start_turn(request)
+        async for event in run.follow():
+            yield event
+
+    def _launch(self, run: Run, producer: Any) -> None:
+        self.runs.add(run)
+
+        async def drive() -> None:
+            try:
+                await producer
+            except asyncio.CancelledError:
+                run.publish(ev.Result(status="cancelled"))
+            except Exception as exc:  # the user sees a short error, the log has the rest
+                log.exception("run %s failed", run.run_id)
+                run.publish(ev.Error(message=f"internal error: {type(exc).__name__}", code="internal"))
+            finally:
+                run.finish()
+                self.runs.remove(run)
+
+        run.task = asyncio.create_task(drive(), name=f"run-{run.run_id}")
+
+    async def _intervene(self, target: Run, text: str) -> Run:
+        """Hand a message to the board or team running in the session, and acknowledge it."""
+        await self.persist(target.session_id, role="user", content=text, metadata={"message_type": "intervention"})
+        target.interaction.post(text)
+        run = Run(target.session_id, "intervention")
+        run.publish(ev.TeamInterventionAck(content=text))
+        run.finish()
+        return run
+
+    async def persist(self, session_id: str, *, run: Run | None = None, **fields: Any) -> MessagePublic | None:
+        """Store a message (one that ``run`` produced, if given); a failure is logged, the stream goes on."""
+        try:
+            stored = await self.store.append_message(session_id=session_id, **fields)
+        except Exception:
+            log.exception("could not store a message of session %s", session_id)
+            return None
+        if run is not None:
+            run.persisted_ids.add(stored.message_id)
+        return stored
+
+    def _chat_setup(self, run: Run, request: TurnRequest, language: str, tools: ToolRegistry) -> TurnSetup:
+        return TurnSetup(
+            llm=self.llm,
+            tools=tools,
+            tool_context=self.config.tool_context,
+            interaction=run.interaction,
+            model=request.model,
+            language=language,
+        )
+
+    async def _chat(
+        self, run: Run, session: SessionPublic, request: TurnRequest, text: str, language: str
+    ) -> None:
+        """Answer a chat message: skill, greeting or ReAct; store the question and the answer."""
+        agent = self.catalog.agent(session.agent_name) or next(iter(self.catalog.agents.values()))
+        system_prompt, tools = agent.system_prompt, self.tools.only(agent.tools)
+        try:
+            skill = choose_skill(text, self.catalog.skills)
+        except UnknownSkillError as exc:
+            await self.persist(session.session_id, role="user", content=text, metadata=_user_meta(request))
+            await self._fail(run, str(exc), agent.name, "invalid")
+            return
+        stored_text = skill.content if skill and skill.content else text
+        await self.persist(session.session_id, role="user", content=stored_text, metadata=_user_meta(request, skill))
+        setup = self._chat_setup(run, request, language, tools)
+        if skill:
+            run.publish(ev.SkillMatch(skill=skill.skill.name, method=skill.method, confidence=skill.confidence))
+            system_prompt, setup.tools = skill.skill.prompt, self.tools.only(skill.skill.tools)
+            setup.model = request.model or skill.skill.model
+        setup.model = setup.model or agent.model
+        history = await self.store.get_chat_messages(session.session_id)
+        messages = [{"role": "system", "content": system_prompt}, *history]
+        direct = skill is None and is_greeting(stored_text)
+        engine = run_direct(setup, messages) if direct else run_react(setup, messages)
+        partial: list[str] = []
+        steps: list[dict[str, Any]] = []
+        try:
+            async for event in engine:
+                if isinstance(event, ev.Token):
+                    partial.append(event.content)
+                elif isinstance(event, ev.Thinking) and partial:
+                    partial.clear()
+                elif isinstance(event, ev.Step) and event.event_type in ("tool_call", "tool_result"):
+                    steps.append({"event_type": event.event_type, "step": event.step, **event.data})
+                if isinstance(event, ev.FinalAnswer):
+                    meta = _answer_meta(setup, agent.name, steps, skill.skill.name if skill else None)
+                    stored = await self.persist(
+                        session.session_id,
+                        run=run,
+                        role="assistant",
+                        content=event.content,
+                        agent_name=agent.name,
+                        metadata=meta,
+                    )
+                    meta["message_id"] = stored.message_id if stored else None
+                    event = replace(event, metadata=meta)
+                run.publish(event)
+        except asyncio.CancelledError:
+            text_so_far = "".join(partial).strip()
+            meta = {**_answer_meta(setup, agent.name, steps, None), "cancelled": True}
+            await self.persist(
+                session.session_id, run=run, role="assistant", content=text_so_far, agent_name=agent.name, metadata=meta
+            )
+            raise
+        except LLMError as exc:
+            await self._fail(run, str(exc), agent.name, "llm")
+
+    async def _fail(self, run: Run, message: str, agent_name: str, code: str) -> None:
+        """Publish and store an error the user should see."""
+        message = message[:200]
+        await self.persist(
+            run.session_id,
+            run=run,
+            role="assistant",
+            content=message,
+            agent_name=agent_name,
+            metadata={"message_type": "error"},
+        )
+        run.publish(ev.Error(message=message, code=code))
+
+    def answer(self, session_id: str, key: str, value: object) -> bool:
+        """Deliver a confirmation or a reply to the run waiting for it; False if none waits."""
+        run = self.runs.find_waiting(session_id, key)
+        return bool(run and run.interaction.answer(key, value))
+
+    def cancel(self, session_id: str) -> int:
+        """Cancel every run of a session; return how many were stopped."""
+        return sum(run.cancel() for run in self.runs.of_session(session_id))
+
+
+def _user_meta(request: TurnRequest, skill: Any = None) -> dict[str, Any]:
+    meta: dict[str, Any] = {}
+    if request.attachments:
+        meta["attachments"] = request.attachments
+    if request.model:
+        meta["model"] = request.model
+    if skill is not None:
+        meta["skill"] = skill.skill.name
+    return meta
+
+
+def _answer_meta(setup: TurnSetup, agent_name: str, steps: list[dict[str, Any]], skill: str | None) -> dict[str, Any]:
+    usage = setup.usage
+    meta: dict[str, Any] = {
+        "agent_name": agent_name,
+        "model": usage[-1]["model"] if usage else (setup.model or setup.llm.label),
+        "model_label": setup.llm.label,
+        "tier": setup.tier,
+        "fallback_status": setup.tier,
+        "usage": {
+            "prompt_tokens": sum(u["prompt_tokens"] for u in usage),
+            "completion_tokens": sum(u["completion_tokens"] for u in usage),
+            "first_token_s": next((u["first_token_s"] for u in usage if u["first_token_s"] is not None), None),
+            "total_s": round(sum(u["total_s"] for u in usage), 3),
+            "calls": len(usage),
+        },
+        "steps": steps,
+    }
+    if skill:
+        meta["skill"] = skill
+    if setup.error_struct:
+        meta["error_struct"] = setup.error_struct
+    return meta

@@ -1,0 +1,209 @@
+"""The board meeting and team runs as service flows: run the orchestrator, store its events."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from agentkit_app.engine import events as ev
+from agentkit_app.engine.board import (
+    BoardCommandError,
+    BoardOrchestrator,
+    conclusion_markdown,
+    parse_board_command,
+)
+from agentkit_app.engine.experts import UnknownExpertsError
+from agentkit_app.engine.i18n import t
+from agentkit_app.engine.llm.base import LLMError
+from agentkit_app.engine.team import TeamCommandError, TeamOrchestrator, parse_team_command
+
+if TYPE_CHECKING:
+    from agentkit_app.service.chat import ChatService, TurnRequest
+    from agentkit_app.service.runs import Run
+    from agentkit_app.store.models import SessionPublic
+
+BOARD_AGENT = "board_meeting"
+TEAM_AGENT = "team_collab"
+
+_BOARD_TYPES = {
+    "board_started": "board_started",
+    "expert_speech": "board_speech",
+    "round_summary": "board_summary",
+    "user_intervention": "board_intervention",
+    "board_concluded": "board_conclusion",
+}
+_TEAM_TYPES = {
+    "team_formed": "team_formed",
+    "plan_update": "team_plan",
+    "phase_started": "team_phase",
+    "phase_completed": "team_phase",
+    "phase_failed": "team_phase",
+    "review_result": "team_result",
+    "risk_flagged": "team_result",
+    "team_synthesis": "team_synthesis",
+}
+
+
+def event_message(event: ev.Event) -> tuple[str, dict[str, Any]] | None:
+    """Return the stored form (content, metadata) of a board or team event, or None if not stored."""
+    kind = _BOARD_TYPES.get(event.type) or _TEAM_TYPES.get(event.type)
+    if kind is None:
+        return None
+    payload = ev.to_wire(event)["data"]
+    meta: dict[str, Any] = {"message_type": kind, "event_type": event.type, "payload": payload}
+    content = str(payload.get("content") or payload.get("summary") or payload.get("topic") or payload.get("result") or "")
+    if isinstance(event, ev.ExpertSpeech):
+        meta.update(
+            expert_name=event.expert_name,
+            expert_avatar=event.expert_avatar,
+            expert_color=event.expert_color,
+            board_round=event.round,
+            board_role=event.role,
+        )
+    elif isinstance(event, ev.RoundSummary):
+        meta.update(
+            expert_name=event.moderator_name,
+            expert_avatar=event.moderator_avatar,
+            expert_color=event.moderator_color,
+            board_round=event.round,
+            board_role="moderator",
+        )
+    elif isinstance(event, ev.BoardConcluded):
+        meta["board_round"] = event.total_rounds
+    elif isinstance(event, ev.PhaseStarted | ev.PhaseCompleted | ev.PhaseFailed):
+        meta.update(phase_id=event.phase_id, expert_name=event.expert_name, phase_status=event.type)
+        content = content or event.name
+    elif isinstance(event, ev.TeamFormed):
+        content = f"{event.lead_expert}: " + ", ".join(p.get("name", "") for p in event.plan_phases)
+    return content, meta
+
+
+async def _store_event(service: ChatService, run: Run, event: ev.Event, agent_name: str) -> None:
+    stored = event_message(event)
+    if stored is not None:
+        content, meta = stored
+        await service.persist(run.session_id, run=run, role="assistant", content=content, agent_name=agent_name, metadata=meta)
+
+
+async def run_board(
+    service: ChatService, run: Run, session: SessionPublic, request: TurnRequest, text: str, language: str
+) -> None:
+    """Hold a board meeting for ``@board ...``: store the topic, every speech, summary and the conclusion."""
+    try:
+        board = parse_board_command(text, service.config.board_max_rounds, service.catalog.experts.names())
+        names = board.expert_names or service.catalog.experts.templates["board"]
+        experts = [e for e in service.catalog.experts.resolve(names) if not e.is_moderator]
+        moderator = service.catalog.experts.moderator()
+        if not experts or moderator is None:
+            raise BoardCommandError("a board meeting needs at least one expert and a moderator")
+    except (BoardCommandError, UnknownExpertsError) as exc:
+        await service.persist(session.session_id, role="user", content=text, metadata={"message_type": "board_request"})
+        await service._fail(run, str(exc), BOARD_AGENT, "invalid")
+        return
+    await service.persist(
+        session.session_id, role="user", content=f"@board {board.topic}", metadata={"message_type": "board_request"}
+    )
+    await service.store.update_session(session.session_id, kind="board")
+    orchestrator = BoardOrchestrator(
+        llm=service.llm,
+        experts=experts,
+        moderator=moderator,
+        topic=board.topic,
+        max_rounds=board.rounds,
+        interaction=run.interaction,
+        team_id=run.run_id,
+        model=request.model,
+        language=language,
+    )
+    concluded: ev.BoardConcluded | None = None
+    try:
+        async for event in orchestrator.run():
+            if isinstance(event, ev.Error):
+                await service._fail(run, event.message, BOARD_AGENT, event.code or "llm")
+                return
+            run.publish(event)
+            await _store_event(service, run, event, BOARD_AGENT)
+            if isinstance(event, ev.BoardConcluded):
+                concluded = event
+    except LLMError as exc:
+        await service._fail(run, str(exc), BOARD_AGENT, "llm")
+        return
+    if concluded is not None:
+        answer = conclusion_markdown(concluded, language)
+        meta = {"message_type": "board_final", "agent_name": BOARD_AGENT}
+        stored = await service.persist(
+            session.session_id, run=run, role="assistant", content=answer, agent_name=BOARD_AGENT, metadata=meta
+        )
+        run.publish(ev.FinalAnswer(content=answer, metadata={**meta, "message_id": stored.message_id if stored else None}))
+
+
+async def run_team(
+    service: ChatService, run: Run, session: SessionPublic, request: TurnRequest, text: str, language: str
+) -> None:
+    """Run a team for ``@team ...``: plan, phases, synthesis; store the timeline and the result."""
+    try:
+        team = parse_team_command(text, service.catalog.experts.names())
+        names = team.expert_names or service.catalog.experts.templates["dev_team"]
+        experts = service.catalog.experts.resolve(names)
+    except (TeamCommandError, UnknownExpertsError) as exc:
+        await service.persist(session.session_id, role="user", content=text, metadata={"message_type": "team_request"})
+        await service._fail(run, str(exc), TEAM_AGENT, "invalid")
+        return
+    await service.persist(session.session_id, role="user", content=text, metadata={"message_type": "team_request"})
+    await service.store.update_session(
+        session.session_id, kind="team", metadata={"team_run": {"run_id": run.run_id, "status": "running"}}
+    )
+    orchestrator = TeamOrchestrator(
+        llm=service.llm,
+        lead=experts[0],
+        members=experts[1:],
+        task=team.task,
+        interaction=run.interaction,
+        checkpoints=service.checkpoints,
+        run_id=run.run_id,
+        model=request.model,
+        language=language,
+    )
+    await _drive_team(service, run, session, orchestrator, resume=False, language=language)
+
+
+async def _drive_team(
+    service: ChatService,
+    run: Run,
+    session: SessionPublic,
+    orchestrator: TeamOrchestrator,
+    *,
+    resume: bool,
+    language: str,
+) -> None:
+    status = "failed"
+    synthesis = ""
+    try:
+        async for event in orchestrator.run(resume=resume):
+            run.publish(event)
+            await _store_event(service, run, event, TEAM_AGENT)
+            if isinstance(event, ev.TeamSynthesis):
+                synthesis = event.content
+            elif isinstance(event, ev.TeamDissolved):
+                status = event.status
+            elif isinstance(event, ev.Error):
+                await service.persist(
+                    run.session_id, run=run, role="assistant", content=event.message, agent_name=TEAM_AGENT,
+                    metadata={"message_type": "error"},
+                )  # fmt: skip
+    except asyncio.CancelledError:
+        status = "cancelled"
+        run.publish(ev.TeamDissolved(team_id=run.run_id, status=status))
+        raise
+    finally:
+        await service.store.update_session(session.session_id, metadata={"team_run": {"run_id": run.run_id, "status": status}})
+    if synthesis or status == "completed":
+        answer = synthesis or t("team_no_result", language)
+        meta = {"message_type": "team_final", "agent_name": TEAM_AGENT}
+        stored = await service.persist(
+            session.session_id, run=run, role="assistant", content=answer, agent_name=TEAM_AGENT, metadata=meta
+        )
+        run.publish(ev.FinalAnswer(content=answer, metadata={**meta, "message_id": stored.message_id if stored else None}))
+
+
+FLOWS = {"board": run_board, "team": run_team}

@@ -1,0 +1,89 @@
+"""Builds the process-wide service from the settings (migrating the database first)."""
+
+from __future__ import annotations
+
+import threading
+
+from agentkit_app.engine.i18n import t
+from agentkit_app.engine.llm.base import ChatModel
+from agentkit_app.engine.llm.demo import DEMO_MODEL_NAME, DemoModel
+from agentkit_app.engine.llm.fallback import FallbackModel
+from agentkit_app.engine.llm.openai_compat import OpenAICompatibleModel
+from agentkit_app.engine.ports import CheckpointStore, MemoryCheckpointStore
+from agentkit_app.engine.tools import ToolContext
+from agentkit_app.service.catalog import load_catalog
+from agentkit_app.service.chat import ChatService, ServiceConfig
+from agentkit_app.service.flows import FLOWS
+from agentkit_app.service.uploads import UploadStore
+from agentkit_app.settings import Settings, get_settings
+from agentkit_app.store.checkpoint import RedisCheckpointStore
+from agentkit_app.store.db import make_engine, run_migrations
+from agentkit_app.store.sessions import SessionManager
+
+_lock = threading.Lock()
+_service: ChatService | None = None
+
+
+def build_llm(settings: Settings) -> ChatModel:
+    """Return the model chain: the configured endpoint with its fallbacks, or the offline demo model."""
+    if not settings.llm_configured:
+        return DemoModel()
+    main = OpenAICompatibleModel(
+        base_url=str(settings.llm_base_url),
+        api_key=settings.llm_api_key,
+        default_model=settings.llm_model,
+        timeout_s=settings.llm_timeout_s,
+    )
+    if not settings.fallback_enabled:
+        return main
+    recovery = (
+        OpenAICompatibleModel(
+            base_url=str(settings.llm_base_url),
+            api_key=settings.llm_api_key,
+            default_model=settings.llm_recovery_model,
+            timeout_s=settings.llm_timeout_s,
+            label="recovery",
+        )
+        if settings.llm_recovery_model
+        else None
+    )
+    return FallbackModel(main, recovery, t("emergency_answer"))
+
+
+def build_checkpoints(settings: Settings) -> CheckpointStore:
+    """Return the Redis checkpoint store, or an in-process one without a Redis URL."""
+    if settings.redis_url:
+        return RedisCheckpointStore(settings.redis_url, settings.redis_key_prefix, settings.team_checkpoint_ttl_s)
+    return MemoryCheckpointStore()
+
+
+def build_service(settings: Settings) -> ChatService:
+    """Return a service wired from the settings, with the database migrated."""
+    run_migrations(settings.database_url)
+    llm = build_llm(settings)
+    models = (settings.llm_models or [settings.llm_model]) if settings.llm_configured else [DEMO_MODEL_NAME]
+    return ChatService(
+        store=SessionManager(make_engine(settings.database_url)),
+        catalog=load_catalog(),
+        llm=llm,
+        config=ServiceConfig(
+            tool_context=ToolContext(settings.upload_dir, settings.scratch_dir, settings.shell_timeout_s),
+            max_content_chars=settings.max_content_chars,
+            confirmation_timeout_s=settings.confirmation_timeout_s,
+            board_max_rounds=settings.board_max_rounds,
+            models=models,
+            model_label=llm.label,
+        ),
+        flows=FLOWS,
+        checkpoints=build_checkpoints(settings),
+        uploads=UploadStore(settings.upload_dir, settings.upload_max_bytes),
+    )
+
+
+def get_service() -> ChatService:
+    """Return the process-wide service, built on first use."""
+    global _service
+    with _lock:
+        if _service is None:
+            _service = build_service(get_settings())
+        return _service

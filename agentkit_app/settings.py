@@ -1,0 +1,69 @@
+"""Deployment settings: the only reader of environment variables (prefix ``AGENTKIT_``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Everything a deployment may change, read from ``AGENTKIT_*`` variables or ``.env``."""
+
+    model_config = SettingsConfigDict(env_prefix="AGENTKIT_", env_file=".env", extra="ignore")
+
+    port: int = 3000
+    database_url: str = f"sqlite:///{ROOT / 'data' / 'agentkit.db'}"
+    redis_url: str | None = None
+    redis_key_prefix: str = "agentkit"
+
+    llm_base_url: str | None = None
+    llm_api_key: str = "not-needed"
+    llm_model: str = "gpt-4o-mini"
+    llm_models: list[str] = Field(default_factory=list)
+    llm_recovery_model: str | None = None
+    llm_timeout_s: float = 60.0
+    fallback_enabled: bool = True
+
+    api_key: str | None = None
+    jwt_secret: str | None = None
+
+    upload_dir: Path = ROOT / "data" / "uploads"
+    upload_max_bytes: int = 10 * 1024 * 1024
+    scratch_dir: Path = ROOT / "data" / "scratch"
+    shell_timeout_s: float = 20.0
+    confirmation_timeout_s: float = 300.0
+    max_content_chars: int = 32_000
+
+    board_max_rounds: int = 5
+    team_checkpoint_ttl_s: int = 7 * 24 * 3600
+    plan_exec_enabled: bool = True
+
+    @property
+    def llm_configured(self) -> bool:
+        """Whether a real OpenAI-compatible endpoint is configured (else the offline demo model)."""
+        return bool(self.llm_base_url)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Return the process-wide settings, read once."""
+    return Settings()
+
+
+def reflex_environment() -> dict[str, str]:
+    """Return the Reflex variables that let it run offline with the locally installed bun."""
+    bun = ROOT / ".bun" / "node_modules" / "bun" / "bin" / "bun.exe"
+    if not bun.exists():
+        return {}
+    return {
+        "REFLEX_USE_SYSTEM_BUN": "1",
+        "REFLEX_BUN_PATH": str(bun),
+        "BUN_INSTALL_CACHE_DIR": str(ROOT / ".bun" / "cache"),
+        "REFLEX_TELEMETRY_ENABLED": "false",
+        "REFLEX_CHECK_LATEST_VERSION": "false",
+    }

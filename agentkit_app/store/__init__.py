@@ -1,0 +1,1 @@
+"""The store: SQLModel tables, the session manager, Redis checkpoints (implements engine.ports)."""

@@ -1,0 +1,1 @@
+"""The Reflex web UI."""

@@ -1,0 +1,1 @@
+"""Components: functions returning rx.Component."""

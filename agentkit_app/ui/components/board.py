@@ -1,0 +1,159 @@
+"""Board meeting cards: the meeting header, round dividers, speeches, summaries, the conclusion."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from agentkit_app.ui.components.bubbles import markdown
+from agentkit_app.ui.i18n import tr
+from agentkit_app.ui.states.chat import ChatState
+from agentkit_app.ui.timeline import ChatItem
+
+
+def expert_avatar(avatar: rx.Var, color: rx.Var, size: str = "2.2em") -> rx.Component:
+    """An expert's emoji avatar on its colour."""
+    return rx.center(
+        avatar,
+        width=size,
+        height=size,
+        min_width=size,
+        border_radius="50%",
+        background=color,
+        font_size="1.1em",
+        class_name="ak-expert-avatar",
+    )
+
+
+def participant(p: rx.Var) -> rx.Component:
+    """One expert in the participant strip, highlighted while speaking."""
+    speaking = ChatState.board_speaker == p["name"]
+    return rx.hstack(
+        expert_avatar(p["avatar"], p["color"], "1.8em"),
+        rx.text(p["name"], size="1", weight=rx.cond(speaking, "bold", "regular")),
+        rx.cond(speaking, rx.badge(tr("speaking"), color_scheme="green", size="1")),
+        align="center",
+        spacing="1",
+        class_name=rx.cond(speaking, "ak-participant ak-speaking", "ak-participant"),
+    )
+
+
+def board_start_card(item: ChatItem) -> rx.Component:
+    """The meeting header: topic, participants, and links to jump between rounds."""
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.badge(tr("board_topic"), color_scheme="indigo"),
+                rx.heading(item.content, size="4"),
+                align="center",
+                wrap="wrap",
+            ),
+            rx.hstack(rx.foreach(item.participants, participant), wrap="wrap", spacing="3", class_name="ak-participants"),
+            rx.hstack(
+                rx.foreach(
+                    item.anchors,
+                    lambda anchor, i: rx.link(
+                        rx.badge(tr("round"), " ", i + 1, variant="outline"), href="#" + anchor, class_name="ak-round-link"
+                    ),
+                ),
+                wrap="wrap",
+                spacing="1",
+            ),
+            spacing="2",
+        ),
+        width="100%",
+        class_name="ak-item ak-board-start",
+        id=item.id,
+    )
+
+
+def round_divider(item: ChatItem) -> rx.Component:
+    """A divider that opens a round (and the target of the round links)."""
+    return rx.hstack(
+        rx.separator(size="4"),
+        rx.text(tr("round"), " ", item.round, size="1", color_scheme="gray", white_space="nowrap"),
+        rx.separator(size="4"),
+        align="center",
+        width="100%",
+        id=item.id,
+        class_name="ak-item ak-round",
+    )
+
+
+def speech_card(item: ChatItem) -> rx.Component:
+    """One expert's speech, filling while it streams."""
+    return rx.box(
+        rx.hstack(
+            expert_avatar(item.avatar, item.color),
+            rx.vstack(
+                rx.hstack(
+                    rx.text(item.expert_name, weight="bold", size="2"),
+                    rx.badge(item.role, variant="soft", size="1"),
+                    rx.text(item.time, size="1", color_scheme="gray"),
+                    align="center",
+                ),
+                markdown(item.content),
+                rx.cond(item.streaming, rx.box(rx.el.span(), rx.el.span(), rx.el.span(), class_name="ak-typing")),
+                spacing="1",
+                width="100%",
+            ),
+            align="start",
+            width="100%",
+        ),
+        border_left=f"4px solid {item.color}",
+        class_name="ak-item ak-speech",
+    )
+
+
+def summary_card(item: ChatItem) -> rx.Component:
+    """The moderator's summary that closes a round."""
+    return rx.callout.root(
+        rx.callout.icon(rx.icon("gavel")),
+        rx.vstack(
+            rx.text(tr("round_summary"), " · ", tr("round"), " ", item.round, weight="bold", size="2"),
+            markdown(item.content),
+            spacing="1",
+        ),
+        color_scheme="indigo",
+        variant="surface",
+        width="100%",
+        class_name="ak-item ak-summary",
+    )
+
+
+def point_list(points: rx.Var, color: str) -> rx.Component:
+    """A bullet list of consensus or dissent points."""
+    return rx.el.ul(rx.foreach(points, lambda p: rx.el.li(rx.text(p, size="2"))), class_name=f"ak-points ak-{color}")
+
+
+def conclusion_card(item: ChatItem) -> rx.Component:
+    """The meeting's conclusion: summary, decision advice, consensus and dissent."""
+    return rx.card(
+        rx.vstack(
+            rx.hstack(rx.icon("flag"), rx.heading(tr("conclusion"), size="4"), align="center"),
+            markdown(item.content),
+            rx.heading(tr("decision_advice"), size="3"),
+            markdown(item.advice),
+            rx.grid(
+                rx.box(rx.heading(tr("consensus"), size="3", color_scheme="green"), point_list(item.consensus, "green")),
+                rx.box(rx.heading(tr("dissent"), size="3", color_scheme="orange"), point_list(item.dissent, "orange")),
+                columns=rx.breakpoints(initial="1", sm="2"),
+                spacing="4",
+                width="100%",
+            ),
+            spacing="2",
+            width="100%",
+        ),
+        width="100%",
+        class_name="ak-item ak-conclusion",
+    )
+
+
+def intervention_card(item: ChatItem) -> rx.Component:
+    """A user message read by a running board or team."""
+    return rx.hstack(
+        rx.icon("hand", size=16),
+        rx.text(tr("intervention"), ": ", weight="bold", size="2"),
+        rx.text(item.content, size="2"),
+        class_name="ak-item ak-intervention",
+        width="100%",
+    )

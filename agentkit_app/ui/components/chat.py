@@ -1,0 +1,254 @@
+"""The conversation column: items, the composer, the confirmation dialog and the agent's question."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from agentkit_app.ui.components.board import (
+    board_start_card,
+    conclusion_card,
+    intervention_card,
+    round_divider,
+    speech_card,
+    summary_card,
+)
+from agentkit_app.ui.components.bubbles import assistant_bubble, error_bubble, user_bubble
+from agentkit_app.ui.components.team import synthesis_card, team_card
+from agentkit_app.ui.i18n import tr
+from agentkit_app.ui.states.chat import UPLOAD_ID, ChatState
+from agentkit_app.ui.states.sessions import SessionsState
+from agentkit_app.ui.timeline import ChatItem
+
+SCROLL_ID = "conversation"
+
+# Follow the bottom while new text arrives, unless the user has scrolled up to read.
+AUTOSCROLL_JS = """
+(() => {
+  if (window.__akScroll) return;
+  window.__akScroll = true;
+  let pinned = true;
+  const attach = () => {
+    const el = document.getElementById('conversation');
+    if (!el) { setTimeout(attach, 300); return; }
+    if (el.__akBound) return;
+    el.__akBound = true;
+    el.addEventListener('scroll', () => { pinned = el.scrollHeight - el.scrollTop - el.clientHeight < 80; });
+    new MutationObserver(() => { if (pinned) el.scrollTop = el.scrollHeight; })
+      .observe(el, {childList: true, subtree: true, characterData: true});
+    el.scrollTop = el.scrollHeight;
+  };
+  attach();
+  setInterval(attach, 1000);
+})();
+"""
+
+
+def chat_item(item: ChatItem) -> rx.Component:
+    """Render one item by its kind."""
+    return rx.match(
+        item.kind,
+        ("user", user_bubble(item)),
+        ("error", error_bubble(item)),
+        ("board_start", board_start_card(item)),
+        ("round", round_divider(item)),
+        ("speech", speech_card(item)),
+        ("summary", summary_card(item)),
+        ("conclusion", conclusion_card(item)),
+        ("intervention", intervention_card(item)),
+        ("team", team_card(item)),
+        ("synthesis", synthesis_card(item)),
+        assistant_bubble(item),
+    )
+
+
+def board_progress() -> rx.Component:
+    """Round r of N while a board meeting runs."""
+    return rx.cond(
+        ChatState.running & (ChatState.board_rounds > 0),
+        rx.hstack(
+            rx.spinner(size="1"),
+            rx.text(tr("board_topic"), ": ", tr("round"), " ", ChatState.board_round, " / ", ChatState.board_rounds, size="2", id="board_progress"),
+            rx.cond(ChatState.board_speaker != "", rx.badge(ChatState.board_speaker, " · ", tr("speaking"), color_scheme="green")),
+            align="center",
+            padding_x="1em",
+            padding_y="0.3em",
+            class_name="ak-board-progress",
+        ),
+    )
+
+
+def conversation() -> rx.Component:
+    """The scrolling list of items."""
+    return rx.box(
+        rx.vstack(
+            rx.foreach(ChatState.items, chat_item),
+            spacing="3",
+            width="100%",
+            max_width="860px",
+            margin_x="auto",
+            padding="1em",
+        ),
+        id=SCROLL_ID,
+        flex="1",
+        overflow_y="auto",
+        width="100%",
+        on_mount=rx.call_script(AUTOSCROLL_JS),
+    )
+
+
+def confirmation_dialog() -> rx.Component:
+    """The modal that asks the user to approve a dangerous command."""
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(tr("confirm_title")),
+            rx.alert_dialog.description(ChatState.confirm_reason, size="2"),
+            rx.code_block(ChatState.confirm_command, language="bash", wrap_long_lines=True, id="confirm_command"),
+            rx.hstack(
+                rx.icon("timer", size=14),
+                rx.text(tr("expires"), size="1", color_scheme="gray"),
+                rx.moment(ChatState.confirm_deadline, from_now=True, interval=1000, size="1"),
+                align="center",
+                padding_y="0.5em",
+            ),
+            rx.hstack(
+                rx.button(tr("deny"), color_scheme="red", variant="soft", on_click=ChatState.answer_confirmation(False), id="confirm_deny"),
+                rx.button(tr("approve"), color_scheme="green", on_click=ChatState.answer_confirmation(True), id="confirm_approve"),
+                justify="end",
+                width="100%",
+            ),
+            id="confirm_dialog",
+        ),
+        open=ChatState.confirm_id != "",
+    )
+
+
+def question_card() -> rx.Component:
+    """The agent's question with an answer field."""
+    return rx.cond(
+        ChatState.question_id != "",
+        rx.card(
+            rx.vstack(
+                rx.hstack(rx.icon("message_circle_question"), rx.text(tr("question_title"), weight="bold"), align="center"),
+                rx.text(ChatState.question, id="question_text"),
+                rx.hstack(
+                    rx.input(
+                        value=ChatState.answer_draft,
+                        on_change=ChatState.set_answer_draft,
+                        placeholder=tr("answer_placeholder"),
+                        width="100%",
+                        id="answer_input",
+                    ),
+                    rx.button(tr("answer"), on_click=ChatState.answer_question, id="answer_send"),
+                    width="100%",
+                ),
+                width="100%",
+            ),
+            max_width="860px",
+            margin_x="auto",
+            width="calc(100% - 2em)",
+            class_name="ak-question",
+        ),
+    )
+
+
+def suggestions() -> rx.Component:
+    """Completions for ``@board``, ``@team``, ``@skill:`` and expert names."""
+    return rx.cond(
+        ChatState.suggestions.length() > 0,
+        rx.hstack(
+            rx.foreach(
+                ChatState.suggestions,
+                lambda s: rx.button(s, size="1", variant="soft", on_click=ChatState.pick_suggestion(s), class_name="ak-suggestion"),
+            ),
+            wrap="wrap",
+            spacing="1",
+            id="suggestions",
+        ),
+    )
+
+
+def attachment_chips() -> rx.Component:
+    """The files attached to the next message."""
+    return rx.hstack(
+        rx.foreach(
+            ChatState.attachments,
+            lambda a: rx.badge(
+                rx.icon("paperclip", size=12),
+                a["filename"],
+                rx.icon("x", size=12, cursor="pointer", on_click=ChatState.remove_attachment(a["stored_name"])),
+                variant="surface",
+                class_name="ak-attachment",
+            ),
+        ),
+        wrap="wrap",
+    )
+
+
+def composer() -> rx.Component:
+    """Multi-line input, model selector, attach, send and stop."""
+    return rx.vstack(
+        suggestions(),
+        attachment_chips(),
+        rx.text_area(
+            value=ChatState.draft,
+            on_change=ChatState.set_draft,
+            on_key_down=ChatState.composer_key,
+            placeholder=tr("composer_placeholder"),
+            auto_height=True,
+            rows="2",
+            max_height="12em",
+            width="100%",
+            id="composer",
+            disabled=ChatState.status != "active",
+        ),
+        rx.hstack(
+            rx.upload.root(
+                rx.tooltip(rx.icon_button(rx.icon("paperclip", size=16), variant="ghost", type="button"), content=tr("attach")),
+                id=UPLOAD_ID,
+                on_drop=ChatState.upload(rx.upload_files(upload_id=UPLOAD_ID)),
+                max_files=5,
+                no_drag=True,
+                class_name="ak-upload",
+            ),
+            rx.select(ChatState.models, value=ChatState.model, on_change=ChatState.set_model, size="1", id="model_select"),
+            rx.cond(SessionsState.demo_mode, rx.badge(rx.icon("plug_zap", size=12), "offline demo model", color_scheme="amber", id="demo_badge")),
+            rx.spacer(),
+            rx.cond(
+                ChatState.running,
+                rx.button(rx.icon("square", size=14), tr("stop"), color_scheme="red", variant="soft", on_click=ChatState.stop, id="stop_button"),
+            ),
+            rx.button(rx.icon("send", size=14), tr("send"), on_click=ChatState.send, id="send_button", disabled=ChatState.status != "active"),
+            align="center",
+            width="100%",
+        ),
+        width="100%",
+        max_width="860px",
+        margin_x="auto",
+        padding="0.75em",
+        spacing="2",
+    )
+
+
+def chat_column() -> rx.Component:
+    """The whole conversation column of the chat page."""
+    return rx.cond(
+        ChatState.missing,
+        rx.center(rx.callout(tr("session_missing"), icon="info", id="session_missing"), flex="1"),
+        rx.fragment(
+            rx.hstack(
+                rx.text(ChatState.title, weight="bold", size="3", class_name="ak-ellipsis", id="session_title"),
+                rx.badge(ChatState.agent, variant="soft"),
+                rx.cond(ChatState.status != "active", rx.badge(tr("session_closed"), color_scheme="gray")),
+                padding_x="1em",
+                padding_y="0.5em",
+                align="center",
+                border_bottom="1px solid var(--gray-a4)",
+            ),
+            rx.cond(SessionsState.demo_mode, rx.callout(tr("demo_notice"), icon="info", size="1", color_scheme="amber", margin="0.5em 1em 0", id="demo_notice")),
+            board_progress(),
+            conversation(),
+            question_card(),
+            composer(),
+            confirmation_dialog(),
+        ),
+    )

@@ -1,0 +1,137 @@
+"""The page frame: header with language and theme switches, the session sidebar."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from agentkit_app.ui.i18n import tr
+from agentkit_app.ui.states.prefs import PrefsState
+from agentkit_app.ui.states.sessions import SessionRow, SessionsState
+
+
+def header() -> rx.Component:
+    """The top bar: menu (narrow screens), name, demo badge, language and theme switches."""
+    return rx.hstack(
+        rx.icon_button(rx.icon("menu"), variant="ghost", on_click=PrefsState.toggle_drawer, display=["flex", "flex", "none"], id="menu_button"),
+        rx.link(rx.hstack(rx.text("🤖", size="5"), rx.heading("AgentKit", size="5"), align="center"), href="/", underline="none"),
+        rx.text(tr("app_tagline"), size="2", color_scheme="gray", display=["none", "none", "block"]),
+        rx.spacer(),
+        rx.select(
+            ["en", "zh"],
+            value=PrefsState.lang,
+            on_change=PrefsState.set_lang,
+            size="1",
+            id="lang_select",
+        ),
+        rx.color_mode.button(size="1", id="theme_button"),
+        align="center",
+        padding_x="1em",
+        height="3.25em",
+        border_bottom="1px solid var(--gray-a5)",
+        width="100%",
+        class_name="ak-header",
+    )
+
+
+def session_link(row: SessionRow) -> rx.Component:
+    """One session in the list: title, agent, time, badges, close."""
+    return rx.hstack(
+        rx.link(
+            rx.vstack(
+                rx.text(row.title, size="2", weight="medium", trim="both", class_name="ak-ellipsis"),
+                rx.hstack(
+                    rx.text(row.agent, size="1", color_scheme="gray"),
+                    rx.text(row.time, size="1", color_scheme="gray"),
+                    rx.match(
+                        row.kind,
+                        ("board", rx.badge(tr("badge_board"), color_scheme="indigo", size="1", class_name="ak-badge-board")),
+                        ("team", rx.badge(tr("badge_team"), color_scheme="teal", size="1", class_name="ak-badge-team")),
+                        rx.fragment(),
+                    ),
+                    rx.cond(row.status == "closed", rx.badge(tr("closed"), color_scheme="gray", size="1")),
+                    spacing="2",
+                    align="center",
+                ),
+                spacing="0",
+                width="100%",
+            ),
+            href="/chat/" + row.session_id,
+            underline="none",
+            color="inherit",
+            on_click=PrefsState.close_drawer,
+            width="100%",
+            min_width="0",
+        ),
+        rx.cond(
+            row.status == "active",
+            rx.tooltip(
+                rx.icon_button(rx.icon("archive", size=14), size="1", variant="ghost", on_click=SessionsState.close(row.session_id), class_name="ak-close-session"),
+                content=tr("close_session"),
+            ),
+        ),
+        class_name="ak-session",
+        data_session=row.session_id,
+        align="center",
+        width="100%",
+    )
+
+
+def sidebar() -> rx.Component:
+    """The session list with the new-chat button and agent picker."""
+    return rx.vstack(
+        rx.hstack(
+            rx.select.root(
+                rx.select.trigger(id="agent_select", width="100%"),
+                rx.select.content(rx.foreach(SessionsState.agents, lambda a: rx.select.item(a.label, value=a.name))),
+                value=SessionsState.new_agent,
+                on_change=SessionsState.set_new_agent,
+                size="2",
+            ),
+            rx.button(rx.icon("plus", size=16), tr("new_chat"), on_click=SessionsState.new_chat, id="new_chat"),
+            width="100%",
+        ),
+        rx.text(tr("sessions"), size="1", color_scheme="gray", weight="bold"),
+        rx.cond(
+            SessionsState.sessions.length() > 0,
+            rx.vstack(rx.foreach(SessionsState.sessions, session_link), width="100%", spacing="1", id="session_list"),
+            rx.text(tr("no_sessions"), size="2", color_scheme="gray"),
+        ),
+        padding="0.75em",
+        width="100%",
+        height="100%",
+        overflow_y="auto",
+        spacing="2",
+    )
+
+
+def frame(*children: rx.Component) -> rx.Component:
+    """The whole page: header, sidebar (a drawer on phones), and the main column."""
+    return rx.vstack(
+        header(),
+        rx.hstack(
+            rx.box(sidebar(), width="290px", min_width="290px", border_right="1px solid var(--gray-a5)", height="100%", display=["none", "none", "block"]),
+            rx.cond(
+                PrefsState.drawer_open,
+                rx.box(
+                    rx.box(sidebar(), background="var(--color-panel-solid)", width="85%", max_width="320px", height="100%", on_click=rx.stop_propagation),
+                    on_click=PrefsState.close_drawer,
+                    position="fixed",
+                    top="3.25em",
+                    left="0",
+                    right="0",
+                    bottom="0",
+                    z_index="20",
+                    background="var(--black-a6)",
+                    display=["block", "block", "none"],
+                ),
+            ),
+            rx.box(*children, flex="1", min_width="0", height="100%", display="flex", flex_direction="column"),
+            width="100%",
+            flex="1",
+            min_height="0",
+            spacing="0",
+        ),
+        height="100dvh",
+        spacing="0",
+        width="100%",
+    )

@@ -1,0 +1,256 @@
+"""The open conversation: its items, the composer, and the runs it follows as they stream."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from datetime import UTC, datetime
+
+import reflex as rx
+
+from agentkit_app.engine import events as ev
+from agentkit_app.service.chat import ServiceError, TurnRequest
+from agentkit_app.service.runtime import get_service
+from agentkit_app.service.uploads import UploadTooLarge
+from agentkit_app.ui.states.prefs import PrefsState
+from agentkit_app.ui.states.sessions import SessionsState
+from agentkit_app.ui.timeline import ChatItem, Timeline, items_from_messages
+
+FLUSH_S = 0.05
+UPLOAD_ID = "composer_upload"
+
+
+class ChatState(rx.State):
+    """Everything the chat page shows about one session."""
+
+    items: list[ChatItem] = []
+    title: str = ""
+    agent: str = ""
+    status: str = "active"
+    missing: bool = False
+    draft: str = ""
+    model: str = ""
+    models: list[str] = []
+    running: bool = False
+    attachments: list[dict[str, str]] = []
+    confirm_id: str = ""
+    confirm_command: str = ""
+    confirm_reason: str = ""
+    confirm_deadline: str = ""
+    question_id: str = ""
+    question: str = ""
+    answer_draft: str = ""
+    board_round: int = 0
+    board_rounds: int = 0
+    board_speaker: str = ""
+    participants: list[dict[str, str]] = []
+
+    @rx.var
+    def session_id(self) -> str:
+        """Return the session in the URL."""
+        return str(self.router.page.params.get("session_id", ""))
+
+    @rx.var
+    def suggestions(self) -> list[str]:
+        """Return completions for a draft that starts with ``@``."""
+        match = re.match(r"^@(\w*)(?::([^\s]*))?$", self.draft)
+        if not match:
+            return []
+        service = get_service()
+        if match.group(1) == "skill":
+            return [f"@skill:{s.name} " for s in service.catalog.skills if s.name.startswith(match.group(2) or "")]
+        if match.group(1) in ("board", "team") and match.group(2) is not None:
+            prefix = (match.group(2) or "").split(",")[-1].casefold()
+            head = self.draft.rsplit(",", 1)[0] + "," if "," in self.draft else f"@{match.group(1)}:"
+            return [f"{head}{n}" for n in service.catalog.experts.names() if n.casefold().startswith(prefix)][:8]
+        return [c for c in ("@board ", "@team ", "@skill:", "@board:", "@team:") if c.startswith(self.draft)]
+
+    @rx.event
+    async def load(self):
+        """Open the session of the URL: rebuild its items and follow what still runs in it."""
+        service = get_service()
+        self.models = list(service.config.models)
+        self.model = self.model if self.model in self.models else (self.models[0] if self.models else "")
+        self._reset_dialogs()
+        session = await service.store.get_session(self.session_id)
+        self.missing = session is None
+        if session is None:
+            self.items, self.title = [], ""
+            return
+        self.title, self.agent, self.status = session.title or session.agent_name, session.agent_name, session.status
+        runs = service.runs.of_session(session.session_id)
+        produced = set().union(*(r.persisted_ids for r in runs)) if runs else set()
+        messages = await service.store.get_messages(session.session_id)
+        self.items = items_from_messages([m for m in messages if m.message_id not in produced])
+        self.running = bool(runs)
+        return [ChatState.follow(r.run_id) for r in runs if r.kind != "intervention"]
+
+    def _reset_dialogs(self) -> None:
+        self.confirm_id = self.question_id = ""
+        self.board_round = self.board_rounds = 0
+        self.board_speaker = ""
+        self.participants = []
+
+    @rx.event
+    def set_draft(self, value: str) -> None:
+        """Keep the composer's text."""
+        self.draft = value
+
+    @rx.event
+    def set_model(self, value: str) -> None:
+        """Choose the model of the next messages."""
+        self.model = value
+
+    @rx.event
+    def pick_suggestion(self, value: str) -> None:
+        """Put a completion into the composer."""
+        self.draft = value
+
+    @rx.event
+    def set_answer_draft(self, value: str) -> None:
+        """Keep the answer to the agent's question."""
+        self.answer_draft = value
+
+    @rx.event
+    async def composer_key(self, key: str, modifiers: dict):
+        """Send on Enter; Shift+Enter inserts a new line."""
+        if key == "Enter" and not modifiers.get("shift"):
+            return ChatState.send
+
+    @rx.event
+    async def send(self):
+        """Start a turn for the composer's text and follow it."""
+        text = self.draft.strip()
+        if not text and not self.attachments:
+            return
+        refs = "\n".join(f"[file: {a['stored_name']}] {a['filename']}" for a in self.attachments)
+        content = f"{text}\n\n{refs}".strip() if refs else text
+        prefs = await self.get_state(PrefsState)
+        try:
+            run = await get_service().start_turn(
+                TurnRequest(
+                    session_id=self.session_id,
+                    content=content,
+                    model=self.model if self.model and self.model not in ("offline-demo",) else None,
+                    language=prefs.lang,
+                    attachments=[dict(a) for a in self.attachments],
+                )
+            )
+        except ServiceError as exc:
+            return rx.toast.error(str(exc))
+        timeline = Timeline(list(self.items))
+        if run.kind == "intervention":
+            timeline.items.append(ChatItem(kind="intervention", content=text))
+        else:
+            timeline.add_user(text, [a["filename"] for a in self.attachments])
+        self.items = timeline.items
+        self.draft = ""
+        self.attachments = []
+        if run.kind == "intervention":
+            return
+        self.running = True
+        return ChatState.follow(run.run_id)
+
+    @rx.event(background=True)
+    async def follow(self, run_id: str):
+        """Stream a run's events into the items, about every 50 ms, until it ends."""
+        run = get_service().runs.get(run_id)
+        if run is None:
+            return
+        index = 0
+        async with self:
+            timeline = Timeline(list(self.items))
+            agent = self.agent
+        while True:
+            fresh = run.events[index:]
+            index += len(fresh)
+            if fresh:
+                async with self:
+                    if self.session_id != run.session_id:
+                        return
+                    for event in fresh:
+                        timeline.apply(event, agent)
+                        self._on_live_event(event)
+                    self.items = list(timeline.items)
+            if run.done and index >= len(run.events):
+                break
+            await run.wait_beyond(index, 1.0)
+            await asyncio.sleep(FLUSH_S)
+        async with self:
+            if self.session_id == run.session_id:
+                others = [r for r in get_service().runs.of_session(run.session_id) if r.run_id != run_id]
+                self.running = bool(others)
+                self.confirm_id = self.question_id = ""
+                self.board_speaker = ""
+        yield SessionsState.load
+
+    def _on_live_event(self, event: ev.Event) -> None:
+        """Update the dialogs and progress shown outside the items."""
+        if isinstance(event, ev.ConfirmationRequest):
+            self.confirm_id, self.confirm_command, self.confirm_reason = (
+                event.confirmation_id,
+                event.command,
+                event.reason,
+            )
+            deadline = datetime.fromtimestamp(time.time() + event.timeout_s, UTC)
+            self.confirm_deadline = deadline.isoformat()
+        elif isinstance(event, ev.ConfirmationResult) and event.confirmation_id == self.confirm_id:
+            self.confirm_id = ""
+        elif isinstance(event, ev.AskHuman):
+            self.question_id, self.question, self.answer_draft = event.request_id, event.question, ""
+        elif isinstance(event, ev.HumanReply) and event.request_id == self.question_id:
+            self.question_id = ""
+        elif isinstance(event, ev.BoardStarted):
+            self.board_rounds, self.board_round = event.max_rounds, 1
+            self.participants = [
+                {"name": e["name"], "avatar": e["avatar"], "color": e["color"]} for e in event.experts
+            ]
+        elif isinstance(event, ev.ExpertSpeechChunk):
+            self.board_speaker, self.board_round = event.expert_name, event.round
+        elif isinstance(event, ev.RoundSummary):
+            self.board_speaker = event.moderator_name
+        elif isinstance(event, ev.BoardConcluded):
+            self.board_speaker = ""
+
+    @rx.event
+    def answer_confirmation(self, approved: bool):
+        """Send the user's approval or denial to the waiting turn."""
+        if self.confirm_id and not get_service().answer(self.session_id, self.confirm_id, approved):
+            self.confirm_id = ""
+            return rx.toast.error("no pending confirmation")
+        self.confirm_id = ""
+
+    @rx.event
+    def answer_question(self):
+        """Send the answer to the agent's question."""
+        if self.question_id and self.answer_draft.strip():
+            get_service().answer(self.session_id, self.question_id, self.answer_draft.strip())
+            self.question_id = ""
+            self.answer_draft = ""
+
+    @rx.event
+    def stop(self) -> None:
+        """Cancel what runs in this session; the partial answer stays, marked stopped."""
+        get_service().cancel(self.session_id)
+
+    @rx.event
+    async def upload(self, files: list[rx.UploadFile]):
+        """Store attached files in the upload store and keep them for the next message."""
+        store = get_service().uploads
+        for file in files:
+            pending = store.begin(file.name or "file")
+            try:
+                while chunk := await file.read(256 * 1024):
+                    pending.write(chunk)
+            except UploadTooLarge as exc:
+                return rx.toast.error(str(exc))
+            stored = pending.finish(file.content_type or "")
+            self.attachments.append({"filename": stored.filename, "stored_name": stored.stored_name})
+        return rx.clear_selected_files(UPLOAD_ID)
+
+    @rx.event
+    def remove_attachment(self, stored_name: str) -> None:
+        """Drop an attachment from the next message."""
+        self.attachments = [a for a in self.attachments if a["stored_name"] != stored_name]
+

@@ -1,0 +1,86 @@
+"""The session list in the sidebar: load, create with an agent, close."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import reflex as rx
+
+from agentkit_app.service.chat import ServiceError
+from agentkit_app.service.runtime import get_service
+from agentkit_app.ui.timeline import _clock
+
+
+@dataclass
+class SessionRow:
+    """One session in the sidebar."""
+
+    session_id: str = ""
+    title: str = ""
+    agent: str = ""
+    time: str = ""
+    kind: str = "chat"
+    status: str = "active"
+
+
+@dataclass
+class AgentOption:
+    """An agent a new chat can be bound to."""
+
+    name: str = ""
+    label: str = ""
+
+
+class SessionsState(rx.State):
+    """The sidebar's sessions and the agent picker."""
+
+    sessions: list[SessionRow] = []
+    agents: list[AgentOption] = []
+    new_agent: str = "assistant"
+    demo_mode: bool = False
+
+    @rx.event
+    async def load(self) -> None:
+        """Read the sessions (newest first) and the agents."""
+        service = get_service()
+        self.demo_mode = service.llm.label == "offline demo model"
+        self.agents = [AgentOption(a.name, a.display_name) for a in service.catalog.agents.values()]
+        rows = await service.store.list_sessions(limit=100)
+        self.sessions = [
+            SessionRow(
+                session_id=s.session_id,
+                title=s.title or s.agent_name,
+                agent=s.agent_name,
+                time=_clock(s.updated_at),
+                kind=s.kind,
+                status=s.status,
+            )
+            for s in rows
+        ]
+
+    @rx.event
+    def set_new_agent(self, name: str) -> None:
+        """Choose the agent of the next new chat."""
+        self.new_agent = name
+
+    @rx.event
+    async def new_chat(self):
+        """Create a session with the chosen agent and open it."""
+        service = get_service()
+        try:
+            session = await service.create_session(self.new_agent)
+        except ServiceError as exc:
+            return rx.toast.error(str(exc))
+        await self.load()
+        return rx.redirect(f"/chat/{session.session_id}")
+
+    @rx.event
+    async def close(self, session_id: str):
+        """Close (archive) a session."""
+        try:
+            await get_service().close_session(session_id)
+        except ServiceError as exc:
+            return rx.toast.error(str(exc))
+        await self.load()
+        if self.router.page.params.get("session_id") == session_id:
+            return rx.redirect("/")

@@ -1,0 +1,413 @@
+"""The conversation as render-ready items, built the same way from live events and stored messages.
+
+``items_from_messages`` (a reload) and ``Timeline.apply`` (a live run) produce the same
+items for the same run, so a restored board or team looks exactly like the live one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from agentkit_app.engine import events as ev
+
+
+@dataclass
+class StepItem:
+    """A step card inside an assistant turn: a tool call with its result, or thinking text."""
+
+    kind: str = "tool"
+    tool: str = ""
+    arguments: str = ""
+    result: str = ""
+    duration: str = ""
+    status: str = "running"
+
+
+@dataclass
+class PhaseItem:
+    """One row of a team's phase timeline."""
+
+    phase_id: str = ""
+    name: str = ""
+    expert: str = ""
+    avatar: str = ""
+    color: str = "#64748b"
+    depends_on: str = ""
+    status: str = "waiting"
+    duration: str = ""
+    result: str = ""
+    interventions: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ChatItem:
+    """One thing shown in the conversation: a bubble, a speech card, a summary, a conclusion, a timeline."""
+
+    id: str = ""
+    kind: str = "assistant"
+    content: str = ""
+    agent: str = ""
+    time: str = ""
+    streaming: bool = False
+    cancelled: bool = False
+    steps: list[StepItem] = field(default_factory=list)
+    usage: str = ""
+    skill: str = ""
+    attachments: list[str] = field(default_factory=list)
+    expert_name: str = ""
+    avatar: str = ""
+    color: str = "#64748b"
+    role: str = ""
+    round: int = 0
+    advice: str = ""
+    consensus: list[str] = field(default_factory=list)
+    dissent: list[str] = field(default_factory=list)
+    phases: list[PhaseItem] = field(default_factory=list)
+    anchors: list[str] = field(default_factory=list)
+    participants: list[dict[str, str]] = field(default_factory=list)
+
+
+def _clock(value: datetime | str | None = None) -> str:
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return ""
+    moment = (value or datetime.now().astimezone()).astimezone()
+    return moment.strftime("%H:%M")
+
+
+def usage_line(meta: dict[str, Any]) -> str:
+    """Return the discreet usage figure shown under an answer."""
+    usage = meta.get("usage") or {}
+    if not usage:
+        return ""
+    parts = [str(meta.get("model") or "")]
+    parts.append(f"{usage.get('prompt_tokens', 0)}↑ {usage.get('completion_tokens', 0)}↓")
+    if usage.get("first_token_s") is not None:
+        parts.append(f"TTFT {usage['first_token_s']:.2f}s")
+    parts.append(f"{usage.get('total_s', 0):.2f}s")
+    if meta.get("tier") and meta.get("tier") != "main":
+        parts.append(str(meta["tier"]))
+    return " · ".join(p for p in parts if p)
+
+
+def _steps_from_meta(steps: list[dict[str, Any]]) -> list[StepItem]:
+    cards: list[StepItem] = []
+    for step in steps:
+        if step.get("event_type") == "tool_call":
+            cards.append(StepItem(tool=str(step.get("tool", "")), arguments=_pretty(step.get("arguments"))))
+        elif step.get("event_type") == "tool_result" and cards:
+            cards[-1].result = str(step.get("result", ""))
+            cards[-1].duration = f"{float(step.get('duration_s') or 0):.2f}s"
+            cards[-1].status = "done"
+    return cards
+
+
+def _pretty(arguments: Any) -> str:
+    try:
+        value = json.loads(arguments) if isinstance(arguments, str) else arguments
+        return json.dumps(value, ensure_ascii=False)
+    except ValueError:
+        return str(arguments)
+
+
+def _phase_rows(phases: list[dict[str, Any]], experts: dict[str, dict[str, Any]]) -> list[PhaseItem]:
+    rows = []
+    for phase in phases:
+        expert = experts.get(str(phase.get("expert", "")), {})
+        rows.append(
+            PhaseItem(
+                phase_id=str(phase.get("id", "")),
+                name=str(phase.get("name", "")),
+                expert=str(phase.get("expert", "")),
+                avatar=str(expert.get("avatar", "👤")),
+                color=str(expert.get("color", "#64748b")),
+                depends_on=", ".join(phase.get("depends_on") or []),
+                status=str(phase.get("status") or "waiting"),
+                result=str(phase.get("result") or ""),
+            )
+        )
+    return rows
+
+
+class Timeline:
+    """Builds and updates the items of one conversation."""
+
+    def __init__(self, items: list[ChatItem] | None = None) -> None:
+        self.items: list[ChatItem] = items or []
+        self._experts: dict[str, dict[str, Any]] = {}
+        self._counter = 0
+        self._boards = sum(1 for i in self.items if i.kind == "board_start")
+        self._round = 0
+
+    def _new(self, **fields: Any) -> ChatItem:
+        self._counter += 1
+        item = ChatItem(id=fields.pop("id", f"live-{self._counter}"), time=fields.pop("time", _clock()), **fields)
+        self.items.append(item)
+        return item
+
+    def _last(self, kind: str) -> ChatItem | None:
+        return next((i for i in reversed(self.items) if i.kind == kind), None)
+
+    def _open_answer(self, agent: str = "") -> ChatItem:
+        last = self.items[-1] if self.items else None
+        if last is not None and last.kind == "assistant" and last.streaming:
+            return last
+        return self._new(kind="assistant", streaming=True, agent=agent)
+
+    def _team(self) -> ChatItem | None:
+        return self._last("team")
+
+    def _phase(self, phase_id: str) -> PhaseItem | None:
+        team = self._team()
+        return next((p for p in team.phases if p.phase_id == phase_id), None) if team else None
+
+    def add_user(self, content: str, attachments: list[str] | None = None, item_id: str = "") -> None:
+        """Show the user's message at once (before the server confirms it)."""
+        self._new(kind="user", content=content, attachments=attachments or [], **({"id": item_id} if item_id else {}))
+
+    def apply(self, event: ev.Event, agent: str = "") -> None:
+        """Update the items for one live event."""
+        handler = getattr(self, f"_on_{event.type}", None)
+        if handler is not None:
+            handler(event, agent)
+
+    def _on_token(self, event: ev.Token, agent: str) -> None:
+        self._open_answer(agent).content += event.content
+
+    def _on_thinking(self, event: ev.Thinking, agent: str) -> None:
+        answer = self._open_answer(agent)
+        if answer.content and answer.content.strip() == event.content.strip():
+            answer.content = ""
+        answer.steps.append(StepItem(kind="thinking", result=event.content, status="done"))
+
+    def _on_skill_match(self, event: ev.SkillMatch, agent: str) -> None:
+        self._open_answer(agent).skill = event.skill
+
+    def _on_step(self, event: ev.Step, agent: str) -> None:
+        answer = self._open_answer(agent)
+        if event.event_type == "tool_call":
+            answer.steps.append(
+                StepItem(tool=str(event.data.get("tool", "")), arguments=_pretty(event.data.get("arguments")))
+            )
+        elif event.event_type == "tool_result":
+            card = next((s for s in reversed(answer.steps) if s.kind == "tool"), None)
+            if card is not None:
+                card.result = str(event.data.get("result", ""))
+                card.duration = f"{float(event.data.get('duration_s') or 0):.2f}s"
+                card.status = "done"
+
+    def _on_confirmation_result(self, event: ev.ConfirmationResult, agent: str) -> None:
+        answer = self._open_answer(agent)
+        card = next((s for s in reversed(answer.steps) if s.kind == "tool"), None)
+        if card is not None:
+            card.status = "approved" if event.approved else "denied"
+
+    def _on_final_answer(self, event: ev.FinalAnswer, agent: str) -> None:
+        if event.metadata.get("message_type") in ("board_final", "team_final"):
+            return
+        answer = self._open_answer(str(event.metadata.get("agent_name") or agent))
+        answer.content = event.content
+        answer.streaming = False
+        answer.usage = usage_line(event.metadata)
+        if event.metadata.get("message_id"):
+            answer.id = str(event.metadata["message_id"])
+
+    def _on_error(self, event: ev.Error, agent: str) -> None:
+        last = self.items[-1] if self.items else None
+        if last is not None and last.kind == "assistant" and last.streaming and not last.content:
+            self.items.pop()
+        self._new(kind="error", content=event.message)
+
+    def _on_result(self, event: ev.Result, agent: str) -> None:
+        if event.status == "cancelled":
+            for item in self.items:
+                if item.streaming:
+                    item.streaming = False
+                    item.cancelled = True
+
+    def _on_board_started(self, event: ev.BoardStarted, agent: str) -> None:
+        self._experts = {e["name"]: e for e in event.experts}
+        self._boards += 1
+        self._round = 0
+        self._new(
+            kind="board_start",
+            id=f"board-{self._boards}",
+            content=event.topic,
+            round=event.max_rounds,
+            anchors=[f"board-{self._boards}-round-{n}" for n in range(1, event.max_rounds + 1)],
+            participants=[
+                {k: str(e.get(k, "")) for k in ("name", "avatar", "color", "role")}
+                for e in event.experts
+            ],
+        )
+
+    def _enter_round(self, number: int) -> None:
+        """Add a round divider (a jump target) when the discussion reaches a new round."""
+        if number != self._round:
+            self._round = number
+            self._new(kind="round", round=number, id=f"board-{self._boards}-round-{number}")
+
+    def _on_expert_speech_chunk(self, event: ev.ExpertSpeechChunk, agent: str) -> None:
+        self._enter_round(event.round)
+        last = self._last("speech")
+        if last is None or not last.streaming or last.expert_name != event.expert_name:
+            expert = self._experts.get(event.expert_name, {})
+            last = self._new(
+                kind="speech",
+                streaming=True,
+                expert_name=event.expert_name,
+                avatar=str(expert.get("avatar", "👤")),
+                color=str(expert.get("color", "#64748b")),
+                role=str(expert.get("role", "")),
+                round=event.round,
+            )
+        last.content += event.content
+
+    def _on_expert_speech(self, event: ev.ExpertSpeech, agent: str) -> None:
+        self._enter_round(event.round)
+        last = self._last("speech")
+        if last is None or not last.streaming or last.expert_name != event.expert_name:
+            last = self._new(kind="speech")
+        last.streaming = False
+        last.content = event.content
+        last.expert_name, last.avatar, last.color = event.expert_name, event.expert_avatar, event.expert_color
+        last.role, last.round = event.role, event.round
+
+    def _on_round_summary(self, event: ev.RoundSummary, agent: str) -> None:
+        self._new(
+            kind="summary",
+            content=event.content,
+            expert_name=event.moderator_name,
+            avatar=event.moderator_avatar,
+            color=event.moderator_color,
+            round=event.round,
+        )
+
+    def _on_user_intervention(self, event: ev.UserIntervention, agent: str) -> None:
+        self._new(kind="intervention", content=event.content)
+
+    def _on_board_concluded(self, event: ev.BoardConcluded, agent: str) -> None:
+        self._new(
+            kind="conclusion",
+            content=event.summary,
+            advice=event.decision_advice,
+            consensus=list(event.consensus_points),
+            dissent=list(event.dissent_points),
+            round=event.total_rounds,
+        )
+
+    def _on_team_formed(self, event: ev.TeamFormed, agent: str) -> None:
+        self._experts = {e["name"]: e for e in event.experts}
+        self._new(kind="team", content=event.lead_expert, phases=_phase_rows(event.plan_phases, self._experts))
+
+    def _on_plan_update(self, event: ev.PlanUpdate, agent: str) -> None:
+        team = self._team()
+        if team is not None:
+            old = {p.phase_id: p for p in team.phases}
+            rows = _phase_rows(event.plan_phases, self._experts)
+            for row in rows:
+                previous = old.get(row.phase_id)
+                if previous is not None:
+                    row.interventions, row.duration = previous.interventions, previous.duration
+                    row.result = row.result or previous.result
+                    if previous.status in ("running", "done", "failed") and row.status == "waiting":
+                        row.status = previous.status
+            team.phases = rows
+
+    def _on_phase_started(self, event: ev.PhaseStarted, agent: str) -> None:
+        phase = self._phase(event.phase_id)
+        if phase is not None:
+            phase.status = "running"
+            phase.interventions = list(event.interventions)
+
+    def _on_expert_result_chunk(self, event: ev.ExpertResultChunk, agent: str) -> None:
+        phase = self._phase(event.phase_id)
+        if phase is not None:
+            phase.result += event.content
+
+    def _on_expert_result_chunk_reset(self, event: ev.ExpertResultChunkReset, agent: str) -> None:
+        phase = self._phase(event.phase_id)
+        if phase is not None:
+            phase.result = ""
+
+    def _on_phase_completed(self, event: ev.PhaseCompleted, agent: str) -> None:
+        phase = self._phase(event.phase_id)
+        if phase is not None:
+            phase.status, phase.result, phase.duration = "done", event.result, f"{event.duration_s:.1f}s"
+
+    def _on_phase_failed(self, event: ev.PhaseFailed, agent: str) -> None:
+        phase = self._phase(event.phase_id)
+        if phase is not None:
+            phase.status, phase.result = "failed", event.error
+
+    def _on_team_intervention_ack(self, event: ev.TeamInterventionAck, agent: str) -> None:
+        if self._team() is not None:
+            self._new(kind="intervention", content=event.content)
+
+    def _on_team_synthesis_chunk(self, event: ev.TeamSynthesisChunk, agent: str) -> None:
+        last = self.items[-1] if self.items else None
+        if last is None or last.kind != "synthesis" or not last.streaming:
+            last = self._new(kind="synthesis", streaming=True)
+        last.content += event.content
+
+    def _on_team_synthesis(self, event: ev.TeamSynthesis, agent: str) -> None:
+        last = self.items[-1] if self.items else None
+        if last is None or last.kind != "synthesis":
+            last = self._new(kind="synthesis")
+        last.content, last.streaming = event.content, False
+
+
+def items_from_messages(messages: list[Any]) -> list[ChatItem]:
+    """Rebuild the conversation's items from stored messages (REST ``MessagePublic`` objects)."""
+    timeline = Timeline()
+    for message in messages:
+        meta: dict[str, Any] = dict(message.metadata or {})
+        kind = meta.get("message_type")
+        stamp = _clock(message.created_at)
+        payload = meta.get("payload") or {}
+        event = ev.from_wire({"type": meta.get("event_type"), "data": payload}) if payload else None
+        if event is not None and kind in _REPLAYED:
+            timeline.apply(event)
+            timeline.items[-1].time = stamp
+            continue
+        if message.role == "user":
+            if kind == "intervention":
+                timeline.items.append(ChatItem(id=message.message_id, kind="intervention", content=message.content, time=stamp))
+                continue
+            attachments = [str(a.get("filename", "")) for a in meta.get("attachments") or []]
+            timeline.items.append(
+                ChatItem(id=message.message_id, kind="user", content=message.content, time=stamp, attachments=attachments)
+            )
+        elif message.role == "assistant" and kind not in _HIDDEN:
+            timeline.items.append(
+                ChatItem(
+                    id=message.message_id,
+                    kind="error" if kind == "error" else "assistant",
+                    content=message.content,
+                    agent=message.agent_name or "",
+                    time=stamp,
+                    cancelled=bool(meta.get("cancelled")),
+                    steps=_steps_from_meta(meta.get("steps") or []),
+                    usage=usage_line(meta),
+                    skill=str(meta.get("skill") or ""),
+                )
+            )
+    return timeline.items
+
+
+_REPLAYED = {
+    "board_started", "board_speech", "board_summary", "board_conclusion", "board_intervention",
+    "team_formed", "team_plan", "team_phase", "team_result", "team_synthesis",
+}  # fmt: skip
+_HIDDEN = {"board_final", "team_final"}
+
+
+def plain(items: list[ChatItem]) -> list[dict[str, Any]]:
+    """Return the items as plain dicts (what a test compares)."""
+    return [dataclasses.asdict(i) for i in items]

@@ -1,0 +1,21 @@
+"""Reflex configuration: reads the app's settings and nothing else."""
+
+import os
+
+import reflex as rx
+
+from agentkit_app.settings import get_settings, reflex_environment
+
+_settings = get_settings()
+
+# Plain `reflex run` finds the bun that scripts/setup.sh installed from the npm registry.
+for _name, _value in reflex_environment().items():
+    os.environ.setdefault(_name, _value)
+
+config = rx.Config(
+    app_name="agentkit_app",
+    telemetry_enabled=False,
+    show_built_with_reflex=False,
+    frontend_port=_settings.port,
+    backend_port=_settings.port,
+)

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs what the tests need (Python packages, bun, Debian's chromium) and runs lint and the tests.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+bash "$ROOT/scripts/setup.sh"
+if ! command -v chromium >/dev/null; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+source "$ROOT/scripts/env.sh"
+cd "$ROOT"
+"${PYTHON:-python3}" -m ruff check .
+"${PYTHON:-python3}" -m pytest -q "$@"

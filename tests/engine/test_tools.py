@@ -1,0 +1,50 @@
+"""The built-in tools."""
+
+from __future__ import annotations
+
+import pytest
+
+from agentkit_app.engine.tools import ToolContext, ToolRegistry
+from agentkit_app.engine.tools.builtin import builtin_tools, evaluate, resolve_upload
+
+
+@pytest.mark.parametrize(
+    ("expression", "value"),
+    [("(3 + 4) * 12", 84), ("2 ^ 10", 1024), ("7 / 2", 3.5), ("sqrt(16)", 4.0), ("-3 + 1", -2), ("6 × 7", 42)],
+)
+def test_calculator_evaluates_arithmetic(expression, value):
+    assert evaluate(expression) == value
+
+
+@pytest.mark.parametrize("expression", ["__import__('os')", "a + 1", "2 ** 100000", "open('x')"])
+def test_calculator_refuses_anything_else(expression):
+    with pytest.raises(ValueError):
+        evaluate(expression)
+
+
+def context(tmp_path, timeout_s=5.0):
+    return ToolContext(tmp_path / "up", tmp_path / "scratch", timeout_s)
+
+
+async def test_division_by_zero_is_an_error_text(tmp_path):
+    calc = ToolRegistry(builtin_tools()).get("calculator")
+    assert (await calc.handler({"expression": "1/0"}, context(tmp_path))).startswith("error")
+
+
+async def test_read_file_reads_an_upload_and_refuses_traversal(tmp_path):
+    (tmp_path / "up").mkdir()
+    (tmp_path / "up" / "abc.txt").write_text("line one\nline two")
+    (tmp_path / "secret.txt").write_text("secret")
+    read = ToolRegistry(builtin_tools()).get("read_file")
+    assert await read.handler({"stored_name": "abc.txt"}, context(tmp_path)) == "line one\nline two"
+    assert (await read.handler({"stored_name": "../secret.txt"}, context(tmp_path))).startswith("error: no uploaded file")
+    assert resolve_upload(tmp_path / "up", "..") is None
+
+
+async def test_shell_runs_in_the_scratch_dir_and_times_out(tmp_path):
+    shell = ToolRegistry(builtin_tools()).get("shell")
+    assert shell.dangerous
+    out = await shell.handler({"command": "pwd"}, context(tmp_path))
+    assert str(tmp_path / "scratch") in out and out.startswith("exit code 0")
+    slow = await shell.handler({"command": "sleep 5"}, context(tmp_path, timeout_s=0.2))
+    assert "timed out" in slow
