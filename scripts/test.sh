@@ -3,9 +3,11 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$ROOT/scripts/setup.sh"
-if ! command -v chromium >/dev/null; then
+# Debian's chromium for the browser tests, with emoji and CJK fonts so pages render as users see them
+if ! command -v chromium >/dev/null || [ ! -d /usr/share/fonts/truetype/noto ]; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
-  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium fonts-noto-color-emoji fonts-noto-cjk >/dev/null
 fi
 source "$ROOT/scripts/env.sh"
 cd "$ROOT"

@@ -39,3 +39,9 @@ def make_service(tmp_path: Path, llm: ChatModel, *, confirmation_timeout_s: floa
 def service_factory(tmp_path: Path):
     """Build services on this test's temporary directory."""
     return lambda llm, **kw: make_service(tmp_path, llm, **kw)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Run the browser tests last: Playwright's sync API keeps an event loop running for the
+    rest of the session, which the asyncio tests must not share."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)

@@ -181,13 +181,16 @@ class SessionManager:
                     select(MessageRecord)
                     .where(MessageRecord.session_id == session_id, col(MessageRecord.role).in_(("user", "assistant")))
                     .order_by(col(MessageRecord.id).desc())
-                    .limit(limit * 3)
+                    .execution_options(yield_per=100)
                 )
-                chat = [
-                    {"role": r.role, "content": r.content}
-                    for r in db.exec(query)
-                    if r.content.strip() and (r.meta or {}).get("message_type") not in _NOT_FOR_MODEL
-                ]
-                return list(reversed(chat[:limit]))
+                # Read newest first until enough chat is found: a long board or team run stores
+                # many event messages, and a fixed window of rows could hold no chat at all.
+                chat: list[dict[str, str]] = []
+                for r in db.exec(query):
+                    if len(chat) >= limit:
+                        break
+                    if r.content.strip() and (r.meta or {}).get("message_type") not in _NOT_FOR_MODEL:
+                        chat.append({"role": r.role, "content": r.content})
+                return list(reversed(chat))
 
         return await self._run(work)

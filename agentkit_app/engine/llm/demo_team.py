@@ -17,6 +17,7 @@ _STEPS_EN = {
     "lead": "Plan the work",
     "product": "Write down what the user needs",
     "developer": "Build it",
+    "engineer": "Build it",
     "reviewer": "Review the result",
     "expert": "Contribute expertise",
 }
@@ -24,6 +25,7 @@ _STEPS_ZH = {
     "lead": "规划工作",
     "product": "写清用户需求",
     "developer": "实现方案",
+    "engineer": "实现方案",
     "reviewer": "评审结果",
     "expert": "贡献专业意见",
 }

@@ -189,17 +189,23 @@ def composer() -> rx.Component:
     return rx.vstack(
         suggestions(),
         attachment_chips(),
-        rx.text_area(
-            value=ChatState.draft,
-            on_change=ChatState.set_draft,
-            on_key_down=ChatState.composer_key,
-            placeholder=tr("composer_placeholder"),
-            auto_height=True,
-            rows="2",
-            max_height="12em",
+        rx.form(
+            rx.text_area(
+                value=ChatState.draft,
+                on_change=ChatState.set_draft,
+                enter_key_submit=True,
+                name="draft",
+                placeholder=tr("composer_placeholder"),
+                auto_height=True,
+                rows="2",
+                max_height="12em",
+                width="100%",
+                id="composer",
+                disabled=ChatState.status != "active",
+            ),
+            on_submit=ChatState.submit_composer,
             width="100%",
-            id="composer",
-            disabled=ChatState.status != "active",
+            id="composer_form",
         ),
         rx.hstack(
             rx.upload.root(

@@ -13,15 +13,15 @@ def header() -> rx.Component:
     """The top bar: menu (narrow screens), name, demo badge, language and theme switches."""
     return rx.hstack(
         rx.icon_button(rx.icon("menu"), variant="ghost", on_click=PrefsState.toggle_drawer, display=["flex", "flex", "none"], id="menu_button"),
-        rx.link(rx.hstack(rx.text("🤖", size="5"), rx.heading("AgentKit", size="5"), align="center"), href="/", underline="none"),
+        rx.link(rx.hstack(rx.icon("bot", size=24, color="var(--accent-9)"), rx.heading("AgentKit", size="5"), align="center"), href="/", underline="none"),
         rx.text(tr("app_tagline"), size="2", color_scheme="gray", display=["none", "none", "block"]),
         rx.spacer(),
-        rx.select(
-            ["en", "zh"],
+        rx.select.root(
+            rx.select.trigger(id="lang_select", aria_label="Language / 语言"),
+            rx.select.content(rx.select.item("English", value="en"), rx.select.item("中文", value="zh")),
             value=PrefsState.lang,
             on_change=PrefsState.set_lang,
             size="1",
-            id="lang_select",
         ),
         rx.color_mode.button(size="1", id="theme_button"),
         align="center",

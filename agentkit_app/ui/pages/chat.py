@@ -17,7 +17,7 @@ def index() -> rx.Component:
     return frame(
         rx.center(
             rx.vstack(
-                rx.text("🤖", size="9"),
+                rx.icon("bot", size=56, color="var(--accent-9)"),
                 rx.heading(tr("welcome_title"), size="7"),
                 rx.text(tr("welcome_body"), color_scheme="gray", text_align="center", max_width="34em"),
                 rx.cond(SessionsState.demo_mode, rx.callout(tr("demo_notice"), icon="info", color_scheme="amber", id="demo_notice")),

@@ -113,10 +113,10 @@ class ChatState(rx.State):
         self.answer_draft = value
 
     @rx.event
-    async def composer_key(self, key: str, modifiers: dict):
-        """Send on Enter; Shift+Enter inserts a new line."""
-        if key == "Enter" and not modifiers.get("shift"):
-            return ChatState.send
+    async def submit_composer(self, form_data: dict):
+        """Send on Enter (Shift+Enter inserts a new line): the form carries the text as typed."""
+        self.draft = str(form_data.get("draft") or self.draft)
+        return ChatState.send
 
     @rx.event
     async def send(self):

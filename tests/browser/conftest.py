@@ -1,0 +1,112 @@
+"""One production AgentKit server (``reflex run --env prod``) shared by every browser test.
+
+It runs on a free port with its own SQLite file and upload dir, on the offline demo model.
+Browsers are Debian's chromium driven by pytest-playwright.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.api.conftest import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Launch Debian's chromium headless (Playwright's own browsers cannot be downloaded here)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (scripts/test.sh does it)")
+    flags = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": flags}
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Start the whole app (UI + API on one port) and yield its URL."""
+    data = tmp_path_factory.mktemp("app")
+    port = free_port()
+    env = {
+        **os.environ,
+        "AGENTKIT_DATABASE_URL": f"sqlite:///{data / 'agentkit.db'}",
+        "AGENTKIT_UPLOAD_DIR": str(data / "uploads"),
+        "AGENTKIT_SCRATCH_DIR": str(data / "scratch"),
+        "AGENTKIT_LLM_BASE_URL": "",
+        "AGENTKIT_REDIS_URL": "",
+        "AGENTKIT_API_KEY": "",
+        "PATH": f"{ROOT / '.bun/node_modules/.bin'}:{os.environ.get('PATH', '')}",
+        "REFLEX_USE_SYSTEM_BUN": "1",
+        "REFLEX_BUN_PATH": str(ROOT / ".bun/node_modules/bun/bin/bun.exe"),
+        "BUN_INSTALL_CACHE_DIR": str(ROOT / ".bun/cache"),
+        "REFLEX_DIR": str(ROOT / ".reflex"),
+        "REFLEX_TELEMETRY_ENABLED": "false",
+        "REFLEX_CHECK_LATEST_VERSION": "false",
+    }
+    ARTIFACTS.mkdir(exist_ok=True)
+    log_path = ARTIFACTS / "app-server.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "reflex", "run", "--env", "prod", "--frontend-port", str(port), "--backend-port", str(port)],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 420  # the first build installs the frontend packages
+        try:
+            while True:
+                if process.poll() is not None:
+                    pytest.fail(f"the app exited while starting:\n{log_path.read_text()[-3000:]}")
+                if time.monotonic() > deadline:
+                    pytest.fail(f"the app did not start in 420 s:\n{log_path.read_text()[-3000:]}")
+                try:
+                    if httpx.get(f"{url}/api/v1/health", timeout=2).status_code == 200 and httpx.get(url, timeout=5).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                time.sleep(1)
+            yield url
+        finally:
+            _stop(process)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """Stop the server and everything it started (granian workers, bun)."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, 15)
+    try:
+        process.wait(20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, 9)
+
+
+@pytest.fixture
+def chat(page, app_url: str):
+    """A page on a new conversation, ready to type into."""
+    page.set_default_timeout(20_000)
+    page.goto(app_url)
+    page.locator("#new_chat").click()
+    page.wait_for_url("**/chat/**")
+    page.locator("#composer").wait_for()
+    return page
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep a screenshot of the page when a browser test fails."""
+    outcome = yield
+    report = outcome.get_result()
+    page = item.funcargs.get("page")
+    if report.when == "call" and report.failed and page is not None:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{item.name}.png"), full_page=True)

@@ -1,0 +1,94 @@
+"""The web UI in a real browser, on the offline demo model: what a user sees and clicks."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+pytestmark = pytest.mark.browser
+
+
+def send(page: Page, text: str) -> None:
+    page.locator("#composer").fill(text)
+    page.locator("#composer").press("Enter")
+
+
+def test_chat_streams_a_tool_answer_and_survives_a_reload(chat: Page):
+    send(chat, "what is (3 + 4) * 12?")
+    answer = chat.locator(".ak-bubble.ak-assistant").last
+    expect(answer).to_contain_text("The result is 84")
+    expect(chat.locator(".ak-step").first).to_contain_text("calculator")
+    expect(chat.locator("#composer")).to_have_value("")
+    expect(chat.locator(".ak-usage").last).to_contain_text("offline-demo")
+    expect(chat.locator("#session_list")).to_contain_text("what is (3 + 4) * 12?")
+    chat.reload()
+    expect(chat.locator(".ak-bubble.ak-user").first).to_have_text("what is (3 + 4) * 12?")
+    expect(chat.locator(".ak-bubble.ak-assistant").last).to_contain_text("The result is 84")
+
+
+def test_shift_enter_makes_a_new_line_instead_of_sending(chat: Page):
+    chat.locator("#composer").fill("first line")
+    chat.locator("#composer").press("Shift+Enter")
+    chat.locator("#composer").type("second line")
+    expect(chat.locator("#composer")).to_have_value("first line\nsecond line")
+    expect(chat.locator(".ak-bubble.ak-user")).to_have_count(0)
+
+
+def test_dangerous_command_waits_for_approval_and_deny_is_respected(chat: Page):
+    send(chat, "run `echo approved-output`")
+    dialog = chat.locator("#confirm_dialog")
+    expect(dialog).to_be_visible()
+    expect(chat.locator("#confirm_command")).to_contain_text("echo approved-output")
+    chat.locator("#confirm_approve").click()
+    expect(dialog).to_be_hidden()
+    expect(chat.locator(".ak-bubble.ak-assistant").last).to_contain_text("approved-output")
+    send(chat, "run `echo never`")
+    expect(dialog).to_be_visible()
+    chat.locator("#confirm_deny").click()
+    expect(chat.locator(".ak-bubble.ak-assistant").last).to_contain_text("You denied the command")
+
+
+def test_the_agent_asks_a_question_and_reads_the_answer(chat: Page):
+    send(chat, "please ask me something")
+    expect(chat.locator("#question_text")).to_contain_text("What should I call you?")
+    chat.locator("#answer_input").fill("Ada")
+    chat.locator("#answer_send").click()
+    expect(chat.locator(".ak-bubble.ak-assistant").last).to_contain_text("You answered: Ada")
+
+
+def test_board_meeting_shows_speech_cards_and_restores_them_after_reload(chat: Page):
+    send(chat, "@board:Strategist,Risk Officer rounds=2 should we open a second shop")
+    expect(chat.locator(".ak-conclusion")).to_be_visible(timeout=30_000)
+    expect(chat.locator(".ak-speech")).to_have_count(4)
+    expect(chat.locator(".ak-summary")).to_have_count(2)
+    expect(chat.locator(".ak-conclusion")).to_contain_text("Decision advice")
+    expect(chat.locator("#session_list .ak-badge-board").first).to_be_visible()
+    chat.reload()
+    expect(chat.locator(".ak-speech")).to_have_count(4)
+    expect(chat.locator(".ak-speech").first).to_contain_text("Strategist")
+    expect(chat.locator(".ak-conclusion")).to_contain_text("Decision advice")
+
+
+def test_team_run_shows_the_phase_timeline_and_the_result(chat: Page):
+    send(chat, "@team build a landing page")
+    expect(chat.locator(".ak-synthesis")).to_contain_text("Team result", timeout=30_000)
+    phases = chat.locator(".ak-phase")
+    expect(phases).to_have_count(3)  # dev_team: the lead plans, three members work
+    for index in range(3):
+        expect(phases.nth(index).locator(".ak-phase-status")).to_contain_text(re.compile("done|completed"))
+    chat.reload()
+    expect(chat.locator(".ak-phase")).to_have_count(3)
+    expect(chat.locator(".ak-synthesis")).to_contain_text("Team result")
+
+
+def test_language_switch_turns_the_interface_chinese(chat: Page):
+    chat.locator("#lang_select").click()
+    chat.get_by_role("option", name="中文").click()
+    expect(chat.locator("#send_button")).to_contain_text("发送")
+    chat.reload()
+    expect(chat.locator("#send_button")).to_contain_text("发送")
+    chat.locator("#lang_select").click()
+    chat.get_by_role("option", name="English").click()
+    expect(chat.locator("#send_button")).to_contain_text("Send")
