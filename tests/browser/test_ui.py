@@ -92,3 +92,41 @@ def test_language_switch_turns_the_interface_chinese(chat: Page):
     chat.locator("#lang_select").click()
     chat.get_by_role("option", name="English").click()
     expect(chat.locator("#send_button")).to_contain_text("Send")
+
+
+def test_tokens_stream_in_and_stop_keeps_the_partial_answer(chat: Page):
+    send(chat, "tell me a long story")
+    bubble = chat.locator(".ak-bubble.ak-assistant").last
+    expect(bubble).to_contain_text("Once upon a time")
+    expect(chat.locator("#stop_button")).to_be_visible()
+    first = len(bubble.inner_text())
+    chat.wait_for_timeout(600)
+    assert len(bubble.inner_text()) > first, "the answer should keep growing while it streams"
+    chat.locator("#stop_button").click()
+    expect(chat.locator(".ak-stopped").last).to_be_visible()
+    expect(chat.locator("#stop_button")).to_be_hidden()
+    stopped_at = len(bubble.inner_text())
+    chat.wait_for_timeout(500)
+    assert len(bubble.inner_text()) == stopped_at, "nothing may arrive after stop"
+    assert stopped_at > 0
+
+
+def test_attached_file_is_read_by_the_agent(chat: Page, tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("alpha\nbeta\ngamma\n")
+    chat.locator("#composer_upload input[type=file]").set_input_files(str(notes))
+    expect(chat.locator(".ak-attachment")).to_contain_text("notes.txt")
+    send(chat, "please read the attached file")
+    expect(chat.locator(".ak-bubble.ak-assistant").last).to_contain_text("The file has 3 lines")
+    expect(chat.locator(".ak-bubble.ak-assistant").last).to_contain_text("alpha")
+
+
+def test_phone_width_has_no_horizontal_scroll(page: Page, app_url: str):
+    page.set_viewport_size({"width": 375, "height": 740})
+    page.goto(app_url)
+    page.locator("#welcome_new_chat").click()
+    page.wait_for_url("**/chat/**")
+    send(page, "hello there")
+    expect(page.locator(".ak-bubble.ak-assistant").last).to_be_visible()
+    expect(page.locator("#send_button")).to_be_in_viewport()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375

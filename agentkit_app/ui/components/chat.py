@@ -217,7 +217,7 @@ def composer() -> rx.Component:
                 class_name="ak-upload",
             ),
             rx.select(ChatState.models, value=ChatState.model, on_change=ChatState.set_model, size="1", id="model_select"),
-            rx.cond(SessionsState.demo_mode, rx.badge(rx.icon("plug_zap", size=12), "offline demo model", color_scheme="amber", id="demo_badge")),
+            rx.cond(SessionsState.demo_mode, rx.badge(rx.icon("plug_zap", size=12), "offline demo model", color_scheme="amber", id="demo_badge", display=["none", "none", "flex"])),
             rx.spacer(),
             rx.cond(
                 ChatState.running,
@@ -226,6 +226,8 @@ def composer() -> rx.Component:
             rx.button(rx.icon("send", size=14), tr("send"), on_click=ChatState.send, id="send_button", disabled=ChatState.status != "active"),
             align="center",
             width="100%",
+            flex_wrap="wrap",
+            min_width="0",
         ),
         width="100%",
         max_width="860px",
