@@ -130,3 +130,18 @@ def test_phone_width_has_no_horizontal_scroll(page: Page, app_url: str):
     expect(page.locator(".ak-bubble.ak-assistant").last).to_be_visible()
     expect(page.locator("#send_button")).to_be_in_viewport()
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
+
+
+def test_refresh_mid_stream_keeps_streaming_to_the_same_answer(chat: Page):
+    send(chat, "tell me a long story")
+    bubble = chat.locator(".ak-bubble.ak-assistant").last
+    expect(bubble).to_contain_text("Once upon a time")
+    chat.reload()
+    expect(chat.locator("#stop_button")).to_be_visible()
+    expect(chat.locator(".ak-bubble.ak-user")).to_have_count(1)
+    expect(chat.locator("#stop_button")).to_be_hidden(timeout=40_000)
+    live = chat.locator(".ak-bubble.ak-assistant").last.inner_text()
+    assert live.count("Once upon a time") == 10, "the whole story, streamed once, no restart"
+    chat.reload()
+    expect(chat.locator(".ak-bubble.ak-assistant")).to_have_count(1)
+    assert chat.locator(".ak-bubble.ak-assistant").last.inner_text() == live

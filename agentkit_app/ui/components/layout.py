@@ -79,16 +79,13 @@ def session_link(row: SessionRow) -> rx.Component:
 def sidebar() -> rx.Component:
     """The session list with the new-chat button and agent picker."""
     return rx.vstack(
-        rx.hstack(
-            rx.select.root(
-                rx.select.trigger(id="agent_select", width="100%"),
-                rx.select.content(rx.foreach(SessionsState.agents, lambda a: rx.select.item(a.label, value=a.name))),
-                value=SessionsState.new_agent,
-                on_change=SessionsState.set_new_agent,
-                size="2",
-            ),
-            rx.button(rx.icon("plus", size=16), tr("new_chat"), on_click=SessionsState.new_chat, id="new_chat"),
-            width="100%",
+        rx.button(rx.icon("plus", size=16), tr("new_chat"), on_click=SessionsState.new_chat, id="new_chat", width="100%"),
+        rx.select.root(
+            rx.select.trigger(id="agent_select", width="100%"),
+            rx.select.content(rx.foreach(SessionsState.agents, lambda a: rx.select.item(a.label, value=a.name))),
+            value=SessionsState.new_agent,
+            on_change=SessionsState.set_new_agent,
+            size="2",
         ),
         rx.text(tr("sessions"), size="1", color_scheme="gray", weight="bold"),
         rx.cond(
@@ -100,6 +97,7 @@ def sidebar() -> rx.Component:
         width="100%",
         height="100%",
         overflow_y="auto",
+        overflow_x="hidden",
         spacing="2",
     )
 

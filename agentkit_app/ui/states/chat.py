@@ -177,8 +177,11 @@ class ChatState(rx.State):
                 break
             await run.wait_beyond(index, 1.0)
             await asyncio.sleep(FLUSH_S)
+        session = await get_service().store.get_session(run.session_id)
         async with self:
             if self.session_id == run.session_id:
+                if session is not None:
+                    self.title = session.title or session.agent_name
                 others = [r for r in get_service().runs.of_session(run.session_id) if r.run_id != run_id]
                 self.running = bool(others)
                 self.confirm_id = self.question_id = ""
