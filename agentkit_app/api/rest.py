@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, Field
 from python_multipart.exceptions import MultipartParseError
 
@@ -13,6 +14,7 @@ from agentkit_app.api.multipart_upload import MalformedUpload, receive_file
 from agentkit_app.api.security import require_api_key
 from agentkit_app.engine import events as ev
 from agentkit_app.service.chat import ChatService, TurnRequest
+from agentkit_app.service.export import export_session
 from agentkit_app.service.runtime import get_service
 from agentkit_app.service.uploads import UploadTooLarge
 from agentkit_app.store.models import MessagePublic, SessionPublic
@@ -94,6 +96,19 @@ async def get_messages(
     """Return the session's messages in conversation order, with their metadata."""
     await service.session_or_404(session_id)
     return await service.store.get_messages(session_id, limit=limit, offset=offset)
+
+
+@router.get("/sessions/{session_id}/export")
+async def export(
+    session_id: str,
+    service: ServiceDep,
+    format: Annotated[str, Query(pattern="^(md|json)$", description="md or json")] = "md",  # noqa: A002
+) -> Response:
+    """Download the session as Markdown or JSON (board rounds and team phases kept as structure)."""
+    session = await service.session_or_404(session_id)
+    body, media_type, filename = export_session(session, await service.store.get_messages(session_id), format)
+    quoted = quote(filename)
+    return Response(body, media_type=media_type, headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quoted}"})
 
 
 @router.post("/sessions/{session_id}/messages")

@@ -92,6 +92,16 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "This team run was interrupted when the server stopped.",
         "zh": "服务器停止时该团队任务被中断。",
     },
+    "export": {"en": "Export", "zh": "导出"},
+    "export_md": {"en": "Markdown (.md)", "zh": "Markdown（.md）"},
+    "export_json": {"en": "JSON (.json)", "zh": "JSON（.json）"},
+    "search": {"en": "Search conversations", "zh": "搜索会话"},
+    "search_none": {"en": "No matches.", "zh": "没有匹配的结果。"},
+    "rename": {"en": "Rename", "zh": "重命名"},
+    "save": {"en": "Save", "zh": "保存"},
+    "cancel": {"en": "Cancel", "zh": "取消"},
+    "regenerate": {"en": "Regenerate", "zh": "重新生成"},
+    "edit": {"en": "Edit and resend", "zh": "编辑并重新发送"},
     "team_no_result": {"en": "the team finished without a result", "zh": "团队结束，但没有产出结果"},
 }
 

@@ -145,3 +145,15 @@ def test_refresh_mid_stream_keeps_streaming_to_the_same_answer(chat: Page):
     chat.reload()
     expect(chat.locator(".ak-bubble.ak-assistant")).to_have_count(1)
     assert chat.locator(".ak-bubble.ak-assistant").last.inner_text() == live
+
+
+def test_export_downloads_a_file_naming_every_board_speaker(chat: Page):
+    send(chat, "@board:Strategist,Investor rounds=1 raise prices")
+    expect(chat.locator(".ak-conclusion")).to_be_visible(timeout=30_000)
+    chat.locator("#export_button").click()
+    with chat.expect_download() as info:
+        chat.locator("#export_md").click()
+    download = info.value
+    assert download.suggested_filename.endswith(".md")
+    text = open(download.path(), encoding="utf-8").read()
+    assert "**Strategist**" in text and "**Investor**" in text and "raise prices" in text

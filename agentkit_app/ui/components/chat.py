@@ -247,10 +247,21 @@ def chat_column() -> rx.Component:
                 rx.text(ChatState.title, weight="bold", size="3", class_name="ak-ellipsis", id="session_title"),
                 rx.badge(ChatState.agent, variant="soft"),
                 rx.cond(ChatState.status != "active", rx.badge(tr("session_closed"), color_scheme="gray")),
+                rx.spacer(),
+                rx.menu.root(
+                    rx.menu.trigger(
+                        rx.button(rx.icon("download", size=14), tr("export"), variant="soft", size="1", id="export_button"),
+                    ),
+                    rx.menu.content(
+                        rx.menu.item(tr("export_md"), on_click=ChatState.export("md"), id="export_md"),
+                        rx.menu.item(tr("export_json"), on_click=ChatState.export("json"), id="export_json"),
+                    ),
+                ),
                 padding_x="1em",
                 padding_y="0.5em",
                 align="center",
                 border_bottom="1px solid var(--gray-a4)",
+                width="100%",
             ),
             rx.cond(SessionsState.demo_mode, rx.callout(tr("demo_notice"), icon="info", size="1", color_scheme="amber", margin="0.5em 1em 0", id="demo_notice")),
             board_progress(),

@@ -11,6 +11,7 @@ import reflex as rx
 
 from agentkit_app.engine import events as ev
 from agentkit_app.service.chat import ServiceError, TurnRequest
+from agentkit_app.service.export import export_session
 from agentkit_app.service.runtime import get_service
 from agentkit_app.service.uploads import UploadTooLarge
 from agentkit_app.ui.states.prefs import PrefsState
@@ -251,6 +252,16 @@ class ChatState(rx.State):
             stored = pending.finish(file.content_type or "")
             self.attachments.append({"filename": stored.filename, "stored_name": stored.stored_name})
         return rx.clear_selected_files(UPLOAD_ID)
+
+    @rx.event
+    async def export(self, fmt: str):
+        """Download this conversation as Markdown or JSON."""
+        service = get_service()
+        session = await service.store.get_session(self.session_id)
+        if session is None:
+            return
+        body, _, filename = export_session(session, await service.store.get_messages(self.session_id), fmt)
+        return rx.download(data=body, filename=filename)
 
     @rx.event
     def remove_attachment(self, stored_name: str) -> None:

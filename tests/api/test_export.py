@@ -1,0 +1,49 @@
+"""Exporting sessions as Markdown and JSON over REST."""
+
+from __future__ import annotations
+
+import json
+
+API = "/api/v1/chat"
+
+
+def _session(client, text: str) -> str:
+    sid = client.post(f"{API}/sessions", json={"agent_name": "assistant"}).json()["session_id"]
+    assert client.post(f"{API}/sessions/{sid}/messages", json={"content": text}, timeout=60).status_code == 200
+    return sid
+
+
+def test_board_export_names_every_speaker_in_both_formats(client):
+    sid = _session(client, "@board:Strategist,Investor,Risk Officer rounds=2 open a second shop")
+    md = client.get(f"{API}/sessions/{sid}/export", params={"format": "md"})
+    assert md.status_code == 200 and md.headers["content-type"].startswith("text/markdown")
+    assert "attachment" in md.headers["content-disposition"] and ".md" in md.headers["content-disposition"]
+    for name in ("Strategist", "Investor", "Risk Officer"):
+        assert f"**{name}**" in md.text
+    assert "### Round 2" in md.text and "Decision advice" in md.text
+    doc = client.get(f"{API}/sessions/{sid}/export", params={"format": "json"}).json()
+    board = doc["board"]
+    assert board["topic"] == "open a second shop"
+    assert [len(r["speeches"]) for r in board["rounds"]] == [3, 3]
+    assert all(r["summary"] for r in board["rounds"])
+    assert board["conclusion"]["consensus_points"]
+    assert doc["messages"][0] == {**doc["messages"][0], "role": "user", "content": "@board open a second shop"}
+
+
+def test_team_export_keeps_phases_and_synthesis(client):
+    sid = _session(client, "@team write a release note")
+    doc = json.loads(client.get(f"{API}/sessions/{sid}/export", params={"format": "json"}).text)
+    team = doc["team"]
+    assert team["lead"] == "Tech Lead"
+    assert [p["status"] for p in team["phases"]] == ["completed"] * len(team["phases"]) and team["phases"]
+    assert all(p["result"] for p in team["phases"]) and "Team result" in team["synthesis"]
+    md = client.get(f"{API}/sessions/{sid}/export").text
+    assert "## Team run (lead: Tech Lead)" in md and "### Synthesis" in md
+
+
+def test_chat_export_and_bad_requests(client):
+    sid = _session(client, "what is 6 * 7?")
+    md = client.get(f"{API}/sessions/{sid}/export").text
+    assert "**User:** what is 6 * 7?" in md and "42" in md
+    assert client.get(f"{API}/sessions/{sid}/export", params={"format": "pdf"}).status_code == 422
+    assert client.get(f"{API}/sessions/nope/export").status_code == 404
