@@ -18,6 +18,7 @@ from agentkit_app.service.export import export_session
 from agentkit_app.service.runtime import get_service
 from agentkit_app.service.uploads import UploadTooLarge
 from agentkit_app.store.models import MessagePublic, SessionPublic
+from agentkit_app.store.search import SearchHit
 
 ServiceDep = Annotated[ChatService, Depends(get_service)]
 _ERROR_STATUS = {"invalid": 422, "llm": 502, "internal": 500}
@@ -96,6 +97,19 @@ async def get_messages(
     """Return the session's messages in conversation order, with their metadata."""
     await service.session_or_404(session_id)
     return await service.store.get_messages(session_id, limit=limit, offset=offset)
+
+
+@router.get("/search")
+async def search(
+    service: ServiceDep,
+    q: Annotated[str, Query(min_length=1, max_length=200, description="words or a phrase")],
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> list[SearchHit]:
+    """Search message text and board topics across all sessions, best match first."""
+    try:
+        return await service.store.search(q, limit)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from exc
 
 
 @router.get("/sessions/{session_id}/export")

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from agentkit_app.store.models import MessagePublic, MessageRecord, SessionPublic, SessionRecord, utcnow
+from agentkit_app.store.search import MessageSearch, SearchHit
 
 TITLE_CHARS = 60
 # Stored board and team events that are not part of the conversation the model reads.
@@ -29,6 +30,11 @@ class SessionManager:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._search = MessageSearch(engine)
+
+    async def search(self, query: str, limit: int = 20) -> list[SearchHit]:
+        """Return messages of any session matching ``query`` (ValueError on an empty or huge query)."""
+        return await self._search.search(query, limit)
 
     async def _run(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         return await asyncio.to_thread(fn, *args, **kwargs)

@@ -375,6 +375,8 @@ def items_from_messages(messages: list[Any]) -> list[ChatItem]:
         if event is not None and kind in _REPLAYED:
             timeline.apply(event)
             timeline.items[-1].time = stamp
+            if timeline.items[-1].kind in ("speech", "summary", "conclusion"):
+                timeline.items[-1].id = message.message_id  # search results link to it
             continue
         if message.role == "user":
             if kind == "intervention":

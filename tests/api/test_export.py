@@ -47,3 +47,13 @@ def test_chat_export_and_bad_requests(client):
     assert "**User:** what is 6 * 7?" in md and "42" in md
     assert client.get(f"{API}/sessions/{sid}/export", params={"format": "pdf"}).status_code == 422
     assert client.get(f"{API}/sessions/nope/export").status_code == 404
+
+
+def test_search_links_to_the_matching_message(client):
+    sid = _session(client, "remember the word zanzibar please")
+    hits = client.get(f"{API}/search", params={"q": "zanzibar"}).json()
+    assert hits and hits[0]["session_id"] == sid and "zanzibar" in hits[0]["snippet"]
+    messages = client.get(f"{API}/sessions/{sid}/messages").json()
+    assert hits[-1]["message_id"] in {m["message_id"] for m in messages}
+    assert client.get(f"{API}/search", params={"q": ""}).status_code == 422
+    assert client.get(f"{API}/search", params={"q": "x" * 201}).status_code == 422

@@ -157,3 +157,18 @@ def test_export_downloads_a_file_naming_every_board_speaker(chat: Page):
     assert download.suggested_filename.endswith(".md")
     text = open(download.path(), encoding="utf-8").read()
     assert "**Strategist**" in text and "**Investor**" in text and "raise prices" in text
+
+
+def test_search_finds_a_message_and_opens_its_session(chat: Page):
+    send(chat, "note for later: the password hint is periwinkle")
+    expect(chat.locator(".ak-bubble.ak-assistant").last).to_contain_text("periwinkle")
+    chat.locator("#new_chat").click()
+    chat.wait_for_url("**/chat/**")
+    chat.locator("#search_input").fill("periwinkle")
+    hit = chat.locator(".ak-search-hit").first
+    expect(hit).to_contain_text("periwinkle")
+    hit.click()
+    expect(chat.locator(".ak-bubble.ak-user").first).to_contain_text("the password hint is periwinkle")
+    expect(chat.locator(".ak-flash")).to_have_count(1)
+    chat.locator("#search_input").fill("")
+    expect(chat.locator("#session_list")).to_be_visible()

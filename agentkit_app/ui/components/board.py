@@ -101,6 +101,7 @@ def speech_card(item: ChatItem) -> rx.Component:
         ),
         border_left=f"4px solid {item.color}",
         class_name="ak-item ak-speech",
+        id=item.id,
     )
 
 
@@ -117,6 +118,7 @@ def summary_card(item: ChatItem) -> rx.Component:
         variant="surface",
         width="100%",
         class_name="ak-item ak-summary",
+        id=item.id,
     )
 
 
@@ -145,6 +147,7 @@ def conclusion_card(item: ChatItem) -> rx.Component:
         ),
         width="100%",
         class_name="ak-item ak-conclusion",
+        id=item.id,
     )
 
 

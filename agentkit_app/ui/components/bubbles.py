@@ -81,6 +81,7 @@ def user_bubble(item: ChatItem) -> rx.Component:
         spacing="1",
         width="100%",
         class_name="ak-item ak-user-item",
+        id=item.id,
     )
 
 
@@ -106,6 +107,7 @@ def assistant_bubble(item: ChatItem) -> rx.Component:
         spacing="1",
         width="100%",
         class_name="ak-item ak-assistant-item",
+        id=item.id,
     )
 
 

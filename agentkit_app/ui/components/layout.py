@@ -6,7 +6,7 @@ import reflex as rx
 
 from agentkit_app.ui.i18n import tr
 from agentkit_app.ui.states.prefs import PrefsState
-from agentkit_app.ui.states.sessions import SessionRow, SessionsState
+from agentkit_app.ui.states.sessions import SearchRow, SessionRow, SessionsState
 
 
 def header() -> rx.Component:
@@ -76,6 +76,39 @@ def session_link(row: SessionRow) -> rx.Component:
     )
 
 
+def search_hit(hit: SearchRow) -> rx.Component:
+    """One search result: the session's title and the matching text, linking to the message."""
+    return rx.link(
+        rx.vstack(
+            rx.text(hit.title, size="2", weight="medium", class_name="ak-ellipsis"),
+            rx.text(hit.snippet, size="1", color_scheme="gray", class_name="ak-snippet"),
+            spacing="0",
+            width="100%",
+        ),
+        href="/chat/" + hit.session_id + "#" + hit.message_id,
+        underline="none",
+        color="inherit",
+        on_click=PrefsState.close_drawer,
+        class_name="ak-search-hit",
+        width="100%",
+    )
+
+
+def search_results() -> rx.Component:
+    """The hits of the search box, or why there are none."""
+    return rx.vstack(
+        rx.cond(SessionsState.search_error != "", rx.text(SessionsState.search_error, size="1", color_scheme="red")),
+        rx.cond(
+            SessionsState.hits.length() > 0,
+            rx.foreach(SessionsState.hits, search_hit),
+            rx.cond(SessionsState.search_error == "", rx.text(tr("search_none"), size="2", color_scheme="gray")),
+        ),
+        width="100%",
+        spacing="1",
+        id="search_results",
+    )
+
+
 def sidebar() -> rx.Component:
     """The session list with the new-chat button and agent picker."""
     return rx.vstack(
@@ -87,11 +120,26 @@ def sidebar() -> rx.Component:
             on_change=SessionsState.set_new_agent,
             size="2",
         ),
-        rx.text(tr("sessions"), size="1", color_scheme="gray", weight="bold"),
+        rx.input(
+            rx.input.slot(rx.icon("search", size=14)),
+            placeholder=tr("search"),
+            value=SessionsState.query,
+            on_change=SessionsState.search.debounce(300),
+            type="search",
+            width="100%",
+            id="search_input",
+        ),
         rx.cond(
-            SessionsState.sessions.length() > 0,
-            rx.vstack(rx.foreach(SessionsState.sessions, session_link), width="100%", spacing="1", id="session_list"),
-            rx.text(tr("no_sessions"), size="2", color_scheme="gray"),
+            SessionsState.query != "",
+            search_results(),
+            rx.fragment(
+                rx.text(tr("sessions"), size="1", color_scheme="gray", weight="bold"),
+                rx.cond(
+                    SessionsState.sessions.length() > 0,
+                    rx.vstack(rx.foreach(SessionsState.sessions, session_link), width="100%", spacing="1", id="session_list"),
+                    rx.text(tr("no_sessions"), size="2", color_scheme="gray"),
+                ),
+            ),
         ),
         padding="0.75em",
         width="100%",

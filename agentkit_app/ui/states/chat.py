@@ -22,6 +22,14 @@ FLUSH_S = 0.05
 UPLOAD_ID = "composer_upload"
 
 
+# A link to a message (``/chat/ID#MESSAGE_ID``, as search results make) scrolls to it and flashes it.
+SHOW_LINKED_MESSAGE = """setTimeout(() => {
+  const id = decodeURIComponent(window.location.hash.slice(1));
+  const el = id && document.getElementById(id);
+  if (el) { el.scrollIntoView({block: "center"}); el.classList.add("ak-flash"); }
+}, 400)"""
+
+
 class ChatState(rx.State):
     """Everything the chat page shows about one session."""
 
@@ -85,7 +93,7 @@ class ChatState(rx.State):
         messages = await service.store.get_messages(session.session_id)
         self.items = items_from_messages([m for m in messages if m.message_id not in produced])
         self.running = bool(runs)
-        return [ChatState.follow(r.run_id) for r in runs if r.kind != "intervention"]
+        return [*(ChatState.follow(r.run_id) for r in runs if r.kind != "intervention"), rx.call_script(SHOW_LINKED_MESSAGE)]
 
     def _reset_dialogs(self) -> None:
         self.confirm_id = self.question_id = ""

@@ -24,6 +24,17 @@ class SessionRow:
 
 
 @dataclass
+class SearchRow:
+    """One search hit: which session, which message, and the text around the match."""
+
+    session_id: str = ""
+    message_id: str = ""
+    title: str = ""
+    snippet: str = ""
+    kind: str = "chat"
+
+
+@dataclass
 class AgentOption:
     """An agent a new chat can be bound to."""
 
@@ -38,6 +49,9 @@ class SessionsState(rx.State):
     agents: list[AgentOption] = []
     new_agent: str = "assistant"
     demo_mode: bool = False
+    query: str = ""
+    hits: list[SearchRow] = []
+    search_error: str = ""
 
     @rx.event
     async def load(self) -> None:
@@ -57,6 +71,21 @@ class SessionsState(rx.State):
             )
             for s in rows
         ]
+
+    @rx.event
+    async def search(self, query: str):
+        """Search all sessions' messages; an empty box shows the session list again."""
+        self.query = query
+        self.search_error = ""
+        if not query.strip():
+            self.hits = []
+            return
+        try:
+            found = await get_service().store.search(query, limit=30)
+        except ValueError as exc:
+            self.hits, self.search_error = [], str(exc)
+            return
+        self.hits = [SearchRow(h.session_id, h.message_id, h.session_title, h.snippet, h.session_kind) for h in found]
 
     @rx.event
     def set_new_agent(self, name: str) -> None:
