@@ -26,6 +26,12 @@ _ERROR_STATUS = {"invalid": 422, "llm": 502, "internal": 500}
 router = APIRouter(prefix="/api/v1/chat", dependencies=[Depends(require_api_key)], tags=["chat"])
 
 
+class SessionRename(BaseModel):
+    """Body of ``PATCH /sessions/{id}``."""
+
+    title: str = Field(min_length=1, max_length=200)
+
+
 class SessionCreate(BaseModel):
     """Body of ``POST /sessions``."""
 
@@ -85,6 +91,18 @@ async def create_session(body: SessionCreate, service: ServiceDep) -> SessionPub
 async def get_session(session_id: str, service: ServiceDep) -> SessionPublic:
     """Return one session."""
     return await service.session_or_404(session_id)
+
+
+@router.patch("/sessions/{session_id}")
+async def rename_session(session_id: str, body: SessionRename, service: ServiceDep) -> SessionPublic:
+    """Rename a session; a name given by a user is never replaced by a generated title."""
+    await service.session_or_404(session_id)
+    title = " ".join(body.title.split())
+    if not title:
+        raise HTTPException(422, "title must not be blank")
+    renamed = await service.store.update_session(session_id, title=title, metadata={"title_source": "user"})
+    assert renamed is not None
+    return renamed
 
 
 @router.get("/sessions/{session_id}/messages")

@@ -1,15 +1,20 @@
 """The private board (私董会): expert personas debate a topic over rounds, led by a moderator.
 
 ``parse_board_command`` reads ``@board[:A,B] [rounds=N] TOPIC``; :class:`BoardOrchestrator`
-runs the meeting and yields its typed events. Each round every expert speaks having read the
-discussion so far, the moderator sums the round up and may end early on consensus, and user
-messages posted into the :class:`Interaction` are heard before the next speaker.
+runs the meeting and yields its typed events. The opening statements of round 1 are written
+at the same time (none of them can read another); from round 2 every expert speaks having read
+the discussion so far. The moderator sums each round up and may end early on consensus, and
+user messages posted into the :class:`Interaction` are heard before the next speaker (during
+the opening round: by the round's summary). ``parse_conclusion`` reads the closing reply,
+JSON or prose.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from dataclasses import dataclass, field
 
 from agentkit_app.engine import events as ev
@@ -19,10 +24,13 @@ from agentkit_app.engine.interaction import Interaction
 from agentkit_app.engine.llm.base import ChatModel, Message, text_deltas
 from agentkit_app.engine.parsing import json_object, lang_rule, take_names
 
-MAX_ROUNDS = 20
-_COMMAND = re.compile(r"^\s*@board(?=$|[\s:])", re.IGNORECASE)
-_ROUNDS = re.compile(r"(?<!\S)rounds\s*=\s*(\S+)", re.IGNORECASE)
-_CONSENSUS = re.compile(r"^\s*CONSENSUS\s*[:：]\s*(yes|no|是|否)\s*$", re.IGNORECASE | re.MULTILINE)
+MAX_ROUNDS = 10
+_COMMAND = re.compile(r"^\s*@board(?=$|[\s:：])", re.IGNORECASE)
+_ROUNDS = re.compile(r"(?<!\S)rounds\s*[=＝]\s*(\S+)", re.IGNORECASE)
+# the moderator's verdict line; models like to dress it up as "**CONSENSUS: yes**" or end it with a period
+_CONSENSUS = re.compile(
+    r"^[\s*_>#-]*CONSENSUS[\s*_]*[:：][\s*_]*(yes|no|是|否)[\s*_.。!！]*$", re.IGNORECASE | re.MULTILINE
+)
 
 
 class BoardCommandError(ValueError):
@@ -44,15 +52,19 @@ def is_board_command(text: str) -> bool:
 
 
 def parse_board_command(text: str, default_rounds: int = 5, known: list[str] | None = None) -> BoardCommand:
-    """Parse ``@board[:Expert A,Expert B] [rounds=N] TOPIC``; unknown names raise UnknownExpertsError."""
+    """Parse ``@board[:Expert A,Expert B] [rounds=N] TOPIC``; unknown names raise UnknownExpertsError.
+
+    Names may be separated by ``,``, ``，`` or ``、`` and the colon may be full-width. ``rounds``
+    must be 1..MAX_ROUNDS; without it the deployment's default (kept within that range) applies.
+    """
     match = _COMMAND.match(text)
     if match is None:
         raise BoardCommandError("not a board command")
     body = text[match.end() :]
     names: list[str] = []
-    if body.startswith(":"):
+    if body[:1] in (":", "："):
         names, body = take_names(body[1:], known or [])
-    rounds = default_rounds or 5
+    rounds = min(max(default_rounds or 5, 1), MAX_ROUNDS)
     found = _ROUNDS.search(body)
     if found:
         try:
@@ -60,7 +72,7 @@ def parse_board_command(text: str, default_rounds: int = 5, known: list[str] | N
         except ValueError:
             raise BoardCommandError(f"rounds must be a whole number, not {found.group(1)!r}") from None
         if not 1 <= rounds <= MAX_ROUNDS:
-            raise BoardCommandError(f"rounds must be between 1 and {MAX_ROUNDS}")
+            raise BoardCommandError(f"rounds must be between 1 and {MAX_ROUNDS}, not {rounds}")
         body = body[: found.start()] + body[found.end() :]
     topic = " ".join(body.split())
     if not topic:
@@ -77,12 +89,108 @@ def _transcript(topic: str, lines: list[tuple[str, int, str]]) -> str:
     return f"Topic: {topic}\n\nDiscussion so far:\n{body}"
 
 
+_SECTION_LABELS = {
+    "summary": (
+        "summary", "discussion summary", "summary of the discussion", "overall summary", "conclusion",
+        "总结", "讨论总结", "结论",
+    ),
+    "decision_advice": (
+        "decision advice", "advice", "recommendation", "recommendations", "decision",
+        "建议", "决策建议",
+    ),
+    "consensus_points": (
+        "consensus", "consensus points", "points of consensus", "agreement", "agreements", "areas of agreement",
+        "共识", "共识点",
+    ),
+    "dissent_points": (
+        "dissent", "dissent points", "points of dissent", "disagreement", "disagreements",
+        "areas of disagreement", "open questions", "分歧", "分歧点",
+    ),
+}  # fmt: skip
+_SECTION_OF = {label: key for key, labels in _SECTION_LABELS.items() for label in labels}
+_HEADING_MARK = re.compile(r"^(?:#{1,6}\s*|\d{1,2}\s*[.)、]\s*|[一二三四五六七八九十]\s*[、.]\s*)+")
+_LABEL_AND_REST = re.compile(r"^(?P<label>[^:：]{1,40}?)\s*[:：]\s*(?P<rest>.*)$")
+_BULLET = re.compile(r"^\s*(?:[-*+•·]|\d{1,2}\s*[.)、])\s+(?P<point>.+)$")
+_NOTHING = {"", "none", "(none)", "n/a", "无", "（无）", "(无)"}
+
+
+def _heading(line: str) -> tuple[str, str] | None:
+    """Return (section, text after the heading) if the line is a conclusion heading, else None."""
+    text = _HEADING_MARK.sub("", line.strip())
+    found = _LABEL_AND_REST.match(text)
+    label, rest = (found.group("label"), found.group("rest")) if found else (text, "")
+    label = " ".join(label.strip("*_【】[]（）() \t").split()).casefold()
+    section = _SECTION_OF.get(label)
+    return (section, rest.strip().lstrip("*_").strip()) if section else None
+
+
+def _prose(lines: list[str]) -> str:
+    return "\n".join(lines).strip()
+
+
+def _bullets(lines: list[str]) -> list[str]:
+    """Return a section's points: its bullet lines, or each non-empty line if it has no bullets."""
+    bullets = [m.group("point") for m in map(_BULLET.match, lines) if m]
+    points = [p.strip().strip("*_").strip() for p in bullets or lines]
+    return [p for p in points if p.casefold() not in _NOTHING]
+
+
+def _text(value: object) -> str:
+    if isinstance(value, list):
+        return "\n".join(str(v).strip() for v in value if str(v).strip())
+    return "" if value is None else str(value).strip()
+
+
 def _points(value: object) -> list[str]:
     if isinstance(value, list):
         return [str(v).strip() for v in value if str(v).strip()]
     if isinstance(value, str) and value.strip():
         return [value.strip()]
     return []
+
+
+def parse_conclusion(raw: str, total_rounds: int) -> ev.BoardConcluded:
+    """Return the conclusion a moderator's closing reply holds, whatever shape it came in.
+
+    The reply should be a JSON object; failing that its prose is read by sections ("Summary",
+    "Decision advice", "Consensus", "Dissent", or 总结, 决策建议, 共识点, 分歧点) with bullet lines
+    as points; failing that the whole reply becomes the summary.
+    """
+    data = json_object(raw)
+    if data and any(key in data for key in _SECTION_LABELS):
+        return ev.BoardConcluded(
+            summary=_text(data.get("summary")),
+            decision_advice=_text(data.get("decision_advice")),
+            total_rounds=total_rounds,
+            consensus_points=_points(data.get("consensus_points")),
+            dissent_points=_points(data.get("dissent_points")),
+        )
+    preamble: list[str] = []
+    sections: dict[str, list[str]] = {}
+    current: list[str] = preamble
+    for line in raw.splitlines():
+        heading = _heading(line)
+        if heading is None:
+            current.append(line)
+            continue
+        current = sections.setdefault(heading[0], [])
+        if heading[1]:
+            current.append(heading[1])
+    if not sections:
+        return ev.BoardConcluded(
+            summary=raw.strip(),
+            decision_advice="",
+            total_rounds=total_rounds,
+            consensus_points=[],
+            dissent_points=[],
+        )
+    return ev.BoardConcluded(
+        summary=_prose(sections.get("summary") or preamble),
+        decision_advice=_prose(sections.get("decision_advice", [])),
+        total_rounds=total_rounds,
+        consensus_points=_bullets(sections.get("consensus_points", [])),
+        dissent_points=_bullets(sections.get("dissent_points", [])),
+    )
 
 
 def conclusion_markdown(concluded: ev.BoardConcluded, language: str = "en") -> str:
@@ -93,7 +201,11 @@ def conclusion_markdown(concluded: ev.BoardConcluded, language: str = "en") -> s
     def bullets(points: list[str]) -> str:
         return "\n".join(f"- {p}" for p in points) or none
 
-    rounds = f"共进行 {concluded.total_rounds} 轮讨论" if zh else f"{concluded.total_rounds} round(s) of discussion"
+    rounds = (
+        f"共进行 {concluded.total_rounds} 轮讨论"
+        if zh
+        else f"{concluded.total_rounds} round(s) of discussion"
+    )
     return (
         f"## {'讨论总结' if zh else 'Discussion summary'}\n\n{concluded.summary or none}\n\n"
         f"## {t('decision_advice', language)}\n\n{concluded.decision_advice or none}\n\n"
@@ -144,7 +256,10 @@ class BoardOrchestrator:
             f"if they stepped in. {lang_rule(self.language)}"
         )
         ask = f"Round {round_no} of {self.max_rounds}. {expert.name}, your turn."
-        return [{"role": "system", "content": system}, {"role": "user", "content": f"{_transcript(self.topic, self.lines)}\n\n{ask}"}]
+        return [
+            {"role": "system", "content": system},
+            {"role": "user", "content": f"{_transcript(self.topic, self.lines)}\n\n{ask}"},
+        ]
 
     def _summary_prompt(self, round_no: int) -> list[Message]:
         system = (
@@ -152,7 +267,10 @@ class BoardOrchestrator:
             "where the experts agree, where they differ, what to discuss next. On the last line write "
             f"'CONSENSUS: yes' if the board has reached a consensus, else 'CONSENSUS: no'. {lang_rule(self.language)}"
         )
-        return [{"role": "system", "content": system}, {"role": "user", "content": _transcript(self.topic, self.lines)}]
+        return [
+            {"role": "system", "content": system},
+            {"role": "user", "content": _transcript(self.topic, self.lines)},
+        ]
 
     def _conclusion_prompt(self) -> list[Message]:
         system = (
@@ -160,22 +278,106 @@ class BoardOrchestrator:
             '{"summary": str, "decision_advice": str, "consensus_points": [str], "dissent_points": [str]}. '
             f"{lang_rule(self.language)}"
         )
-        return [{"role": "system", "content": system}, {"role": "user", "content": _transcript(self.topic, self.lines)}]
+        return [
+            {"role": "system", "content": system},
+            {"role": "user", "content": _transcript(self.topic, self.lines)},
+        ]
 
-    async def _speak(self, expert: Expert, round_no: int) -> AsyncIterator[ev.Event]:
-        parts: list[str] = []
-        async for piece in text_deltas(self.llm, self._speech_prompt(expert, round_no), self.model, "board.speech"):
-            parts.append(piece)
-            yield ev.ExpertSpeechChunk(content=piece, expert_name=expert.name, round=round_no)
+    def _speech(self, expert: Expert, round_no: int, parts: list[str]) -> ev.ExpertSpeech:
+        """Record a finished speech in the transcript and return its event."""
         content = "".join(parts).strip() or ("（未发言）" if self.language == "zh" else "(no comment)")
         self.lines.append((expert.name, round_no, content))
-        yield ev.ExpertSpeech(
+        return ev.ExpertSpeech(
             content=content,
             expert_name=expert.name,
             expert_avatar=expert.avatar,
             expert_color=expert.color,
             round=round_no,
             role=expert.role,
+        )
+
+    async def _speak(self, expert: Expert, round_no: int) -> AsyncIterator[ev.Event]:
+        parts: list[str] = []
+        async for piece in text_deltas(
+            self.llm, self._speech_prompt(expert, round_no), self.model, "board.speech"
+        ):
+            parts.append(piece)
+            yield ev.ExpertSpeechChunk(content=piece, expert_name=expert.name, round=round_no)
+        yield self._speech(expert, round_no, parts)
+
+    async def _opening_round(self) -> AsyncIterator[ev.Event]:
+        """Round 1: every expert writes at once, the events come out in expert order.
+
+        Each expert's model stream runs in a task of its own and feeds one queue; the chunks of
+        the expert whose turn it is are passed on at once, later experts' wait in a buffer until
+        their turn. A failure is raised as soon as it arrives; leaving early (failure, cancel,
+        close) cancels every task still writing.
+        """
+        queue: asyncio.Queue[tuple[int, str | None | Exception]] = asyncio.Queue()
+
+        async def write(index: int, prompt: list[Message]) -> None:
+            try:
+                async for piece in text_deltas(self.llm, prompt, self.model, "board.speech"):
+                    queue.put_nowait((index, piece))
+            except Exception as exc:  # handed to the meeting, which raises it in its own task
+                queue.put_nowait((index, exc))
+            else:
+                queue.put_nowait((index, None))
+
+        # the prompts are fixed before anyone speaks: no opening statement reads another
+        prompts = [self._speech_prompt(expert, 1) for expert in self.experts]
+        tasks = [
+            asyncio.create_task(write(i, prompt), name=f"board-opening-{expert.name}")
+            for i, (expert, prompt) in enumerate(zip(self.experts, prompts, strict=True))
+        ]
+        buffered: list[list[str]] = [[] for _ in self.experts]
+        finished = [False] * len(self.experts)
+        try:
+            turn = 0
+            while turn < len(self.experts):
+                expert = self.experts[turn]
+                parts: list[str] = []
+                while True:
+                    while buffered[turn]:
+                        piece = buffered[turn].pop(0)
+                        parts.append(piece)
+                        yield ev.ExpertSpeechChunk(content=piece, expert_name=expert.name, round=1)
+                    if finished[turn]:
+                        break
+                    index, item = await queue.get()
+                    if isinstance(item, Exception):
+                        raise item
+                    if item is None:
+                        finished[index] = True
+                    else:
+                        buffered[index].append(item)
+                yield self._speech(expert, 1, parts)
+                turn += 1
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _summarise(self, round_no: int) -> ev.RoundSummary:
+        text = "".join(
+            [
+                p
+                async for p in text_deltas(
+                    self.llm, self._summary_prompt(round_no), self.model, "board.summary"
+                )
+            ]
+        )
+        verdict = _CONSENSUS.search(text)
+        consensus = bool(verdict and verdict.group(1).casefold() in ("yes", "是"))
+        summary = _CONSENSUS.sub("", text).strip()
+        self.lines.append((self.moderator.name, round_no, summary))
+        return ev.RoundSummary(
+            content=summary,
+            moderator_name=self.moderator.name,
+            moderator_avatar=self.moderator.avatar,
+            moderator_color=self.moderator.color,
+            round=round_no,
+            consensus_reached=consensus,
         )
 
     async def run(self) -> AsyncIterator[ev.Event]:
@@ -189,36 +391,31 @@ class BoardOrchestrator:
         rounds_held = 0
         for round_no in range(1, self.max_rounds + 1):
             rounds_held = round_no
-            for expert in self.experts:
+            if round_no == 1:
                 for event in self._interventions(round_no):
                     yield event
-                async for event in self._speak(expert, round_no):
-                    yield event
+                # closed at once when the meeting is left mid-round, so no writer outlives it
+                async with aclosing(self._opening_round()) as opening:
+                    async for event in opening:
+                        yield event
+            else:
+                for expert in self.experts:
+                    for event in self._interventions(round_no):
+                        yield event
+                    async for event in self._speak(expert, round_no):
+                        yield event
             for event in self._interventions(round_no):
                 yield event
-            text = "".join(
-                [p async for p in text_deltas(self.llm, self._summary_prompt(round_no), self.model, "board.summary")]
-            )
-            verdict = _CONSENSUS.search(text)
-            consensus = bool(verdict and verdict.group(1).casefold() in ("yes", "是"))
-            summary = _CONSENSUS.sub("", text).strip()
-            self.lines.append((self.moderator.name, round_no, summary))
-            yield ev.RoundSummary(
-                content=summary,
-                moderator_name=self.moderator.name,
-                moderator_avatar=self.moderator.avatar,
-                moderator_color=self.moderator.color,
-                round=round_no,
-                consensus_reached=consensus,
-            )
-            if consensus:
+            summary = await self._summarise(round_no)
+            yield summary
+            if summary.consensus_reached:
                 break
-        raw = "".join([p async for p in text_deltas(self.llm, self._conclusion_prompt(), self.model, "board.conclusion")])
-        data = json_object(raw) or {}
-        yield ev.BoardConcluded(
-            summary=str(data.get("summary") or ("" if data else raw.strip())),
-            decision_advice=str(data.get("decision_advice") or ""),
-            total_rounds=rounds_held,
-            consensus_points=_points(data.get("consensus_points")),
-            dissent_points=_points(data.get("dissent_points")),
+        raw = "".join(
+            [
+                p
+                async for p in text_deltas(
+                    self.llm, self._conclusion_prompt(), self.model, "board.conclusion"
+                )
+            ]
         )
+        yield parse_conclusion(raw, rounds_held)

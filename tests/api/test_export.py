@@ -57,3 +57,13 @@ def test_search_links_to_the_matching_message(client):
     assert hits[-1]["message_id"] in {m["message_id"] for m in messages}
     assert client.get(f"{API}/search", params={"q": ""}).status_code == 422
     assert client.get(f"{API}/search", params={"q": "x" * 201}).status_code == 422
+
+
+def test_rename_session(client):
+    sid = _session(client, "hello")
+    renamed = client.patch(f"{API}/sessions/{sid}", json={"title": "  Trip   planning "})
+    assert renamed.status_code == 200 and renamed.json()["title"] == "Trip planning"
+    assert client.get(f"{API}/sessions/{sid}").json()["title"] == "Trip planning"
+    assert client.patch(f"{API}/sessions/{sid}", json={"title": "   "}).status_code == 422
+    assert client.patch(f"{API}/sessions/{sid}", json={}).status_code == 422
+    assert client.patch(f"{API}/sessions/nope", json={"title": "x"}).status_code == 404

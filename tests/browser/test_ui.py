@@ -172,3 +172,15 @@ def test_search_finds_a_message_and_opens_its_session(chat: Page):
     expect(chat.locator(".ak-flash")).to_have_count(1)
     chat.locator("#search_input").fill("")
     expect(chat.locator("#session_list")).to_be_visible()
+
+
+def test_rename_a_conversation(chat: Page):
+    send(chat, "hello there")
+    expect(chat.locator(".ak-bubble.ak-assistant").last).to_be_visible()
+    chat.locator("#rename_button").click()
+    chat.locator("#rename_input").fill("Greetings test")
+    chat.locator("#rename_input").press("Enter")
+    expect(chat.locator("#session_title")).to_have_text("Greetings test")
+    expect(chat.locator("#session_list")).to_contain_text("Greetings test")
+    chat.reload()
+    expect(chat.locator("#session_title")).to_have_text("Greetings test")

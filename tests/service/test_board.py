@@ -12,6 +12,8 @@ from agentkit_app.engine.experts import UnknownExpertsError
 from agentkit_app.engine.llm.demo import DemoModel
 from agentkit_app.engine.llm.scripted import Call, Reply, ScriptedModel
 from agentkit_app.service.chat import TurnRequest
+from agentkit_app.service.flows import BOARD_AGENT
+from agentkit_app.ui.timeline import ChatItem, Timeline, items_from_messages, plain
 
 KNOWN = ["Strategist", "Risk Officer", "Customer Advocate", "Moderator"]
 
@@ -40,13 +42,18 @@ async def _collect(service, session_id: str, text: str) -> list[ev.Event]:
 async def test_demo_board_meeting_is_stored_and_concludes(service_factory):
     service = service_factory(DemoModel(word_delay_s=0))
     session = await service.create_session("assistant")
-    events = await _collect(service, session.session_id, "@board:Strategist,Risk Officer rounds=3 open a second shop")
+    events = await _collect(
+        service, session.session_id, "@board:Strategist,Risk Officer rounds=3 open a second shop"
+    )
     kinds = [e.type for e in events]
     assert kinds[0] == "board_started"
     speeches = [e for e in events if isinstance(e, ev.ExpertSpeech)]
     # the demo moderator finds consensus in round 2, so the meeting ends before round 3
     assert [(s.expert_name, s.round) for s in speeches] == [
-        ("Strategist", 1), ("Risk Officer", 1), ("Strategist", 2), ("Risk Officer", 2),
+        ("Strategist", 1),
+        ("Risk Officer", 1),
+        ("Strategist", 2),
+        ("Risk Officer", 2),
     ]
     concluded = next(e for e in events if isinstance(e, ev.BoardConcluded))
     assert concluded.total_rounds == 2 and concluded.consensus_points
@@ -72,41 +79,128 @@ async def test_board_in_chinese_uses_chinese_headings(service_factory):
         assert heading in final.content
 
 
-async def test_intervention_is_heard_by_the_next_speaker(service_factory):
+async def test_intervention_during_the_opening_round_is_heard_by_the_summary_and_round_two(service_factory):
     gate = asyncio.Event()
+    # the Strategist finishes its opening statement well before the Risk Officer
+    opening_delay = {"Strategist": 0.05, "Risk Officer": 0.4}
 
     def script(call: Call) -> Reply:
+        prompt = call.messages[-1]["content"]
+        heard = "think about students" in prompt
         if call.purpose == "board.speech":
-            heard = "convened the board" in call.messages[-1]["content"]
-            return Reply(text="I heard you" if heard else "first view", delay=0.3)
+            if "Round 1 of" in prompt:
+                name = "Strategist" if "You are Strategist" in call.messages[0]["content"] else "Risk Officer"
+                return Reply(text="first view", delay=opening_delay[name])
+            return Reply(text="I heard you" if heard else "not heard")
         if call.purpose == "board.summary":
-            return Reply(text="sum\nCONSENSUS: yes")
-        return Reply(text='{"summary": "s", "decision_advice": "d", "consensus_points": ["c"], "dissent_points": []}')
+            return Reply(text=("students noted" if heard else "sum") + "\nCONSENSUS: no")
+        return Reply(
+            text='{"summary": "s", "decision_advice": "d", "consensus_points": ["c"], "dissent_points": []}'
+        )
 
     service = service_factory(ScriptedModel(script))
     session = await service.create_session("assistant")
-    run = await service.start_turn(TurnRequest(session_id=session.session_id, content="@board:Strategist,Risk Officer,Customer Advocate rounds=1 pricing"))
+    run = await service.start_turn(
+        TurnRequest(session_id=session.session_id, content="@board:Strategist,Risk Officer rounds=2 pricing")
+    )
     seen: list[ev.Event] = []
     async for event in run.follow():
         seen.append(event)
         if isinstance(event, ev.ExpertSpeech) and not gate.is_set():
             gate.set()
-            ack_run = await service.start_turn(TurnRequest(session_id=session.session_id, content="think about students"))
+            ack_run = await service.start_turn(
+                TurnRequest(session_id=session.session_id, content="think about students")
+            )
             acks = [e async for e in ack_run.follow()]
             assert isinstance(acks[0], ev.TeamInterventionAck)
-    speeches = [e for e in seen if isinstance(e, ev.ExpertSpeech)]
-    # the second expert was already speaking when the message came; the third one hears it
-    assert [s.content for s in speeches] == ["first view", "first view", "I heard you"]
-    assert any(isinstance(e, ev.UserIntervention) and e.content == "think about students" for e in seen)
+    speeches = [(s.expert_name, s.round, s.content) for s in seen if isinstance(s, ev.ExpertSpeech)]
+    # the opening statements were all being written when the message came; the summary and round 2 hear it
+    assert speeches == [
+        ("Strategist", 1, "first view"), ("Risk Officer", 1, "first view"),
+        ("Strategist", 2, "I heard you"), ("Risk Officer", 2, "I heard you"),
+    ]  # fmt: skip
+    summaries = [s.content for s in seen if isinstance(s, ev.RoundSummary)]
+    assert summaries == ["students noted", "students noted"]
+    kinds = [e.type for e in seen if e.type in ("expert_speech", "user_intervention", "round_summary")]
+    assert kinds[:4] == ["expert_speech", "expert_speech", "user_intervention", "round_summary"]
     stored = await service.store.get_messages(session.session_id)
     assert any(m.role == "user" and m.content == "think about students" for m in stored)
+
+
+async def test_cancel_stops_the_meeting_and_keeps_what_was_said(service_factory):
+    def script(call: Call) -> Reply:
+        if call.purpose == "board.speech":
+            fast = "You are Strategist" in call.messages[0]["content"]
+            return Reply(text="a measured opening view", delay=0.02 if fast else 0.5)
+        return Reply(text="sum\nCONSENSUS: no")
+
+    service = service_factory(ScriptedModel(script))
+    session = await service.create_session("assistant")
+    run = await service.start_turn(
+        TurnRequest(session_id=session.session_id, content="@board:Strategist,Risk Officer rounds=3 pricing")
+    )
+    seen: list[ev.Event] = []
+    stopped = 0
+    async for event in run.follow():
+        seen.append(event)
+        # cancel once the first speech is said and stored (its store comes before the next event is published)
+        if not stopped and any(isinstance(e, ev.ExpertSpeech) for e in seen[:-1]):
+            stopped = service.cancel(session.session_id)
+    assert stopped == 1
+    assert isinstance(seen[-1], ev.Result) and seen[-1].status == "cancelled"
+    assert [e.expert_name for e in seen if isinstance(e, ev.ExpertSpeech)] == ["Strategist"]
+    assert not any(isinstance(e, ev.RoundSummary | ev.BoardConcluded | ev.FinalAnswer) for e in seen)
+    stored = await service.store.get_messages(session.session_id)
+    speeches = [m for m in stored if m.metadata.get("message_type") == "board_speech"]
+    assert [(m.metadata["expert_name"], m.content) for m in speeches] == [
+        ("Strategist", "a measured opening view")
+    ]
+    assert [m.metadata.get("message_type") for m in stored][:2] == ["board_request", "board_started"]
+    # the other opening statement was being written: its writer was stopped with the meeting
+    await asyncio.sleep(0)
+    assert not [t for t in asyncio.all_tasks() if t.get_name().startswith("board-opening-") and not t.done()]
+
+
+_BOARD_ITEMS = ("board_start", "round", "speech", "summary", "conclusion")
+
+
+def _cards(items: list[ChatItem]) -> list[dict]:
+    """The board's cards without what differs by nature between a live view and a reload (id, clock)."""
+    return [
+        {k: v for k, v in card.items() if k not in ("id", "time")}
+        for card in plain([i for i in items if i.kind in _BOARD_ITEMS])
+    ]
+
+
+async def test_a_reload_rebuilds_the_same_cards_as_the_live_meeting(service_factory):
+    service = service_factory(DemoModel(word_delay_s=0))
+    session = await service.create_session("assistant")
+    live = Timeline()
+    async for event in service.run_turn(
+        TurnRequest(
+            session_id=session.session_id,
+            content="@board:Strategist,Risk Officer,Investor rounds=3 open a second shop",
+        )
+    ):
+        live.apply(event, BOARD_AGENT)
+    reloaded = items_from_messages(await service.store.get_messages(session.session_id))
+    live_cards, reloaded_cards = _cards(live.items), _cards(reloaded)
+    assert reloaded_cards == live_cards
+    speeches = [(c["expert_name"], c["round"]) for c in live_cards if c["kind"] == "speech"]
+    assert speeches == [(n, r) for r in (1, 2) for n in ("Strategist", "Risk Officer", "Investor")]
+    assert all(c["content"] and not c["streaming"] for c in live_cards if c["kind"] == "speech")
+    assert [c["round"] for c in live_cards if c["kind"] == "summary"] == [1, 2]
+    conclusion = next(c for c in live_cards if c["kind"] == "conclusion")
+    assert conclusion["advice"] and conclusion["consensus"] and conclusion["round"] == 2
 
 
 async def test_bad_board_commands_give_clear_errors(service_factory):
     service = service_factory(DemoModel(word_delay_s=0))
     session = await service.create_session("assistant")
     events = await _collect(service, session.session_id, "@board")
-    assert any(isinstance(e, ev.Error) and "needs a topic" in e.message and e.code == "invalid" for e in events)
+    assert any(
+        isinstance(e, ev.Error) and "needs a topic" in e.message and e.code == "invalid" for e in events
+    )
     events = await _collect(service, session.session_id, "@board:Wizard,Strategist topic")
     assert any(isinstance(e, ev.Error) and "Wizard" in e.message for e in events)
 

@@ -10,6 +10,8 @@ from agentkit_app.engine.llm.base import Message
 _NAME = re.compile(r"You are ([^,]+),")
 _TOPIC = re.compile(r"Topic: (.*)")
 _ROUND = re.compile(r"Round (\d+) of")
+_SPEAKER = re.compile(r"^\[Round \d+\] ([^:\n]+):", re.MULTILINE)
+_USER = "User (the person who convened the board)"
 _ANGLES_EN = [
     "I would start from the customer: who gains, and who pays?",
     "The numbers must work: what does it cost, and when does it pay back?",
@@ -34,6 +36,12 @@ def _user(messages: list[Message]) -> str:
     return str(messages[-1].get("content") or "") if messages else ""
 
 
+def _previous_speaker(transcript: str, name: str) -> str:
+    """Return who spoke last before ``name`` (the user aside), or "" if nobody has."""
+    speakers = [s.strip() for s in _SPEAKER.findall(transcript) if s.strip() not in (name, _USER)]
+    return speakers[-1] if speakers else ""
+
+
 def respond(purpose: str, messages: list[Message]) -> str:
     """Answer a board prompt: a speech, a round summary (consensus from round 2) or the conclusion."""
     system, user = _system(messages), _user(messages)
@@ -47,11 +55,16 @@ def respond(purpose: str, messages: list[Message]) -> str:
         round_no = int(round_match.group(1)) if round_match else 1
         angles = _ANGLES_ZH if zh else _ANGLES_EN
         angle = angles[(sum(map(ord, name)) + round_no) % len(angles)]
-        stepped_in = "User (the person who convened the board)" in user
+        stepped_in = _USER in user
+        previous = _previous_speaker(user, name)  # nobody in round 1: opening statements are written at once
         if zh:
-            reply = f"关于“{topic}”，作为{name}：{angle}"
+            reply = f"关于“{topic}”，作为{name}：" + (f"{previous}说得有道理。" if previous else "") + angle
             return reply + ("我也听到了您的补充，会把它考虑进去。" if stepped_in else "")
-        reply = f"On \"{topic}\", speaking as {name}: {angle}"
+        reply = (
+            f'On "{topic}", speaking as {name}: '
+            + (f"{previous} made a fair point. " if previous else "")
+            + angle
+        )
         return reply + (" I also heard your point and take it into account." if stepped_in else "")
     if purpose == "board.summary":
         round_no = max((int(r) for r in re.findall(r"\[Round (\d+)\]", user)), default=1)
@@ -71,7 +84,7 @@ def respond(purpose: str, messages: list[Message]) -> str:
             }
         else:
             data = {
-                "summary": f"The board weighed customer value, payback and execution risk of \"{topic}\".",
+                "summary": f'The board weighed customer value, payback and execution risk of "{topic}".',
                 "decision_advice": "Run a one-month pilot with clear success metrics, then decide whether to scale up.",
                 "consensus_points": ["Validate before committing", "Define success metrics up front"],
                 "dissent_points": ["How fast to move", "How much cost is acceptable"],

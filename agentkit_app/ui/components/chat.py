@@ -244,7 +244,24 @@ def chat_column() -> rx.Component:
         rx.center(rx.callout(tr("session_missing"), icon="info", id="session_missing"), flex="1"),
         rx.fragment(
             rx.hstack(
-                rx.text(ChatState.title, weight="bold", size="3", class_name="ak-ellipsis", id="session_title"),
+                rx.cond(
+                    ChatState.renaming,
+                    rx.form(
+                        rx.input(name="title", default_value=ChatState.title, auto_focus=True, max_length=200, id="rename_input",
+                                 on_blur=ChatState.cancel_rename, size="2"),  # fmt: skip
+                        on_submit=ChatState.save_title,
+                        reset_on_submit=False,
+                    ),
+                    rx.hstack(
+                        rx.text(ChatState.title, weight="bold", size="3", class_name="ak-ellipsis", id="session_title"),
+                        rx.tooltip(
+                            rx.icon_button(rx.icon("pencil", size=14), variant="ghost", size="1", on_click=ChatState.start_rename, id="rename_button"),
+                            content=tr("rename"),
+                        ),
+                        align="center",
+                        min_width="0",
+                    ),
+                ),
                 rx.badge(ChatState.agent, variant="soft"),
                 rx.cond(ChatState.status != "active", rx.badge(tr("session_closed"), color_scheme="gray")),
                 rx.spacer(),

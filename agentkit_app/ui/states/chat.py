@@ -35,6 +35,7 @@ class ChatState(rx.State):
 
     items: list[ChatItem] = []
     title: str = ""
+    renaming: bool = False
     agent: str = ""
     status: str = "active"
     missing: bool = False
@@ -260,6 +261,28 @@ class ChatState(rx.State):
             stored = pending.finish(file.content_type or "")
             self.attachments.append({"filename": stored.filename, "stored_name": stored.stored_name})
         return rx.clear_selected_files(UPLOAD_ID)
+
+    @rx.event
+    def start_rename(self) -> None:
+        """Show the title as an input."""
+        self.renaming = True
+
+    @rx.event
+    def cancel_rename(self) -> None:
+        """Leave the title as it was."""
+        self.renaming = False
+
+    @rx.event
+    async def save_title(self, form_data: dict):
+        """Rename the session (a user's name is kept; generated titles never replace it)."""
+        title = " ".join(str(form_data.get("title") or "").split())
+        self.renaming = False
+        if not title or title == self.title:
+            return
+        renamed = await get_service().store.update_session(self.session_id, title=title, metadata={"title_source": "user"})
+        if renamed is not None:
+            self.title = renamed.title
+        return SessionsState.load
 
     @rx.event
     async def export(self, fmt: str):
