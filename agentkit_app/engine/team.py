@@ -1,19 +1,29 @@
-"""Team collaboration: a lead expert plans phases, members carry them out as a pipeline.
+"""Team collaboration: a lead expert plans phases, members carry them out along their dependencies.
 
-``parse_team_command`` reads ``@team[:Lead,Member,...] TASK``. :class:`TeamOrchestrator`
-asks the lead for a plan (phases with an assigned member and the phases they depend on),
-runs the phases in order, each reading the results it depends on and the user's
-interventions, lets the lead replan once after a failed phase, and has the lead synthesise
-the result. After every phase the state goes to the :class:`CheckpointStore`, so a run whose
-process died resumes from the last finished phase without redoing it.
+``parse_team_command`` reads ``@team[:Lead,Member,...] TASK``. :class:`TeamOrchestrator` asks
+the lead for a plan: phases, each with an id, a name, the member who does it, the phases it
+depends on and its goal. :func:`check_plan` finds what keeps a plan from running (an unknown
+expert, a dependency on a phase that does not exist, a cycle, a reused id); the lead is asked
+once to fix those, and a plan that still cannot run ends the team with an error.
+
+Phases whose dependencies are all done run concurrently, each in its own task; their events
+are merged into the one stream as they come. A phase that fails lets the lead replan once;
+phases that need a failed phase fail too, unless the replan replaced it. The user's
+interventions go to the phases that start next. After every finished phase the state goes to
+the :class:`CheckpointStore`, so a run whose process died resumes from there without redoing
+a finished phase. The lead synthesises the result, and the stream always ends with
+``team_dissolved``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import copy
 import logging
 import re
 import time
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +38,7 @@ _COMMAND = re.compile(r"^\s*@team(?=$|[\s:])", re.IGNORECASE)
 _VERDICT = re.compile(r"^\s*VERDICT\s*[:：]\s*(\w+)\s*$", re.IGNORECASE | re.MULTILINE)
 _RISK = re.compile(r"^\s*RISK\s*[:：]\s*(.+)$", re.IGNORECASE | re.MULTILINE)
 MAX_PHASES = 8
+NO_PLAN = 'the reply holds no plan (one JSON object with a non-empty "phases" list)'
 log = logging.getLogger(__name__)
 
 
@@ -67,39 +78,95 @@ def parse_team_command(text: str, known: list[str] | None = None) -> TeamCommand
     return TeamCommand(task=task, expert_names=names)
 
 
-def _clean_plan(raw: object, members: list[Expert], taken: set[str]) -> list[dict[str, Any]]:
-    """Turn the lead's JSON into valid phases: known experts, unique ids, dependencies on earlier phases."""
-    items = raw.get("phases") if isinstance(raw, dict) else None
-    if not isinstance(items, list):
+def _find_cycle(phases: list[dict[str, Any]]) -> list[str]:
+    """Return the ids along one dependency cycle (first id repeated at the end), or [] if none."""
+    needs = {p["id"]: list(p["depends_on"]) for p in phases}
+    finished: set[str] = set()
+    path: list[str] = []
+
+    def visit(node: str) -> list[str]:
+        path.append(node)
+        for dep in needs.get(node, []):
+            if dep in path:
+                return path[path.index(dep) :] + [dep]
+            if dep in needs and dep not in finished:
+                found = visit(dep)
+                if found:
+                    return found
+        path.pop()
+        finished.add(node)
         return []
-    by_name = {m.name.casefold(): m.name for m in members}
+
+    for node in needs:
+        if node not in finished:
+            found = visit(node)
+            if found:
+                return found
+    return []
+
+
+def check_plan(
+    raw: object, experts: list[str], *, finished: set[str] | None = None, taken: set[str] | None = None
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Return the phases of the lead's JSON plan and the problems that keep it from running.
+
+    Args:
+        raw: The JSON object the lead replied with (or None when the reply held none).
+        experts: The names a phase may be assigned to.
+        finished: Ids of finished phases the new phases may depend on (when replanning).
+        taken: Ids already used in the run, which the new phases must not reuse.
+
+    Returns:
+        ``(phases, problems)``. No phases means the reply held no readable plan (``problems``
+        then says so); phases with problems are a readable plan that cannot run as it is.
+    """
+    finished, taken = finished or set(), taken or set()
+    items = raw.get("phases") if isinstance(raw, dict) else None
+    items = [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
+    if not items:
+        return [], [NO_PLAN]
+    by_name = {name.casefold(): name for name in experts}
     phases: list[dict[str, Any]] = []
-    seen = set(taken)
-    for index, item in enumerate(items[:MAX_PHASES]):
-        if not isinstance(item, dict) or not str(item.get("name") or "").strip():
-            continue
+    problems: list[str] = []
+    seen: set[str] = set()
+    for index, item in enumerate(items):
         phase_id = str(item.get("id") or f"p{index + 1}").strip()
-        while phase_id in seen:
-            phase_id += "'"
-        expert = by_name.get(str(item.get("expert") or "").casefold()) or members[len(phases) % len(members)].name
+        if phase_id in seen or phase_id in taken:
+            problems.append(f"the id '{phase_id}' is used by more than one phase")
+        seen.add(phase_id)
+        asked = str(item.get("expert") or "").strip()
+        expert = by_name.get(asked.casefold())
+        if expert is None:
+            problems.append(
+                f"phase '{phase_id}' is assigned to an unknown expert '{asked}' (the members are: {', '.join(experts)})"
+            )
         depends = item.get("depends_on") or []
-        depends = [str(d) for d in depends if str(d) in seen] if isinstance(depends, list) else []
+        depends = [depends] if isinstance(depends, str) else depends if isinstance(depends, list) else []
+        name = str(item.get("name") or item.get("goal") or phase_id).strip()[:120]
         phases.append(
             {
                 "id": phase_id,
-                "name": str(item["name"]).strip()[:120],
-                "expert": expert,
-                "depends_on": depends,
-                "goal": str(item.get("goal") or item["name"]).strip()[:1000],
+                "name": name,
+                "expert": expert or asked,
+                "depends_on": [str(d).strip() for d in depends],
+                "goal": str(item.get("goal") or name).strip()[:1000],
                 "status": "pending",
             }
         )
-        seen.add(phase_id)
-    return phases
+    if len(phases) > MAX_PHASES:
+        problems.append(f"the plan has {len(phases)} phases; at most {MAX_PHASES} are allowed")
+    for phase in phases:
+        for dep in phase["depends_on"]:
+            if dep not in seen and dep not in finished:
+                problems.append(f"phase '{phase['id']}' depends on '{dep}', which is not a phase of the plan")
+    cycle = _find_cycle(phases)
+    if cycle:
+        problems.append("the dependencies form a cycle: " + " -> ".join(cycle) + " (each needs the next)")
+    return phases, problems
 
 
 def _fallback_plan(members: list[Expert], language: str) -> list[dict[str, Any]]:
-    """One phase per member, in order, each building on the previous: used when the plan is unreadable."""
+    """One phase per member, in order, each building on the previous: used when no plan is readable."""
     phases: list[dict[str, Any]] = []
     for index, member in enumerate(members):
         name = f"{member.name} 的工作" if language == "zh" else f"{member.name}'s part"
@@ -107,6 +174,14 @@ def _fallback_plan(members: list[Expert], language: str) -> list[dict[str, Any]]
         phases.append({"id": f"p{index + 1}", "name": name, "expert": member.name, "depends_on": depends,
                        "goal": name, "status": "pending"})  # fmt: skip
     return phases
+
+
+@dataclass
+class _PlanOutcome:
+    """What a planning round gave: the phases, and the problems left after the fix attempt."""
+
+    phases: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
 
 
 class TeamOrchestrator:
@@ -142,26 +217,60 @@ class TeamOrchestrator:
     def _roster(self) -> str:
         return "\n".join(f"- {m.name} ({m.role}): {m.persona}" for m in self.members)
 
+    def _phase(self, phase_id: str) -> dict[str, Any]:
+        return next(p for p in self.state["plan"] if p["id"] == phase_id)
+
     async def _ask(self, messages: list[Message], purpose: str) -> str:
         return "".join([p async for p in text_deltas(self.llm, messages, self.model, purpose)])
 
-    async def _plan(self, purpose: str, note: str) -> list[dict[str, Any]]:
+    async def _propose(
+        self, purpose: str, note: str, finished: set[str], taken: set[str]
+    ) -> tuple[list[dict[str, Any]], list[str], str]:
+        """Ask the lead for phases; return them, their problems and the raw reply."""
         system = (
             f"You are {self.lead.name}, {self.lead.persona} You lead a team. Split the task into at most {MAX_PHASES} "
             'phases. Reply with one JSON object only: {"phases": [{"id": str, "name": str, "expert": str, '
-            '"depends_on": [ids of earlier phases], "goal": str}]}. Assign each phase to one of the members:\n'
-            f"{self._roster()}\n{lang_rule(self.language)}"
+            '"depends_on": [ids of the phases it needs], "goal": str}]}. Phases that do not depend on each other '
+            f"run at the same time. Assign each phase to one of the members:\n{self._roster()}\n{lang_rule(self.language)}"
         )
-        raw = await self._ask([{"role": "system", "content": system}, {"role": "user", "content": f"Task: {self.task}\n{note}"}], purpose)
-        return _clean_plan(json_object(raw), self.members, {p["id"] for p in self.state.get("plan", [])})
+        user = f"Task: {self.task}\n{note}".rstrip()
+        reply = await self._ask(
+            [{"role": "system", "content": system}, {"role": "user", "content": user}], purpose
+        )
+        names = [m.name for m in self.members]
+        phases, problems = check_plan(json_object(reply), names, finished=finished, taken=taken)
+        return phases, problems, reply
+
+    async def _plan(
+        self, purpose: str, note: str, outcome: _PlanOutcome, finished: set[str] | None = None
+    ) -> AsyncIterator[ev.Event]:
+        """Get a plan from the lead, asking once (``team.plan_fix``) to fix one that cannot run.
+
+        Fills ``outcome``: phases without problems run; phases with problems are a readable
+        plan the lead could not fix; no phases means neither reply held a readable plan.
+        Raises LLMError when the lead cannot be asked.
+        """
+        finished = finished or set()
+        taken = {p["id"] for p in self.state.get("plan", [])}
+        phases, problems, reply = await self._propose(purpose, note, finished, taken)
+        if problems:
+            yield ev.PlanStep(content=f"{self.lead.name} is fixing the plan: " + "; ".join(problems))
+            fix_note = (
+                f"{note}\n\nYour plan cannot run:\n" + "\n".join(f"- {p}" for p in problems)
+                + f"\n\nYour reply was:\n{reply[:4000]}\n\nReply with the whole corrected plan."
+            )  # fmt: skip
+            fixed, fixed_problems, _ = await self._propose("team.plan_fix", fix_note.strip(), finished, taken)
+            if fixed:  # an unreadable fix leaves the first answer standing
+                phases, problems = fixed, fixed_problems
+        outcome.phases, outcome.problems = phases, problems
 
     def _public_plan(self) -> list[dict[str, Any]]:
         return [dict(p) for p in self.state["plan"]]
 
     async def _save(self) -> None:
-        """Checkpoint the run; a store failure costs only crash recovery, so the run goes on."""
+        """Checkpoint a snapshot of the run; a store failure costs only crash recovery, so the run goes on."""
         try:
-            await self.checkpoints.save(self.run_id, self.state)
+            await self.checkpoints.save(self.run_id, copy.deepcopy(self.state))
         except Exception:
             log.warning("could not checkpoint team run %s", self.run_id, exc_info=True)
 
@@ -171,7 +280,11 @@ class TeamOrchestrator:
             f"### {p['name']} ({p['expert']})\n{results[p['id']]}" for p in self.state["plan"] if p["id"] in phase["depends_on"] and p["id"] in results
         ) or "(no earlier results)"  # fmt: skip
         notes = "\n".join(f"- {text}" for text in self.state["interventions"]) or "(none)"
-        review = " Begin with a line 'VERDICT: approve' or 'VERDICT: changes'." if expert.role == "reviewer" else ""
+        review = (
+            " Begin with a line 'VERDICT: approve' or 'VERDICT: changes'."
+            if expert.role == "reviewer"
+            else ""
+        )
         system = (
             f"You are {expert.name}, {expert.persona} You are a member of a team led by {self.lead.name}. "
             f"Do your phase and report its result. If you see a serious risk, add a line 'RISK: ...'.{review} "
@@ -184,71 +297,199 @@ class TeamOrchestrator:
         )
         return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
-    async def _run_phase(self, phase: dict[str, Any]) -> AsyncIterator[ev.Event]:
+    async def _work(
+        self, phase: dict[str, Any], interventions: list[str], queue: asyncio.Queue[ev.Event]
+    ) -> None:
+        """Do one phase, putting its events on ``queue``; the last is PhaseCompleted or PhaseFailed."""
         expert = self._expert(phase["expert"])
-        interventions = self.interaction.drain()
-        self.state["interventions"].extend(interventions)
-        phase["status"] = "running"
-        yield ev.PhaseStarted(phase_id=phase["id"], name=phase["name"], expert_name=expert.name, interventions=interventions)
-        failed_deps = [d for d in phase["depends_on"] if d in self.state["failed"]]
-        if failed_deps:
-            error = "depends on a failed phase: " + ", ".join(failed_deps)
-            phase["status"] = "failed"
-            self.state["failed"][phase["id"]] = error
-            yield ev.PhaseFailed(phase_id=phase["id"], name=phase["name"], expert_name=expert.name, error=error)
-            return
+        step = self.state["plan"].index(phase) + 1
+        doing = f"{phase['name']}: {phase['goal']}"
+        queue.put_nowait(
+            ev.ExpertStep(
+                expert_id=expert.name,
+                expert_name=expert.name,
+                expert_color=expert.color,
+                content=doing,
+                step=step,
+            )
+        )
         started = time.monotonic()
         parts: list[str] = []
         try:
-            async for piece in text_deltas(self.llm, self._phase_prompt(phase, expert, interventions), self.model, "team.phase"):
+            messages = self._phase_prompt(phase, expert, interventions)
+            async for piece in text_deltas(self.llm, messages, self.model, "team.phase"):
                 parts.append(piece)
-                yield ev.ExpertResultChunk(phase_id=phase["id"], expert_name=expert.name, content=piece)
-        except LLMError as exc:
+                queue.put_nowait(
+                    ev.ExpertResultChunk(phase_id=phase["id"], expert_name=expert.name, content=piece)
+                )
+        except Exception as exc:  # a failed phase is the lead's to replan, whatever broke it
+            if not isinstance(exc, LLMError):
+                log.exception("team phase %s of run %s failed", phase["id"], self.run_id)
+            error = str(exc) if isinstance(exc, LLMError) else f"internal error: {type(exc).__name__}"
             if parts:
-                yield ev.ExpertResultChunkReset(phase_id=phase["id"])
-            phase["status"] = "failed"
-            self.state["failed"][phase["id"]] = str(exc)
-            yield ev.PhaseFailed(phase_id=phase["id"], name=phase["name"], expert_name=expert.name, error=str(exc))
+                queue.put_nowait(ev.ExpertResultChunkReset(phase_id=phase["id"]))
+            queue.put_nowait(
+                ev.PhaseFailed(phase_id=phase["id"], name=phase["name"], expert_name=expert.name, error=error)
+            )
             return
         text = "".join(parts).strip()
         verdict = _VERDICT.search(text)
         risks = [r.strip() for r in _RISK.findall(text)]
         result = _RISK.sub("", _VERDICT.sub("", text)).strip()
-        yield ev.ExpertResult(phase_id=phase["id"], expert_name=expert.name, content=result)
+        queue.put_nowait(ev.ExpertResult(phase_id=phase["id"], expert_name=expert.name, content=result))
         if expert.role == "reviewer" or verdict:
-            yield ev.ReviewResult(
-                phase_id=phase["id"], expert_name=expert.name, verdict=(verdict.group(1).lower() if verdict else "comment"), content=result
-            )  # fmt: skip
+            verdict_word = verdict.group(1).lower() if verdict else "comment"
+            queue.put_nowait(
+                ev.ReviewResult(
+                    phase_id=phase["id"], expert_name=expert.name, verdict=verdict_word, content=result
+                )
+            )
         for risk in risks:
-            yield ev.RiskFlagged(phase_id=phase["id"], expert_name=expert.name, risk=risk)
-        phase["status"] = "completed"
-        self.state["results"][phase["id"]] = result
-        yield ev.PhaseCompleted(
-            phase_id=phase["id"], name=phase["name"], expert_name=expert.name, result=result,
-            duration_s=round(time.monotonic() - started, 3),
-        )  # fmt: skip
+            queue.put_nowait(ev.RiskFlagged(phase_id=phase["id"], expert_name=expert.name, risk=risk))
+        duration_s = round(time.monotonic() - started, 3)
+        queue.put_nowait(
+            ev.PhaseCompleted(
+                phase_id=phase["id"],
+                name=phase["name"],
+                expert_name=expert.name,
+                result=result,
+                duration_s=duration_s,
+            )
+        )
+
+    def _fail_blocked(self) -> list[ev.Event]:
+        """Fail every pending phase that needs a failed (or unknown) phase, transitively."""
+        events: list[ev.Event] = []
+        changed = True
+        while changed:
+            changed = False
+            status = {p["id"]: p["status"] for p in self.state["plan"]}
+            for phase in self.state["plan"]:
+                if phase["status"] != "pending":
+                    continue
+                blocked = [d for d in phase["depends_on"] if status.get(d, "failed") == "failed"]
+                if not blocked:
+                    continue
+                names = ", ".join(
+                    f"'{self._phase(d)['name']}' ({d})" if d in status else f"'{d}'" for d in blocked
+                )
+                error = f"not run: it needs {names}, which failed"
+                phase["status"] = "failed"
+                self.state["failed"][phase["id"]] = error
+                events.append(
+                    ev.PhaseFailed(
+                        phase_id=phase["id"], name=phase["name"], expert_name=phase["expert"], error=error
+                    )
+                )
+                changed = True
+        return events
+
+    def _ready(self) -> list[dict[str, Any]]:
+        done = {p["id"] for p in self.state["plan"] if p["status"] == "completed"}
+        return [
+            p
+            for p in self.state["plan"]
+            if p["status"] == "pending" and all(d in done for d in p["depends_on"])
+        ]
+
+    async def _execute(self) -> AsyncIterator[ev.Event]:
+        """Run the plan along its dependencies, concurrently where it can; yield the merged events."""
+        queue: asyncio.Queue[ev.Event] = asyncio.Queue()
+        running: dict[str, asyncio.Task[None]] = {}
+        try:
+            while True:
+                blocked = self._fail_blocked()
+                for event in blocked:
+                    yield event
+                if blocked:
+                    await self._save()
+                ready = self._ready()
+                if ready:
+                    # one batch of the user's messages goes to every phase that starts now
+                    interventions = self.interaction.drain()
+                    self.state["interventions"].extend(interventions)
+                    for phase in ready:
+                        phase["status"] = "running"
+                        running[phase["id"]] = asyncio.create_task(
+                            self._work(phase, interventions, queue), name=f"team-{self.run_id}-{phase['id']}"
+                        )
+                    for phase in ready:
+                        yield ev.PhaseStarted(
+                            phase_id=phase["id"],
+                            name=phase["name"],
+                            expert_name=phase["expert"],
+                            interventions=list(interventions),
+                        )
+                if not running:
+                    return
+                event = await queue.get()
+                if not isinstance(event, ev.PhaseCompleted | ev.PhaseFailed):
+                    yield event
+                    continue
+                await running.pop(event.phase_id)
+                phase = self._phase(event.phase_id)
+                if isinstance(event, ev.PhaseCompleted):
+                    phase["status"] = "completed"
+                    self.state["results"][phase["id"]] = event.result
+                else:
+                    phase["status"] = "failed"
+                    self.state["failed"][phase["id"]] = event.error
+                await self._save()
+                yield event
+                if isinstance(event, ev.PhaseFailed) and self.state["replans"] < 1:
+                    async with aclosing(self._replan(phase)) as replan:
+                        async for replan_event in replan:
+                            yield replan_event
+                    await self._save()
+        finally:
+            for task in running.values():
+                task.cancel()
+            await asyncio.gather(*running.values(), return_exceptions=True)
 
     async def _replan(self, phase: dict[str, Any]) -> AsyncIterator[ev.Event]:
+        """Ask the lead for phases that replace a failed one; the phases that needed it wait on them."""
         self.state["replans"] += 1
-        reason = f"{phase['name']}: {self.state['failed'][phase['id']]}"
-        yield ev.Replanning(reason=reason)
-        done = ", ".join(p["name"] for p in self.state["plan"] if p["status"] == "completed") or "nothing yet"
+        error = self.state["failed"][phase["id"]]
+        yield ev.Replanning(reason=f"{phase['name']}: {error}")
+        finished = {p["id"] for p in self.state["plan"] if p["status"] == "completed"}
+        done = (
+            ", ".join(f"{p['id']} ({p['name']})" for p in self.state["plan"] if p["id"] in finished)
+            or "nothing yet"
+        )
+        note = (
+            f"Phase '{phase['id']}' ({phase['name']}) failed: {error}. Finished phases, which new phases may depend "
+            f"on: {done}. Plan only the phases that replace the failed one, with new ids."
+        )
+        outcome = _PlanOutcome()
         try:
-            extra = await self._plan("team.replan", f"Phase '{phase['name']}' failed ({reason}). Done so far: {done}. Plan the remaining work.")
-        except LLMError:
-            extra = []
-        if extra:
-            # phases that waited on the failed one now wait on the replacement's last phase instead
-            for waiting in self.state["plan"]:
-                if waiting["status"] == "pending" and phase["id"] in waiting["depends_on"]:
-                    waiting["depends_on"] = [extra[-1]["id"] if d == phase["id"] else d for d in waiting["depends_on"]]
-            at = self.state["plan"].index(phase) + 1
-            self.state["plan"][at:at] = extra
-            yield ev.PlanUpdate(plan_phases=self._public_plan())
+            async with aclosing(self._plan("team.replan", note, outcome, finished)) as planning:
+                async for event in planning:
+                    yield event
+        except LLMError as exc:
+            outcome.problems = [str(exc)]
+        if outcome.problems or not outcome.phases:
+            why = "; ".join(outcome.problems) or NO_PLAN
+            yield ev.CollaborationNotice(
+                content=f"the lead could not replan ({why}); phases that need '{phase['name']}' will not run"
+            )
+            return
+        extra = outcome.phases
+        needed = {d for p in extra for d in p["depends_on"]}
+        last = [p["id"] for p in extra if p["id"] not in needed]
+        for waiting in self.state["plan"]:
+            if waiting["status"] == "pending" and phase["id"] in waiting["depends_on"]:
+                waiting["depends_on"] = [
+                    d for dep in waiting["depends_on"] for d in (last if dep == phase["id"] else [dep])
+                ]
+        at = self.state["plan"].index(phase) + 1
+        self.state["plan"][at:at] = extra
+        yield ev.PlanUpdate(plan_phases=self._public_plan())
 
     def _fallback_result(self) -> str:
         results = self.state["results"]
-        return "\n\n".join(f"### {p['name']}\n{results[p['id']]}" for p in self.state["plan"] if p["id"] in results)
+        return "\n\n".join(
+            f"### {p['name']}\n{results[p['id']]}" for p in self.state["plan"] if p["id"] in results
+        )
 
     async def _synthesise(self) -> AsyncIterator[ev.Event]:
         system = (
@@ -267,18 +508,43 @@ class TeamOrchestrator:
         yield ev.TeamSynthesis(content="".join(parts).strip() or self._fallback_result())
 
     async def run(self, resume: bool = False) -> AsyncIterator[ev.Event]:
-        """Plan (or reload the checkpoint), run the pipeline, synthesise; end with ``team_dissolved``."""
+        """Plan (or reload the checkpoint), run the phases, synthesise; end with ``team_dissolved``.
+
+        A plan that cannot run after the lead's one fix attempt yields an ``error`` and ends the
+        team as failed. When neither the plan nor the fix holds a readable plan at all, each
+        member takes one phase in turn instead. Cancelling the consumer (or closing this
+        generator) cancels every running phase; the checkpoint then records ``cancelled``.
+        """
         status = "failed"
         try:
-            async for event in self._run(resume):
-                yield event
+            async with aclosing(self._run(resume)) as events:
+                async for event in events:
+                    yield event
             status = self.state.get("status", "failed")
             status = "failed" if status == "running" else status
+        except (asyncio.CancelledError, GeneratorExit):
+            status = "cancelled"
+            raise
         finally:
             if self.state:
                 self.state["status"] = status
                 await self._save()
         yield ev.TeamDissolved(team_id=self.run_id, status=status)
+
+    def _fresh_state(self) -> dict[str, Any]:
+        return {
+            "task": self.task,
+            "lead": self.lead.name,
+            "members": [m.name for m in self.members],
+            "language": self.language,
+            "model": self.model,
+            "plan": [],
+            "results": {},
+            "failed": {},
+            "interventions": [],
+            "replans": 0,
+            "status": "running",
+        }
 
     async def _run(self, resume: bool) -> AsyncIterator[ev.Event]:
         experts = [self.lead, *[m for m in self.members if m is not self.lead]]
@@ -287,35 +553,42 @@ class TeamOrchestrator:
             if not saved or not saved.get("plan"):
                 yield ev.Error(message="nothing to resume: this team run has no checkpoint", code="invalid")
                 return
-            self.state = saved
-            self.state["status"] = "running"
-            yield ev.CollaborationNotice(content=f"resuming after {len(saved['results'])} finished phase(s)")
+            self.state = {**self._fresh_state(), **saved, "status": "running"}
+            self.task = self.state["task"]
+            for phase in self.state["plan"]:
+                if phase["status"] == "running":  # cut off by the crash: it starts again
+                    phase["status"] = "pending"
+            yield ev.CollaborationNotice(
+                content=f"resuming after {len(self.state['results'])} finished phase(s)"
+            )
         else:
-            self.state = {"task": self.task, "plan": [], "results": {}, "failed": {}, "interventions": [], "replans": 0, "status": "running"}
+            self.state = self._fresh_state()
+            outcome = _PlanOutcome()
             try:
-                plan = await self._plan("team.plan", "")
+                async with aclosing(self._plan("team.plan", "", outcome)) as planning:
+                    async for event in planning:
+                        yield event
             except LLMError as exc:
                 yield ev.Error(message=f"the lead could not plan the task: {exc}", code="llm")
                 return
-            self.state["plan"] = plan or _fallback_plan(self.members, self.language)
+            if outcome.phases and outcome.problems:
+                yield ev.Error(
+                    message="the lead's plan cannot run: " + "; ".join(outcome.problems), code="invalid"
+                )
+                return
+            if not outcome.phases:
+                yield ev.CollaborationNotice(
+                    content="the lead gave no readable plan; each member takes one part in turn"
+                )
+            self.state["plan"] = outcome.phases or _fallback_plan(self.members, self.language)
             await self._save()
         yield ev.TeamFormed(
             team_id=self.run_id, status="running", experts=[e.public() for e in experts],
             plan_phases=self._public_plan(), lead_expert=self.lead.name,
         )  # fmt: skip
-        index = 0
-        while index < len(self.state["plan"]):
-            phase = self.state["plan"][index]
-            index += 1
-            if phase["status"] in ("completed", "failed"):
-                continue
-            async for event in self._run_phase(phase):
+        async with aclosing(self._execute()) as execution:
+            async for event in execution:
                 yield event
-            if phase["status"] == "failed" and self.state["replans"] < 1:
-                if not any(d in self.state["failed"] for d in phase["depends_on"]):
-                    async for event in self._replan(phase):
-                        yield event
-            await self._save()
         async for event in self._synthesise():
             yield event
         self.state["status"] = "completed" if self.state["results"] else "failed"

@@ -19,6 +19,7 @@ from agentkit_app.engine.team import is_team_command
 from agentkit_app.engine.tools import ToolContext, ToolRegistry
 from agentkit_app.engine.tools.builtin import builtin_tools
 from agentkit_app.service.catalog import Catalog
+from agentkit_app.service.flows import resume_team
 from agentkit_app.service.runs import Run, RunRegistry
 from agentkit_app.service.uploads import UploadStore
 from agentkit_app.store.models import MessagePublic, SessionPublic
@@ -286,6 +287,42 @@ class ChatService:
         """Deliver a confirmation or a reply to the run waiting for it; False if none waits."""
         run = self.runs.find_waiting(session_id, key)
         return bool(run and run.interaction.answer(key, value))
+
+    def interrupted_team(self, session: SessionPublic) -> dict[str, Any] | None:
+        """Return the session's ``team_run`` metadata if that run is marked running but none runs here.
+
+        That is a team run whose process died (a server restart): :meth:`resume_team` continues it.
+        """
+        team_run = session.metadata.get("team_run")
+        if not isinstance(team_run, dict) or team_run.get("status") != "running":
+            return None
+        if any(run.kind == "team" for run in self.runs.of_session(session.session_id)):
+            return None
+        return dict(team_run)
+
+    async def resume_team(self, session_id: str) -> Run:
+        """Continue the session's interrupted team run from its last checkpoint; return the new run.
+
+        Raises:
+            NotFound: unknown session, or no interrupted team run in it.
+            SessionClosed: the session is closed.
+            InvalidInput: the run left no checkpoint to resume from (or one without its team).
+        """
+        session = await self.session_or_404(session_id)
+        if session.status != "active":
+            raise SessionClosed("session is closed")
+        team_run = self.interrupted_team(session)
+        if team_run is None:
+            raise NotFound("this session has no interrupted team run")
+        team_run_id = str(team_run.get("run_id") or "")
+        state = await self.checkpoints.load(team_run_id) if team_run_id else None
+        if not state or not state.get("plan") or not state.get("lead"):
+            raise InvalidInput("the interrupted team run left no checkpoint to resume from")
+        if self.interrupted_team(session) is None:  # resumed by someone else while the checkpoint loaded
+            raise NotFound("this session has no interrupted team run")
+        run = Run(session.session_id, "team", self.config.confirmation_timeout_s)
+        self._launch(run, resume_team(self, run, session, team_run_id, state))
+        return run
 
     def cancel(self, session_id: str) -> int:
         """Cancel every run of a session; return how many were stopped."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from contextlib import aclosing
 from typing import TYPE_CHECKING, Any
 
 from agentkit_app.engine import events as ev
@@ -167,6 +168,36 @@ async def run_team(
     await _drive_team(service, run, session, orchestrator, resume=False, language=language)
 
 
+async def resume_team(
+    service: ChatService, run: Run, session: SessionPublic, team_run_id: str, state: dict[str, Any]
+) -> None:
+    """Continue team run ``team_run_id`` as ``run`` from its checkpoint ``state``: the phases left, the synthesis.
+
+    The lead, the members, the task and the language come from the checkpoint; finished phases are not redone.
+    """
+    language = str(state.get("language") or "en")
+    try:
+        experts = service.catalog.experts.resolve([str(state["lead"]), *map(str, state.get("members") or [])])
+    except (KeyError, UnknownExpertsError) as exc:
+        await service._fail(run, f"the interrupted team cannot be formed again: {exc}", TEAM_AGENT, "invalid")
+        run.publish(ev.TeamDissolved(team_id=team_run_id, status="failed"))
+        team_run = {"run_id": team_run_id, "status": "failed"}
+        await service.store.update_session(session.session_id, metadata={"team_run": team_run})
+        return
+    orchestrator = TeamOrchestrator(
+        llm=service.llm,
+        lead=experts[0],
+        members=experts[1:],
+        task=str(state.get("task") or ""),
+        interaction=run.interaction,
+        checkpoints=service.checkpoints,
+        run_id=team_run_id,
+        model=state.get("model"),
+        language=language,
+    )
+    await _drive_team(service, run, session, orchestrator, resume=True, language=language)
+
+
 async def _drive_team(
     service: ChatService,
     run: Run,
@@ -178,25 +209,29 @@ async def _drive_team(
 ) -> None:
     status = "failed"
     synthesis = ""
+    team_id = orchestrator.run_id  # a resumed run keeps the id of the run it continues
     try:
-        async for event in orchestrator.run(resume=resume):
-            run.publish(event)
-            await _store_event(service, run, event, TEAM_AGENT)
-            if isinstance(event, ev.TeamSynthesis):
-                synthesis = event.content
-            elif isinstance(event, ev.TeamDissolved):
-                status = event.status
-            elif isinstance(event, ev.Error):
-                await service.persist(
-                    run.session_id, run=run, role="assistant", content=event.message, agent_name=TEAM_AGENT,
-                    metadata={"message_type": "error"},
-                )  # fmt: skip
+        # closing the stream on the way out cancels the phases still running
+        async with aclosing(orchestrator.run(resume=resume)) as events:
+            async for event in events:
+                run.publish(event)
+                await _store_event(service, run, event, TEAM_AGENT)
+                if isinstance(event, ev.TeamSynthesis):
+                    synthesis = event.content
+                elif isinstance(event, ev.TeamDissolved):
+                    status = event.status
+                elif isinstance(event, ev.Error):
+                    await service.persist(
+                        run.session_id, run=run, role="assistant", content=event.message, agent_name=TEAM_AGENT,
+                        metadata={"message_type": "error"},
+                    )  # fmt: skip
     except asyncio.CancelledError:
         status = "cancelled"
-        run.publish(ev.TeamDissolved(team_id=run.run_id, status=status))
+        run.publish(ev.TeamDissolved(team_id=team_id, status=status))
         raise
     finally:
-        await service.store.update_session(session.session_id, metadata={"team_run": {"run_id": run.run_id, "status": status}})
+        team_run = {"run_id": team_id, "status": status}
+        await service.store.update_session(session.session_id, metadata={"team_run": team_run})
     if synthesis or status == "completed":
         answer = synthesis or t("team_no_result", language)
         meta = {"message_type": "team_final", "agent_name": TEAM_AGENT}

@@ -1,144 +1,50 @@
-"""Team runs through the service: plan, pipeline, interventions, replanning, checkpoints and resume."""
+"""Team runs through the service: the stored timeline, interventions, cancel, and resuming an interrupted run."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+from contextlib import aclosing
 
 import pytest
 
 from agentkit_app.engine import events as ev
-from agentkit_app.engine.experts import Expert, UnknownExpertsError
 from agentkit_app.engine.interaction import Interaction
 from agentkit_app.engine.llm.demo import DemoModel
 from agentkit_app.engine.llm.scripted import Call, Reply, ScriptedModel
-from agentkit_app.engine.ports import MemoryCheckpointStore
-from agentkit_app.engine.team import TeamCommandError, TeamOrchestrator, parse_team_command
-from agentkit_app.service.chat import TurnRequest
+from agentkit_app.engine.team import TeamOrchestrator
+from agentkit_app.service.chat import ChatService, InvalidInput, NotFound, TurnRequest
 
-LEAD = Expert("Lead", "L", "#111", "a lead.", role="lead")
-DEV = Expert("Dev", "D", "#222", "a developer.", role="developer")
-REV = Expert("Rev", "R", "#333", "a reviewer.", role="reviewer")
 PLAN = {"phases": [
-    {"id": "a", "name": "Design", "expert": "Dev", "depends_on": [], "goal": "design"},
-    {"id": "b", "name": "Build", "expert": "Dev", "depends_on": ["a"], "goal": "build"},
-    {"id": "c", "name": "Review", "expert": "Rev", "depends_on": ["b"], "goal": "review"},
+    {"id": "a", "name": "Design", "expert": "Product Manager", "depends_on": [], "goal": "design"},
+    {"id": "b", "name": "Build", "expert": "Developer", "depends_on": ["a"], "goal": "build"},
+    {"id": "c", "name": "Review", "expert": "Reviewer", "depends_on": ["b"], "goal": "review"},
 ]}  # fmt: skip
 
 
-def test_parse_team_command():
-    cmd = parse_team_command("@team:Tech Lead,Developer build a todo app", ["Tech Lead", "Developer"])
-    assert cmd.expert_names == ["Tech Lead", "Developer"] and cmd.task == "build a todo app"
-    with pytest.raises(TeamCommandError, match="needs a description"):
-        parse_team_command("@team   ", [])
-    with pytest.raises(UnknownExpertsError, match="Ghost"):
-        parse_team_command("@team:Ghost do it", ["Developer"])
-
-
-def _script(fail_phase: str | None = None, seen: list[Call] | None = None):
-    def answer(call: Call) -> Reply:
-        if seen is not None:
-            seen.append(call)
-        if call.purpose == "team.plan":
-            return Reply(text="Here is the plan:\n```json\n" + json.dumps(PLAN) + "\n```")
-        if call.purpose == "team.replan":
-            return Reply(text=json.dumps({"phases": [{"id": "a2", "name": "Design again", "expert": "Dev"}]}))
-        if call.purpose == "team.phase":
-            phase = call.messages[-1]["content"].split("Your phase: ")[1].split("\n")[0]
-            if phase == fail_phase:
-                return Reply(error="model timed out")
-            if phase == "Review":
-                return Reply(text="VERDICT: approve\nLooks good.\nRISK: no tests yet")
-            return Reply(text=f"{phase} done")
-        return Reply(text="All done: " + call.messages[-1]["content"].count("###").__str__() + " results")
-
-    return answer
-
-
-def _team(llm, store=None, interaction=None) -> TeamOrchestrator:
-    return TeamOrchestrator(
-        llm=llm, lead=LEAD, members=[DEV, REV], task="ship it", interaction=interaction or Interaction(),
-        checkpoints=store or MemoryCheckpointStore(), run_id="run1",
-    )  # fmt: skip
-
-
-async def test_pipeline_runs_phases_in_order_with_dependencies():
-    calls: list[Call] = []
-    events = [e async for e in _team(ScriptedModel(_script(seen=calls))).run()]
-    formed = next(e for e in events if isinstance(e, ev.TeamFormed))
-    assert [p["id"] for p in formed.plan_phases] == ["a", "b", "c"] and formed.lead_expert == "Lead"
-    completed = [e.name for e in events if isinstance(e, ev.PhaseCompleted)]
-    assert completed == ["Design", "Build", "Review"]
-    build_prompt = next(c for c in calls if "Your phase: Build" in c.messages[-1]["content"]).messages[-1]["content"]
-    assert "Design done" in build_prompt
-    review = next(e for e in events if isinstance(e, ev.ReviewResult))
-    assert review.verdict == "approve" and "VERDICT" not in review.content
-    assert any(isinstance(e, ev.RiskFlagged) and e.risk == "no tests yet" for e in events)
-    assert next(e for e in events if isinstance(e, ev.TeamSynthesis)).content == "All done: 3 results"
-    assert events[-1] == ev.TeamDissolved(team_id="run1", status="completed")
-
-
-async def test_failed_phase_is_replanned_once_and_dependants_move_on():
-    events = [e async for e in _team(ScriptedModel(_script(fail_phase="Design"))).run()]
-    failed = [e for e in events if isinstance(e, ev.PhaseFailed)]
-    assert failed[0].name == "Design" and "timed out" in failed[0].error
-    assert any(isinstance(e, ev.Replanning) for e in events)
-    update = next(e for e in events if isinstance(e, ev.PlanUpdate))
-    assert [p["id"] for p in update.plan_phases] == ["a", "a2", "b", "c"]
-    assert [e.name for e in events if isinstance(e, ev.PhaseCompleted)] == ["Design again", "Build", "Review"]
-    assert events[-1].status == "completed"
-
-
-async def test_checkpoint_after_each_phase_and_resume_skips_finished_phases():
-    store = MemoryCheckpointStore()
-    calls: list[Call] = []
-    team = _team(ScriptedModel(_script(seen=calls)), store)
-    seen: list[ev.Event] = []
-    async for event in team.run():  # the process "dies" right after the first phase
-        seen.append(event)
-        if isinstance(event, ev.PhaseCompleted):
-            break
-    state = await store.load("run1")
-    assert state and state["results"] == {"a": "Design done"}
-    calls.clear()
-    resumed = [e async for e in _team(ScriptedModel(_script(seen=calls)), store).run(resume=True)]
-    assert [e.name for e in resumed if isinstance(e, ev.PhaseCompleted)] == ["Build", "Review"]
-    assert not any(c.purpose == "team.plan" for c in calls)
-    assert not any("Your phase: Design" in c.messages[-1]["content"] for c in calls)
-    assert resumed[-1].status == "completed"
-
-
-async def test_resume_without_checkpoint_is_a_clear_error():
-    events = [e async for e in _team(ScriptedModel([])).run(resume=True)]
-    assert isinstance(events[0], ev.Error) and "no checkpoint" in events[0].message
-    assert events[-1] == ev.TeamDissolved(team_id="run1", status="failed")
-
-
-async def test_planning_failure_dissolves_the_team():
-    events = [e async for e in _team(ScriptedModel([Reply(error="no model")])).run()]
-    assert isinstance(events[0], ev.Error) and events[-1].status == "failed"
-
-
-async def test_unreadable_plan_falls_back_to_one_phase_per_member():
-    def script(call: Call) -> Reply:
-        return Reply(text="I will just wing it") if call.purpose == "team.plan" else Reply(text="ok")
-
-    events = [e async for e in _team(ScriptedModel(script)).run()]
-    formed = next(e for e in events if isinstance(e, ev.TeamFormed))
-    assert [p["expert"] for p in formed.plan_phases] == ["Dev", "Rev"]
+def _answer(call: Call) -> Reply:
+    if call.purpose == "team.plan":
+        return Reply(text=json.dumps(PLAN))
+    if call.purpose == "team.phase":
+        return Reply(text=call.messages[-1]["content"].split("Your phase: ")[1].split("\n")[0] + " done")
+    return Reply(text="Shipped.")
 
 
 async def test_demo_team_through_service_is_stored_and_intervention_reaches_next_phase(service_factory):
     service = service_factory(DemoModel(word_delay_s=0.01))
     session = await service.create_session("assistant")
-    run = await service.start_turn(TurnRequest(session_id=session.session_id, content="@team build a landing page"))
+    run = await service.start_turn(
+        TurnRequest(session_id=session.session_id, content="@team build a landing page")
+    )
     events: list[ev.Event] = []
     sent = False
     async for event in run.follow():
         events.append(event)
         if isinstance(event, ev.PhaseStarted) and not sent:
             sent = True
-            ack = await service.start_turn(TurnRequest(session_id=session.session_id, content="use a dark theme"))
+            ack = await service.start_turn(
+                TurnRequest(session_id=session.session_id, content="use a dark theme")
+            )
             assert [e.type for e in [x async for x in ack.follow()]] == ["team_intervention_ack"]
     started = [e for e in events if isinstance(e, ev.PhaseStarted)]
     assert any("use a dark theme" in e.interventions for e in started[1:])
@@ -164,5 +70,85 @@ async def test_cancelled_team_is_dissolved(service_factory):
             service.cancel(session.session_id)
     assert any(isinstance(e, ev.TeamDissolved) and e.status == "cancelled" for e in events)
     await asyncio.sleep(0)
+    assert not [t for t in asyncio.all_tasks() if t.get_name().startswith("team-")]  # no phase left running
     meta = (await service.store.get_session(session.session_id)).metadata
     assert meta["team_run"]["status"] == "cancelled"
+    assert service.interrupted_team(await service.session_or_404(session.session_id)) is None
+
+
+async def _interrupted_session(service: ChatService, team_run_id: str) -> str:
+    """Return a session whose team run ``team_run_id`` is marked running, as a dead process leaves it."""
+    session = await service.create_session("assistant")
+    await service.store.append_message(
+        session_id=session.session_id,
+        role="user",
+        content="@team ship it",
+        metadata={"message_type": "team_request"},
+    )
+    await service.store.update_session(
+        session.session_id, kind="team", metadata={"team_run": {"run_id": team_run_id, "status": "running"}}
+    )
+    return session.session_id
+
+
+async def test_resume_team_refuses_without_an_interrupted_run_or_checkpoint(service_factory):
+    service = service_factory(ScriptedModel(_answer))
+    with pytest.raises(NotFound, match="session not found"):
+        await service.resume_team("no-such-session")
+    plain = await service.create_session("assistant")
+    assert service.interrupted_team(plain) is None
+    with pytest.raises(NotFound, match="no interrupted team run"):
+        await service.resume_team(plain.session_id)
+    session_id = await _interrupted_session(service, "lost-run")
+    session = await service.session_or_404(session_id)
+    assert service.interrupted_team(session) == {"run_id": "lost-run", "status": "running"}
+    with pytest.raises(InvalidInput, match="no checkpoint"):
+        await service.resume_team(session_id)
+
+
+async def test_live_team_run_is_not_interrupted(service_factory):
+    service = service_factory(DemoModel(word_delay_s=0.05))
+    session = await service.create_session("assistant")
+    run = await service.start_turn(TurnRequest(session_id=session.session_id, content="@team write docs"))
+    async for event in run.follow():
+        if isinstance(event, ev.PhaseStarted):
+            live = await service.session_or_404(session.session_id)
+            assert live.metadata["team_run"] == {"run_id": run.run_id, "status": "running"}
+            assert service.interrupted_team(live) is None
+            with pytest.raises(NotFound):
+                await service.resume_team(session.session_id)
+            service.cancel(session.session_id)
+
+
+async def test_resume_team_continues_from_the_checkpoint(service_factory):
+    service = service_factory(ScriptedModel(_answer))
+    experts = service.catalog.experts.template("dev_team")
+    first = TeamOrchestrator(
+        llm=ScriptedModel(_answer), lead=experts[0], members=experts[1:], task="ship it",
+        interaction=Interaction(), checkpoints=service.checkpoints, run_id="old-run", language="en",
+    )  # fmt: skip
+    async with aclosing(first.run()) as events:
+        async for event in events:  # the process "dies" after the first phase
+            if isinstance(event, ev.PhaseCompleted):
+                break
+    session_id = await _interrupted_session(service, "old-run")
+
+    run = await service.resume_team(session_id)
+    assert run.kind == "team"
+    events = [e async for e in run.follow()]
+    phases = [
+        c.messages[-1]["content"].split("Your phase: ")[1].split("\n")[0]
+        for c in service.llm.calls
+        if c.purpose == "team.phase"
+    ]
+    assert phases == ["Build", "Review"] and not any(c.purpose == "team.plan" for c in service.llm.calls)
+    assert events[-2] == ev.TeamDissolved(team_id="old-run", status="completed")
+    assert isinstance(events[-1], ev.FinalAnswer) and events[-1].content == "Shipped."
+    session = await service.session_or_404(session_id)
+    assert session.metadata["team_run"] == {"run_id": "old-run", "status": "completed"}
+    assert service.interrupted_team(session) is None
+    stored = await service.store.get_messages(session_id)
+    assert [m.metadata.get("event_type") for m in stored if m.metadata.get("message_type") == "team_phase"] == [
+        "phase_started", "phase_completed", "phase_started", "phase_completed",
+    ]  # fmt: skip
+    assert stored[-1].metadata["message_type"] == "team_final"
