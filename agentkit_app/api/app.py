@@ -7,11 +7,16 @@ from fastapi.responses import JSONResponse
 
 from agentkit_app.api import rest, ws
 from agentkit_app.service.chat import ServiceError
+from agentkit_app.store.checkpoint import CheckpointUnavailable
 
 
 async def _service_error(request: Request, exc: Exception) -> JSONResponse:
     status = exc.status if isinstance(exc, ServiceError) else 500
     return JSONResponse(status_code=status, content={"detail": str(exc)})
+
+
+async def _store_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse(status_code=503, content={"detail": str(exc)})
 
 
 def build_api() -> FastAPI:
@@ -24,6 +29,7 @@ def build_api() -> FastAPI:
         openapi_url="/api/v1/openapi.json",
     )
     api.add_exception_handler(ServiceError, _service_error)
+    api.add_exception_handler(CheckpointUnavailable, _store_unavailable)
     api.include_router(rest.router)
     api.include_router(ws.router)
 

@@ -15,6 +15,7 @@ from agentkit_app.api.security import require_api_key
 from agentkit_app.engine import events as ev
 from agentkit_app.service.chat import ChatService, TurnRequest
 from agentkit_app.service.export import export_session
+from agentkit_app.service.runs import Run
 from agentkit_app.service.runtime import get_service
 from agentkit_app.service.uploads import UploadTooLarge
 from agentkit_app.store.models import MessagePublic, SessionPublic
@@ -158,6 +159,17 @@ async def post_message(session_id: str, body: MessageCreate, service: ServiceDep
             attachments=body.attachments,
         )
     )
+    return await _answer_of(run, session_id)
+
+
+@router.post("/sessions/{session_id}/team/resume")
+async def resume_team(session_id: str, service: ServiceDep) -> dict[str, Any]:
+    """Resume the team run a server crash interrupted, from its last checkpoint; wait for its result."""
+    return await _answer_of(await service.resume_team(session_id), session_id)
+
+
+async def _answer_of(run: Run, session_id: str) -> dict[str, Any]:
+    """Follow a run to its end and return the assistant message, or raise the HTTP error it ended with."""
     answer: ev.FinalAnswer | None = None
     error: ev.Error | None = None
     async for event in run.follow():

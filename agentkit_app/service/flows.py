@@ -30,7 +30,6 @@ _BOARD_TYPES = {
     "board_started": "board_started",
     "expert_speech": "board_speech",
     "round_summary": "board_summary",
-    "user_intervention": "board_intervention",
     "board_concluded": "board_conclusion",
 }
 _TEAM_TYPES = {
@@ -118,14 +117,15 @@ async def run_board(
     )
     concluded: ev.BoardConcluded | None = None
     try:
-        async for event in orchestrator.run():
-            if isinstance(event, ev.Error):
-                await service._fail(run, event.message, BOARD_AGENT, event.code or "llm")
-                return
-            run.publish(event)
-            await _store_event(service, run, event, BOARD_AGENT)
-            if isinstance(event, ev.BoardConcluded):
-                concluded = event
+        async with aclosing(orchestrator.run()) as events:  # a cancel closes the meeting's own tasks at once
+            async for event in events:
+                if isinstance(event, ev.Error):
+                    await service._fail(run, event.message, BOARD_AGENT, event.code or "llm")
+                    return
+                run.publish(event)
+                await _store_event(service, run, event, BOARD_AGENT)
+                if isinstance(event, ev.BoardConcluded):
+                    concluded = event
     except LLMError as exc:
         await service._fail(run, str(exc), BOARD_AGENT, "llm")
         return

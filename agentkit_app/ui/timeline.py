@@ -69,6 +69,7 @@ class ChatItem:
     phases: list[PhaseItem] = field(default_factory=list)
     anchors: list[str] = field(default_factory=list)
     participants: list[dict[str, str]] = field(default_factory=list)
+    team_id: str = ""
 
 
 def _clock(value: datetime | str | None = None) -> str:
@@ -116,6 +117,10 @@ def _pretty(arguments: Any) -> str:
         return str(arguments)
 
 
+# the engine's plan statuses, as the timeline names them
+_PHASE_STATUS = {"pending": "waiting", "running": "running", "completed": "done", "failed": "failed"}
+
+
 def _phase_rows(phases: list[dict[str, Any]], experts: dict[str, dict[str, Any]]) -> list[PhaseItem]:
     rows = []
     for phase in phases:
@@ -128,7 +133,7 @@ def _phase_rows(phases: list[dict[str, Any]], experts: dict[str, dict[str, Any]]
                 avatar=str(expert.get("avatar", "👤")),
                 color=str(expert.get("color", "#64748b")),
                 depends_on=", ".join(phase.get("depends_on") or []),
-                status=str(phase.get("status") or "waiting"),
+                status=_PHASE_STATUS.get(str(phase.get("status") or ""), "waiting"),
                 result=str(phase.get("result") or ""),
             )
         )
@@ -290,7 +295,9 @@ class Timeline:
         )
 
     def _on_user_intervention(self, event: ev.UserIntervention, agent: str) -> None:
-        self._new(kind="intervention", content=event.content)
+        # the message already shows where the user sent it; only one sent elsewhere gets a card
+        if not any(i.kind == "intervention" and i.content == event.content for i in self.items):
+            self._new(kind="intervention", content=event.content)
 
     def _on_board_concluded(self, event: ev.BoardConcluded, agent: str) -> None:
         self._new(
@@ -304,10 +311,14 @@ class Timeline:
 
     def _on_team_formed(self, event: ev.TeamFormed, agent: str) -> None:
         self._experts = {e["name"]: e for e in event.experts}
-        self._new(kind="team", content=event.lead_expert, phases=_phase_rows(event.plan_phases, self._experts))
+        same = next((i for i in self.items if i.kind == "team" and i.team_id == event.team_id), None)
+        if same is not None:  # a resumed run: go on in the card the run started
+            self._on_plan_update(ev.PlanUpdate(plan_phases=event.plan_phases), agent, same)
+            return
+        self._new(kind="team", content=event.lead_expert, team_id=event.team_id, phases=_phase_rows(event.plan_phases, self._experts))
 
-    def _on_plan_update(self, event: ev.PlanUpdate, agent: str) -> None:
-        team = self._team()
+    def _on_plan_update(self, event: ev.PlanUpdate, agent: str, team: ChatItem | None = None) -> None:
+        team = team or self._team()
         if team is not None:
             old = {p.phase_id: p for p in team.phases}
             rows = _phase_rows(event.plan_phases, self._experts)

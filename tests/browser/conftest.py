@@ -15,12 +15,15 @@ from pathlib import Path
 
 import httpx
 import pytest
+import redis
 
 from tests.api.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
+REDIS_URL = "redis://127.0.0.1:6379/0"
+REDIS_PREFIX = f"agentkit-ui-test-{os.getpid()}:"  # team checkpoints of this run, removed afterwards
 
 
 @pytest.fixture(scope="session")
@@ -43,7 +46,8 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "AGENTKIT_UPLOAD_DIR": str(data / "uploads"),
         "AGENTKIT_SCRATCH_DIR": str(data / "scratch"),
         "AGENTKIT_LLM_BASE_URL": "",
-        "AGENTKIT_REDIS_URL": "",
+        "AGENTKIT_REDIS_URL": REDIS_URL,
+        "AGENTKIT_REDIS_KEY_PREFIX": REDIS_PREFIX,
         "AGENTKIT_API_KEY": "",
         "PATH": f"{ROOT / '.bun/node_modules/.bin'}:{os.environ.get('PATH', '')}",
         "REFLEX_USE_SYSTEM_BUN": "1",
@@ -77,6 +81,9 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             yield url
         finally:
             _stop(process)
+            client = redis.Redis.from_url(REDIS_URL)
+            for key in client.scan_iter(f"{REDIS_PREFIX}*"):
+                client.delete(key)
 
 
 def _stop(process: subprocess.Popen) -> None:

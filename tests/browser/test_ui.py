@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
+
+from tests.api.test_team_resume import _half_run
+from tests.browser.conftest import REDIS_PREFIX
 
 pytestmark = pytest.mark.browser
 
@@ -184,3 +191,20 @@ def test_rename_a_conversation(chat: Page):
     expect(chat.locator("#session_list")).to_contain_text("Greetings test")
     chat.reload()
     expect(chat.locator("#session_title")).to_have_text("Greetings test")
+
+
+def test_an_interrupted_team_run_offers_resume(page: Page, app_url: str):
+    run_id = uuid.uuid4().hex
+    with ThreadPoolExecutor(1) as pool:  # Playwright's sync API owns this thread's event loop
+        pool.submit(asyncio.run, _half_run(REDIS_PREFIX, run_id)).result()
+    meta = {"team_run": {"run_id": run_id, "status": "running"}}
+    sid = httpx.post(f"{app_url}/api/v1/chat/sessions", json={"agent_name": "assistant", "metadata": meta}).json()["session_id"]
+    page.set_default_timeout(20_000)
+    page.goto(f"{app_url}/chat/{sid}")
+    expect(page.locator("#interrupted_notice")).to_be_visible()
+    page.locator("#resume_button").click()
+    expect(page.locator(".ak-synthesis")).to_contain_text("Team result", timeout=30_000)
+    expect(page.locator("#interrupted_notice")).to_be_hidden()
+    page.reload()
+    expect(page.locator(".ak-synthesis")).to_contain_text("Team result")
+    expect(page.locator("#interrupted_notice")).to_be_hidden()

@@ -36,6 +36,7 @@ class ChatState(rx.State):
     items: list[ChatItem] = []
     title: str = ""
     renaming: bool = False
+    interrupted: bool = False
     agent: str = ""
     status: str = "active"
     missing: bool = False
@@ -94,6 +95,7 @@ class ChatState(rx.State):
         messages = await service.store.get_messages(session.session_id)
         self.items = items_from_messages([m for m in messages if m.message_id not in produced])
         self.running = bool(runs)
+        self.interrupted = service.interrupted_team(session) is not None
         return [*(ChatState.follow(r.run_id) for r in runs if r.kind != "intervention"), rx.call_script(SHOW_LINKED_MESSAGE)]
 
     def _reset_dialogs(self) -> None:
@@ -261,6 +263,18 @@ class ChatState(rx.State):
             stored = pending.finish(file.content_type or "")
             self.attachments.append({"filename": stored.filename, "stored_name": stored.stored_name})
         return rx.clear_selected_files(UPLOAD_ID)
+
+    @rx.event
+    async def resume(self):
+        """Continue the team run the server lost, from its last checkpoint."""
+        try:
+            run = await get_service().resume_team(self.session_id)
+        except ServiceError as exc:
+            self.interrupted = False
+            return rx.toast.error(str(exc))
+        self.interrupted = False
+        self.running = True
+        return ChatState.follow(run.run_id)
 
     @rx.event
     def start_rename(self) -> None:
