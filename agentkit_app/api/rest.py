@@ -51,6 +51,27 @@ class MessageCreate(BaseModel):
     attachments: list[dict[str, Any]] = Field(default_factory=list, max_length=10)
 
 
+class Regenerate(BaseModel):
+    """Body of ``POST /sessions/{id}/regenerate`` (all optional)."""
+
+    model: str | None = None
+    language: str | None = None
+
+
+class MessageEdit(BaseModel):
+    """Body of ``POST /sessions/{id}/messages/{message_id}/edit``."""
+
+    content: str
+    model: str | None = None
+    language: str | None = None
+
+
+class BranchSwitch(BaseModel):
+    """Body of ``POST /sessions/{id}/branch``."""
+
+    message_id: str = Field(min_length=1, max_length=64)
+
+
 class ConfirmationReply(BaseModel):
     """Body of ``POST /sessions/{id}/confirmations/{confirmation_id}``."""
 
@@ -112,10 +133,31 @@ async def get_messages(
     service: ServiceDep,
     limit: Annotated[int | None, Query(ge=1, le=1000)] = None,
     offset: Annotated[int, Query(ge=0)] = 0,
+    branch: Annotated[str, Query(pattern="^(active|all)$", description="active (shown) branch, or all messages")] = "active",
 ) -> list[MessagePublic]:
-    """Return the session's messages in conversation order, with their metadata."""
+    """Return the session's messages in conversation order, with their metadata and alternatives."""
     await service.session_or_404(session_id)
-    return await service.store.get_messages(session_id, limit=limit, offset=offset)
+    return await service.store.get_messages(session_id, limit=limit, offset=offset, branch=branch)
+
+
+@router.post("/sessions/{session_id}/regenerate")
+async def regenerate(session_id: str, service: ServiceDep, body: Regenerate | None = None) -> dict[str, Any]:
+    """Answer the last question again; the earlier answer stays as an alternative (409 while a turn runs)."""
+    body = body or Regenerate()
+    return await _answer_of(await service.regenerate(session_id, body.model, body.language), session_id)
+
+
+@router.post("/sessions/{session_id}/messages/{message_id}/edit")
+async def edit_message(session_id: str, message_id: str, body: MessageEdit, service: ServiceDep) -> dict[str, Any]:
+    """Resend an edited user message: the conversation forks there and the old branch is kept."""
+    run = await service.edit_message(session_id, message_id, body.content, body.model, body.language)
+    return await _answer_of(run, session_id)
+
+
+@router.post("/sessions/{session_id}/branch")
+async def switch_branch(session_id: str, body: BranchSwitch, service: ServiceDep) -> list[MessagePublic]:
+    """Show the branch through a message (an alternative answer or edit); return the branch's messages."""
+    return await service.switch_branch(session_id, body.message_id)
 
 
 @router.get("/search")

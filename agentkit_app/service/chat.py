@@ -52,6 +52,12 @@ class InvalidInput(ServiceError):
     status = 422
 
 
+class Conflict(ServiceError):
+    """The session is busy with a run that must end (or be stopped) first."""
+
+    status = 409
+
+
 class Busy(ServiceError):
     """Too many runs in flight."""
 
@@ -80,6 +86,8 @@ class TurnRequest:
     execution_mode: str | None = None
     language: str | None = None
     attachments: list[dict[str, Any]] = field(default_factory=list)
+    # answer the active branch's last user message again instead of storing a new one
+    regenerate: bool = False
 
 
 class ChatService:
@@ -226,7 +234,8 @@ class ChatService:
             await self._fail(run, str(exc), agent.name, "invalid")
             return
         stored_text = skill.content if skill and skill.content else text
-        await self.persist(session.session_id, role="user", content=stored_text, metadata=_user_meta(request, skill))
+        if not request.regenerate:
+            await self.persist(session.session_id, role="user", content=stored_text, metadata=_user_meta(request, skill))
         setup = self._chat_setup(run, request, language, tools)
         if skill:
             run.publish(ev.SkillMatch(skill=skill.skill.name, method=skill.method, confidence=skill.confidence))
@@ -323,6 +332,68 @@ class ChatService:
         run = Run(session.session_id, "team", self.config.confirmation_timeout_s)
         self._launch(run, resume_team(self, run, session, team_run_id, state))
         return run
+
+    async def _idle_session(self, session_id: str) -> SessionPublic:
+        session = await self.session_or_404(session_id)
+        if session.status != "active":
+            raise SessionClosed("session is closed")
+        if self.runs.of_session(session_id):
+            raise Conflict("an answer is still running in this session: wait for it or stop it first")
+        return session
+
+    async def regenerate(self, session_id: str, model: str | None = None, language: str | None = None) -> Run:
+        """Answer the last question again; the earlier answer stays as an alternative."""
+        session = await self._idle_session(session_id)
+        messages = await self.store.get_messages(session_id)
+        last = messages[-1] if messages else None
+        by_id = {m.message_id: m for m in messages}
+        question = by_id.get(last.parent_id or "") if last else None
+        if (
+            last is None
+            or last.role != "assistant"
+            or last.metadata.get("message_type") not in (None, "error")
+            or question is None
+            or question.role != "user"
+            or question.metadata.get("message_type")
+        ):
+            raise InvalidInput("only the last answer of a chat can be regenerated")
+        skill = question.metadata.get("skill")
+        text = f"@skill:{skill} {question.content}" if skill else question.content
+        await self.store.set_leaf(session_id, question.message_id)
+        request = TurnRequest(
+            session_id=session_id,
+            content=text,
+            model=model or question.metadata.get("model"),
+            language=language,
+            attachments=list(question.metadata.get("attachments") or []),
+            regenerate=True,
+        )
+        run = Run(session_id, "chat", self.config.confirmation_timeout_s)
+        self._launch(run, self._chat(run, session, request, text, language or ("zh" if has_cjk(text) else "en")))
+        return run
+
+    async def edit_message(
+        self, session_id: str, message_id: str, content: str, model: str | None = None, language: str | None = None
+    ) -> Run:
+        """Send an edited version of one of the user's messages: the conversation forks there."""
+        await self._idle_session(session_id)
+        text = self._validate(content)
+        target = next((m for m in await self.store.get_messages(session_id, branch="all") if m.message_id == message_id), None)
+        if target is None:
+            raise NotFound("unknown message")
+        if target.role != "user":
+            raise InvalidInput("only your own messages can be edited")
+        await self.store.set_leaf(session_id, target.parent_id or "")
+        return await self.start_turn(TurnRequest(session_id=session_id, content=text, model=model, language=language))
+
+    async def switch_branch(self, session_id: str, message_id: str) -> list[MessagePublic]:
+        """Show the branch through ``message_id`` (an alternative answer or edit); return its messages."""
+        await self._idle_session(session_id)
+        try:
+            await self.store.switch_branch(session_id, message_id)
+        except KeyError:
+            raise NotFound("unknown message") from None
+        return await self.store.get_messages(session_id)
 
     def cancel(self, session_id: str) -> int:
         """Cancel every run of a session; return how many were stopped."""

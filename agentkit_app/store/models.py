@@ -50,6 +50,8 @@ class MessageRecord(SQLModel, table=True):
     agent_name: str | None = Field(default=None, max_length=100)
     meta: dict[str, Any] = Field(default_factory=dict, sa_column=Column("metadata", JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    # the message this one follows: edits and regenerations are siblings under the same parent
+    parent_id: str | None = Field(default=None, max_length=64, index=True)
 
 
 def _aware(value: datetime) -> datetime:
@@ -94,6 +96,9 @@ class MessagePublic(BaseModel):
     agent_name: str | None
     metadata: dict[str, Any]
     created_at: datetime
+    parent_id: str | None = None
+    # ids of this message and its siblings (edits of a user message, regenerations of an answer), oldest first
+    alternatives: list[str] = []
 
     @classmethod
     def of(cls, row: MessageRecord) -> MessagePublic:
@@ -107,4 +112,5 @@ class MessagePublic(BaseModel):
             agent_name=row.agent_name,
             metadata=dict(row.meta or {}),
             created_at=_aware(row.created_at),
+            parent_id=row.parent_id,
         )

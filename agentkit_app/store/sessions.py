@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import Any
 
 from sqlalchemy import func
@@ -25,11 +26,40 @@ def _title_from(text: str) -> str:
     return line if len(line) <= TITLE_CHARS else line[: TITLE_CHARS - 1].rstrip() + "…"
 
 
+def _message(db: Session, session_id: str, message_id: str) -> MessageRecord | None:
+    return db.exec(
+        select(MessageRecord).where(MessageRecord.session_id == session_id, MessageRecord.message_id == message_id)
+    ).first()
+
+
+def _leaf(db: Session, session: SessionRecord) -> str:
+    """Return the active branch's last message id ("" = before the first message)."""
+    leaf = (session.meta or {}).get("active_leaf")
+    if isinstance(leaf, str):
+        return leaf
+    last = db.exec(
+        select(MessageRecord.message_id).where(MessageRecord.session_id == session.session_id).order_by(col(MessageRecord.id).desc())
+    ).first()
+    return last or ""
+
+
+def _path(rows: list[MessageRecord], leaf: str | None) -> list[MessageRecord]:
+    """Return the messages from the first one down to ``leaf``, following parent links."""
+    by_id = {r.message_id: r for r in rows}
+    path: list[MessageRecord] = []
+    current = by_id.get(leaf or "")
+    while current is not None and len(path) <= len(rows):
+        path.append(current)
+        current = by_id.get(current.parent_id or "")
+    return list(reversed(path))
+
+
 class SessionManager:
     """Creates, lists and closes sessions and appends and reads their messages."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._append_lock = threading.Lock()  # reading the branch's end and appending to it is one step
         self._search = MessageSearch(engine)
 
     async def search(self, query: str, limit: int = 20) -> list[SearchHit]:
@@ -91,7 +121,7 @@ class SessionManager:
         """Change a session's title, kind, status or metadata (merged); None if unknown."""
 
         def work() -> SessionPublic | None:
-            with Session(self.engine) as db:
+            with self._append_lock, Session(self.engine) as db:
                 row = db.get(SessionRecord, session_id)
                 if row is None:
                     return None
@@ -125,10 +155,10 @@ class SessionManager:
         tool_call_id: str | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> MessagePublic:
-        """Store a message at the end of the conversation; the first user message titles the session."""
+        """Store a message after the active branch's last one; the first user message titles the session."""
 
         def work() -> MessagePublic:
-            with Session(self.engine) as db:
+            with self._append_lock, Session(self.engine) as db:
                 session = db.get(SessionRecord, session_id)
                 if session is None:
                     raise KeyError(f"unknown session {session_id}")
@@ -139,8 +169,10 @@ class SessionManager:
                     agent_name=agent_name,
                     tool_call_id=tool_call_id,
                     meta=metadata or {},
+                    parent_id=_leaf(db, session) or None,
                 )
                 session.updated_at = utcnow()
+                session.meta = {**(session.meta or {}), "active_leaf": row.message_id}
                 if role == "user" and not session.title and content.strip():
                     session.title = _title_from(content)
                 db.add(row)
@@ -151,20 +183,73 @@ class SessionManager:
 
         return await self._run(work)
 
-    async def get_messages(self, session_id: str, *, limit: int | None = None, offset: int = 0) -> list[MessagePublic]:
-        """Return a session's messages in conversation order."""
+    async def set_leaf(self, session_id: str, message_id: str) -> None:
+        """Make the branch ending at ``message_id`` (or, with "", the empty start) the one new messages follow."""
+
+        def work() -> None:
+            with self._append_lock, Session(self.engine) as db:
+                session = db.get(SessionRecord, session_id)
+                if session is None:
+                    raise KeyError(f"unknown session {session_id}")
+                if message_id and _message(db, session_id, message_id) is None:
+                    raise KeyError(f"unknown message {message_id}")
+                session.meta = {**(session.meta or {}), "active_leaf": message_id}
+                db.add(session)
+                db.commit()
+
+        await self._run(work)
+
+    async def switch_branch(self, session_id: str, message_id: str) -> None:
+        """Show the branch through ``message_id``: down to its newest descendant."""
+
+        def work() -> str:
+            with Session(self.engine) as db:
+                if _message(db, session_id, message_id) is None:
+                    raise KeyError(f"unknown message {message_id}")
+                children: dict[str | None, list[str]] = {}
+                for mid, parent in db.exec(
+                    select(MessageRecord.message_id, MessageRecord.parent_id)
+                    .where(MessageRecord.session_id == session_id)
+                    .order_by(col(MessageRecord.id))
+                ):
+                    children.setdefault(parent, []).append(mid)
+                leaf = message_id
+                while children.get(leaf):
+                    leaf = children[leaf][-1]
+                return leaf
+
+        await self.set_leaf(session_id, await self._run(work))
+
+    async def get_messages(
+        self, session_id: str, *, limit: int | None = None, offset: int = 0, branch: str = "active"
+    ) -> list[MessagePublic]:
+        """Return a session's messages in conversation order: the active branch, or with ``branch="all"`` every one.
+
+        On the active branch each user message and answer lists its ``alternatives`` (itself and
+        its siblings: edits and regenerations), so a client can offer to switch.
+        """
 
         def work() -> list[MessagePublic]:
             with Session(self.engine) as db:
-                query = (
-                    select(MessageRecord)
-                    .where(MessageRecord.session_id == session_id)
-                    .order_by(col(MessageRecord.id))
-                    .offset(offset)
+                rows = list(
+                    db.exec(select(MessageRecord).where(MessageRecord.session_id == session_id).order_by(col(MessageRecord.id)))
                 )
-                if limit is not None:
-                    query = query.limit(limit)
-                return [MessagePublic.of(r) for r in db.exec(query)]
+                if branch == "all":
+                    chosen = rows
+                else:
+                    session = db.get(SessionRecord, session_id)
+                    chosen = _path(rows, _leaf(db, session) if session else None)
+                siblings: dict[tuple[str | None, str], list[str]] = {}
+                for r in rows:
+                    siblings.setdefault((r.parent_id, r.role), []).append(r.message_id)
+                end = None if limit is None else offset + limit
+                out = []
+                for r in chosen[offset:end]:
+                    public = MessagePublic.of(r)
+                    if r.role in ("user", "assistant"):
+                        public.alternatives = siblings.get((r.parent_id, r.role), [])
+                    out.append(public)
+                return out
 
         return await self._run(work)
 
@@ -183,16 +268,17 @@ class SessionManager:
 
         def work() -> list[dict[str, str]]:
             with Session(self.engine) as db:
-                query = (
-                    select(MessageRecord)
-                    .where(MessageRecord.session_id == session_id, col(MessageRecord.role).in_(("user", "assistant")))
-                    .order_by(col(MessageRecord.id).desc())
-                    .execution_options(yield_per=100)
+                rows = list(
+                    db.exec(select(MessageRecord).where(MessageRecord.session_id == session_id).order_by(col(MessageRecord.id)))
                 )
+                session = db.get(SessionRecord, session_id)
+                branch = _path(rows, _leaf(db, session) if session else None)
                 # Read newest first until enough chat is found: a long board or team run stores
                 # many event messages, and a fixed window of rows could hold no chat at all.
                 chat: list[dict[str, str]] = []
-                for r in db.exec(query):
+                for r in reversed(branch):
+                    if r.role not in ("user", "assistant"):
+                        continue
                     if len(chat) >= limit:
                         break
                     if r.content.strip() and (r.meta or {}).get("message_type") not in _NOT_FOR_MODEL:
