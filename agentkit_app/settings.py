@@ -30,7 +30,6 @@ class Settings(BaseSettings):
     fallback_enabled: bool = True
 
     api_key: str | None = None
-    jwt_secret: str | None = None
 
     upload_dir: Path = ROOT / "data" / "uploads"
     upload_max_bytes: int = 10 * 1024 * 1024

@@ -11,7 +11,7 @@ from typing import Any
 from agentkit_app.engine import events as ev
 from agentkit_app.engine.board import is_board_command
 from agentkit_app.engine.i18n import has_cjk
-from agentkit_app.engine.llm.base import ChatModel, LLMError
+from agentkit_app.engine.llm.base import ChatModel, LLMError, TextDelta
 from agentkit_app.engine.ports import CheckpointStore
 from agentkit_app.engine.react import TurnSetup, run_direct, run_react
 from agentkit_app.engine.routing import UnknownSkillError, choose_skill, is_greeting
@@ -278,6 +278,34 @@ class ChatService:
             raise
         except LLMError as exc:
             await self._fail(run, str(exc), agent.name, "llm")
+            return
+        if partial or steps:
+            await self._name_session(session.session_id, stored_text, "".join(partial), setup.model)
+
+    async def _name_session(self, session_id: str, question: str, answer: str, model: str | None) -> None:
+        """Title a new conversation from its first exchange, once; a name the user gave is never replaced."""
+        session = await self.store.get_session(session_id)
+        if session is None or session.metadata.get("title_source"):
+            return
+        prompt = [
+            {"role": "system", "content": "Write a title of at most six words for this conversation, in its language. "
+                                          "Reply with the title only, without quotes."},
+            {"role": "user", "content": f"User: {question[:1000]}\nAssistant: {answer[:1000]}"},
+        ]  # fmt: skip
+        outcome = self.llm.new_outcome() if hasattr(self.llm, "new_outcome") else None
+        parts: list[str] = []
+        try:
+            async for chunk in self.llm.stream(prompt, None, model, "title", **({"outcome": outcome} if outcome else {})):
+                if isinstance(chunk, TextDelta):
+                    parts.append(chunk.content)
+        except LLMError:
+            return
+        if outcome is not None and outcome.tier == "emergency":  # the apology is no title
+            return
+        lines = "".join(parts).strip().splitlines()
+        title = lines[0].strip().strip("\"'“”「」*#").strip() if lines else ""
+        if title:
+            await self.store.update_session(session_id, title=title, metadata={"title_source": "model"})
 
     async def _fail(self, run: Run, message: str, agent_name: str, code: str) -> None:
         """Publish and store an error the user should see."""

@@ -23,6 +23,8 @@ async def test_regenerated_answer_sees_the_same_history(service_factory):
     seen: list[list[str]] = []
 
     def script(call: Call) -> Reply:
+        if call.purpose == "title":
+            return Reply(text="Owls")
         seen.append([m["content"] for m in call.messages if m["role"] != "system"])
         return Reply(text=f"answer {len(seen)}")
 
@@ -34,3 +36,27 @@ async def test_regenerated_answer_sees_the_same_history(service_factory):
     assert seen[0] == seen[1] == ["tell me about owls"], "the model is asked the same question, once"
     stored = await service.store.get_messages(session.session_id)
     assert [m.content for m in stored] == ["tell me about owls", "answer 2"]
+
+
+async def test_first_exchange_titles_the_session_once_and_a_user_title_stays(service_factory):
+    def script(call: Call) -> Reply:
+        return Reply(text='"Night birds"\n') if call.purpose == "title" else Reply(text="They hunt at night.")
+
+    service = service_factory(ScriptedModel(script))
+    session = await service.create_session("assistant")
+    [e async for e in service.run_turn(TurnRequest(session_id=session.session_id, content="tell me about owls"))]
+    titled = await service.store.get_session(session.session_id)
+    assert titled.title == "Night birds" and titled.metadata["title_source"] == "model"
+    await service.store.update_session(session.session_id, title="Mine", metadata={"title_source": "user"})
+    [e async for e in service.run_turn(TurnRequest(session_id=session.session_id, content="and bats?"))]
+    assert (await service.store.get_session(session.session_id)).title == "Mine"
+
+
+async def test_a_failing_title_call_keeps_the_first_message_as_title(service_factory):
+    def script(call: Call) -> Reply:
+        return Reply(error="down") if call.purpose == "title" else Reply(text="ok")
+
+    service = service_factory(ScriptedModel(script))
+    session = await service.create_session("assistant")
+    [e async for e in service.run_turn(TurnRequest(session_id=session.session_id, content="tell me about owls"))]
+    assert (await service.store.get_session(session.session_id)).title == "tell me about owls"

@@ -113,8 +113,14 @@ def _chat_answer(text: str) -> str:
 
 
 def _title(messages: list[Message]) -> str:
-    words = re.sub(r"\s+", " ", _last_user(messages)).strip().split(" ")
-    return " ".join(words[:6])[:40]
+    """Title a conversation after its question: whole if short, else cut at a word."""
+    text = _last_user(messages)
+    found = re.search(r"^User: (.*)$", text, re.MULTILINE)
+    question = re.sub(r"\s+", " ", found.group(1) if found else text).strip()
+    if len(question) <= 40:
+        return question
+    cut = question[:40].rsplit(" ", 1)[0] if " " in question[:40] else question[:40]
+    return cut.rstrip(" ,.;:") + "…"
 
 
 class DemoModel:
