@@ -103,6 +103,10 @@ TEXT: dict[str, dict[str, str]] = {
     "regenerate": {"en": "Regenerate", "zh": "重新生成"},
     "edit": {"en": "Edit and resend", "zh": "编辑并重新发送"},
     "team_no_result": {"en": "the team finished without a result", "zh": "团队结束，但没有产出结果"},
+    "run_usage": {
+        "en": "Tokens and model time of every model call in this run",
+        "zh": "本次运行中所有模型调用的 token 数与模型耗时",
+    },
 }
 
 

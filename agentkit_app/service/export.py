@@ -15,7 +15,7 @@ from agentkit_app.store.models import MessagePublic, SessionPublic
 
 FORMATS = {"md": "text/markdown; charset=utf-8", "json": "application/json"}
 _HIDDEN = {"board_final", "team_final", "board_started", "board_conclusion", "team_formed", "team_plan", "team_phase",
-           "team_result", "team_synthesis", "board_speech", "board_summary"}  # fmt: skip
+           "team_result", "team_synthesis", "team_notice", "board_speech", "board_summary"}  # fmt: skip
 
 
 def _board(messages: list[MessagePublic]) -> dict[str, Any] | None:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import AsyncIterator
 from contextlib import aclosing
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from agentkit_app.engine import events as ev
@@ -15,7 +18,7 @@ from agentkit_app.engine.board import (
 )
 from agentkit_app.engine.experts import UnknownExpertsError
 from agentkit_app.engine.i18n import t
-from agentkit_app.engine.llm.base import LLMError
+from agentkit_app.engine.llm.base import ChatModel, Chunk, LLMError, Message, TextDelta, UsageInfo
 from agentkit_app.engine.team import TeamCommandError, TeamOrchestrator, parse_team_command
 
 if TYPE_CHECKING:
@@ -41,7 +44,71 @@ _TEAM_TYPES = {
     "review_result": "team_result",
     "risk_flagged": "team_result",
     "team_synthesis": "team_synthesis",
+    "plan_step": "team_notice",
+    "collaboration_notice": "team_notice",
 }
+
+
+@dataclass
+class _CallFigures:
+    first_token_s: float | None = None
+    total_s: float = 0.0
+
+
+class UsageCounter:
+    """A chat model that passes another one through and adds up the usage of every call made through it.
+
+    One counter wraps the model of one board meeting or team run, so the run's total covers the
+    speeches, summaries, plans, phases and the conclusion or synthesis alike.
+    """
+
+    def __init__(self, llm: ChatModel) -> None:
+        self.llm = llm
+        self.label = llm.label
+        self.prompt_tokens = 0
+        self.completion_tokens = 0
+        self.model = ""
+        self._calls: list[_CallFigures] = []
+
+    async def stream(
+        self,
+        messages: list[Message],
+        tools: list[dict[str, Any]] | None = None,
+        model: str | None = None,
+        purpose: str = "chat",
+    ) -> AsyncIterator[Chunk]:
+        """Yield the wrapped model's chunks unchanged, counting the call, its tokens and its time."""
+        figures = _CallFigures()
+        self._calls.append(figures)
+        started = time.monotonic()
+        try:
+            async for chunk in self.llm.stream(messages, tools, model, purpose):
+                if isinstance(chunk, TextDelta) and figures.first_token_s is None:
+                    figures.first_token_s = round(time.monotonic() - started, 3)
+                elif isinstance(chunk, UsageInfo):
+                    self.prompt_tokens += chunk.prompt_tokens
+                    self.completion_tokens += chunk.completion_tokens
+                    self.model = chunk.model or self.model
+                yield chunk
+        finally:
+            figures.total_s = time.monotonic() - started
+
+    def metadata(self) -> dict[str, Any]:
+        """Return the run's ``model`` and ``usage`` in the shape chat answers store them.
+
+        ``total_s`` adds up the time of every call, so calls that ran side by side count each.
+        """
+        first_tokens = [c.first_token_s for c in self._calls if c.first_token_s is not None]
+        return {
+            "model": self.model or self.label,
+            "usage": {
+                "prompt_tokens": self.prompt_tokens,
+                "completion_tokens": self.completion_tokens,
+                "first_token_s": first_tokens[0] if first_tokens else None,
+                "total_s": round(sum(c.total_s for c in self._calls), 3),
+                "calls": len(self._calls),
+            },
+        }
 
 
 def event_message(event: ev.Event) -> tuple[str, dict[str, Any]] | None:
@@ -78,10 +145,13 @@ def event_message(event: ev.Event) -> tuple[str, dict[str, Any]] | None:
     return content, meta
 
 
-async def _store_event(service: ChatService, run: Run, event: ev.Event, agent_name: str) -> None:
+async def _store_event(
+    service: ChatService, run: Run, event: ev.Event, agent_name: str, extra: dict[str, Any] | None = None
+) -> None:
     stored = event_message(event)
     if stored is not None:
         content, meta = stored
+        meta.update(extra or {})
         await service.persist(run.session_id, run=run, role="assistant", content=content, agent_name=agent_name, metadata=meta)
 
 
@@ -104,8 +174,9 @@ async def run_board(
         session.session_id, role="user", content=f"@board {board.topic}", metadata={"message_type": "board_request"}
     )
     await service.store.update_session(session.session_id, kind="board")
+    counter = UsageCounter(service.llm)
     orchestrator = BoardOrchestrator(
-        llm=service.llm,
+        llm=counter,
         experts=experts,
         moderator=moderator,
         topic=board.topic,
@@ -123,7 +194,9 @@ async def run_board(
                     await service._fail(run, event.message, BOARD_AGENT, event.code or "llm")
                     return
                 run.publish(event)
-                await _store_event(service, run, event, BOARD_AGENT)
+                # the conclusion is the meeting's last model call: its card keeps the meeting's total
+                extra = counter.metadata() if isinstance(event, ev.BoardConcluded) else None
+                await _store_event(service, run, event, BOARD_AGENT, extra)
                 if isinstance(event, ev.BoardConcluded):
                     concluded = event
     except LLMError as exc:
@@ -131,7 +204,7 @@ async def run_board(
         return
     if concluded is not None:
         answer = conclusion_markdown(concluded, language)
-        meta = {"message_type": "board_final", "agent_name": BOARD_AGENT}
+        meta = {"message_type": "board_final", "agent_name": BOARD_AGENT, **counter.metadata()}
         stored = await service.persist(
             session.session_id, run=run, role="assistant", content=answer, agent_name=BOARD_AGENT, metadata=meta
         )
@@ -154,8 +227,9 @@ async def run_team(
     await service.store.update_session(
         session.session_id, kind="team", metadata={"team_run": {"run_id": run.run_id, "status": "running"}}
     )
+    counter = UsageCounter(service.llm)
     orchestrator = TeamOrchestrator(
-        llm=service.llm,
+        llm=counter,
         lead=experts[0],
         members=experts[1:],
         task=team.task,
@@ -165,7 +239,7 @@ async def run_team(
         model=request.model,
         language=language,
     )
-    await _drive_team(service, run, session, orchestrator, resume=False, language=language)
+    await _drive_team(service, run, session, orchestrator, counter, resume=False, language=language)
 
 
 async def resume_team(
@@ -184,8 +258,9 @@ async def resume_team(
         team_run = {"run_id": team_run_id, "status": "failed"}
         await service.store.update_session(session.session_id, metadata={"team_run": team_run})
         return
+    counter = UsageCounter(service.llm)
     orchestrator = TeamOrchestrator(
-        llm=service.llm,
+        llm=counter,
         lead=experts[0],
         members=experts[1:],
         task=str(state.get("task") or ""),
@@ -195,7 +270,7 @@ async def resume_team(
         model=state.get("model"),
         language=language,
     )
-    await _drive_team(service, run, session, orchestrator, resume=True, language=language)
+    await _drive_team(service, run, session, orchestrator, counter, resume=True, language=language)
 
 
 async def _drive_team(
@@ -203,6 +278,7 @@ async def _drive_team(
     run: Run,
     session: SessionPublic,
     orchestrator: TeamOrchestrator,
+    counter: UsageCounter,
     *,
     resume: bool,
     language: str,
@@ -215,7 +291,9 @@ async def _drive_team(
         async with aclosing(orchestrator.run(resume=resume)) as events:
             async for event in events:
                 run.publish(event)
-                await _store_event(service, run, event, TEAM_AGENT)
+                # the synthesis is the run's last model call: its card keeps the run's total
+                extra = counter.metadata() if isinstance(event, ev.TeamSynthesis) else None
+                await _store_event(service, run, event, TEAM_AGENT, extra)
                 if isinstance(event, ev.TeamSynthesis):
                     synthesis = event.content
                 elif isinstance(event, ev.TeamDissolved):
@@ -234,7 +312,7 @@ async def _drive_team(
         await service.store.update_session(session.session_id, metadata={"team_run": team_run})
     if synthesis or status == "completed":
         answer = synthesis or t("team_no_result", language)
-        meta = {"message_type": "team_final", "agent_name": TEAM_AGENT}
+        meta = {"message_type": "team_final", "agent_name": TEAM_AGENT, **counter.metadata()}
         stored = await service.persist(
             session.session_id, run=run, role="assistant", content=answer, agent_name=TEAM_AGENT, metadata=meta
         )

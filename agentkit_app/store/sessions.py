@@ -17,7 +17,7 @@ TITLE_CHARS = 60
 # Stored board and team events that are not part of the conversation the model reads.
 _NOT_FOR_MODEL = {
     "board_started", "board_speech", "board_summary", "board_conclusion", "board_intervention",
-    "team_formed", "team_plan", "team_phase", "team_result", "team_synthesis", "error",
+    "team_formed", "team_plan", "team_phase", "team_result", "team_synthesis", "team_notice", "error",
 }  # fmt: skip
 
 

@@ -41,6 +41,7 @@ class PhaseItem:
     duration: str = ""
     result: str = ""
     interventions: list[str] = field(default_factory=list)
+    activity: str = ""
 
 
 @dataclass
@@ -70,6 +71,11 @@ class ChatItem:
     anchors: list[str] = field(default_factory=list)
     participants: list[dict[str, str]] = field(default_factory=list)
     team_id: str = ""
+    notes: list[str] = field(default_factory=list)
+    # other versions of this message (edits, regenerations): "2 / 3" and the ids left and right of it
+    alt_label: str = ""
+    alt_prev: str = ""
+    alt_next: str = ""
 
 
 def _clock(value: datetime | str | None = None) -> str:
@@ -149,6 +155,7 @@ class Timeline:
         self._counter = 0
         self._boards = sum(1 for i in self.items if i.kind == "board_start")
         self._round = 0
+        self._notes: list[str] = []  # team notes that came before their team card
 
     def _new(self, **fields: Any) -> ChatItem:
         self._counter += 1
@@ -214,7 +221,12 @@ class Timeline:
             card.status = "approved" if event.approved else "denied"
 
     def _on_final_answer(self, event: ev.FinalAnswer, agent: str) -> None:
-        if event.metadata.get("message_type") in ("board_final", "team_final"):
+        final = event.metadata.get("message_type")
+        if final in ("board_final", "team_final"):
+            # the answer itself is already on screen as the conclusion or synthesis; it brings the run's usage
+            card = self._last("conclusion" if final == "board_final" else "synthesis")
+            if card is not None:
+                card.usage = usage_line(event.metadata)
             return
         answer = self._open_answer(str(event.metadata.get("agent_name") or agent))
         answer.content = event.content
@@ -312,10 +324,52 @@ class Timeline:
     def _on_team_formed(self, event: ev.TeamFormed, agent: str) -> None:
         self._experts = {e["name"]: e for e in event.experts}
         same = next((i for i in self.items if i.kind == "team" and i.team_id == event.team_id), None)
+        notes, self._notes = self._notes, []
         if same is not None:  # a resumed run: go on in the card the run started
             self._on_plan_update(ev.PlanUpdate(plan_phases=event.plan_phases), agent, same)
+            same.notes.extend(notes)
             return
-        self._new(kind="team", content=event.lead_expert, team_id=event.team_id, phases=_phase_rows(event.plan_phases, self._experts))
+        self._new(
+            kind="team",
+            content=event.lead_expert,
+            team_id=event.team_id,
+            phases=_phase_rows(event.plan_phases, self._experts),
+            notes=notes,
+        )
+
+    def _current_team(self) -> ChatItem | None:
+        """Return the team card of the run under way: the last one, unless the user has written since."""
+        for item in reversed(self.items):
+            if item.kind == "team":
+                return item
+            if item.kind == "user":
+                return None
+        return None
+
+    def _note(self, content: str) -> None:
+        team = self._current_team()
+        if team is not None:
+            team.notes.append(content)
+        else:  # the lead plans before the team is formed: the note waits for its card
+            self._notes.append(content)
+
+    def _on_plan_step(self, event: ev.PlanStep, agent: str) -> None:
+        self._note(event.content)
+
+    def _on_collaboration_notice(self, event: ev.CollaborationNotice, agent: str) -> None:
+        self._note(event.content)
+
+    def _on_expert_step(self, event: ev.ExpertStep, agent: str) -> None:
+        team = self._team()
+        if team is None:
+            return
+        # ``step`` is the phase's place in the plan; the expert's running phase is the fallback
+        phase = team.phases[event.step - 1] if 0 < event.step <= len(team.phases) else None
+        if phase is None or phase.expert != event.expert_name:
+            running = [p for p in team.phases if p.status == "running" and p.expert == event.expert_name]
+            phase = running[0] if running else None
+        if phase is not None:
+            phase.activity = event.content
 
     def _on_plan_update(self, event: ev.PlanUpdate, agent: str, team: ChatItem | None = None) -> None:
         team = team or self._team()
@@ -326,6 +380,7 @@ class Timeline:
                 previous = old.get(row.phase_id)
                 if previous is not None:
                     row.interventions, row.duration = previous.interventions, previous.duration
+                    row.activity = previous.activity
                     row.result = row.result or previous.result
                     if previous.status in ("running", "done", "failed") and row.status == "waiting":
                         row.status = previous.status
@@ -351,11 +406,12 @@ class Timeline:
         phase = self._phase(event.phase_id)
         if phase is not None:
             phase.status, phase.result, phase.duration = "done", event.result, f"{event.duration_s:.1f}s"
+            phase.activity = ""
 
     def _on_phase_failed(self, event: ev.PhaseFailed, agent: str) -> None:
         phase = self._phase(event.phase_id)
         if phase is not None:
-            phase.status, phase.result = "failed", event.error
+            phase.status, phase.result, phase.activity = "failed", event.error, ""
 
     def _on_team_intervention_ack(self, event: ev.TeamInterventionAck, agent: str) -> None:
         if self._team() is not None:
@@ -374,6 +430,17 @@ class Timeline:
         last.content, last.streaming = event.content, False
 
 
+def _alternatives(item: ChatItem, message: Any) -> ChatItem:
+    """Mark which of its versions a user message or answer is, and its neighbours."""
+    versions = list(getattr(message, "alternatives", None) or [])
+    if len(versions) > 1 and message.message_id in versions:
+        at = versions.index(message.message_id)
+        item.alt_label = f"{at + 1} / {len(versions)}"
+        item.alt_prev = versions[at - 1] if at > 0 else ""
+        item.alt_next = versions[at + 1] if at + 1 < len(versions) else ""
+    return item
+
+
 def items_from_messages(messages: list[Any]) -> list[ChatItem]:
     """Rebuild the conversation's items from stored messages (REST ``MessagePublic`` objects)."""
     timeline = Timeline()
@@ -384,10 +451,15 @@ def items_from_messages(messages: list[Any]) -> list[ChatItem]:
         payload = meta.get("payload") or {}
         event = ev.from_wire({"type": meta.get("event_type"), "data": payload}) if payload else None
         if event is not None and kind in _REPLAYED:
+            before = len(timeline.items)
             timeline.apply(event)
-            timeline.items[-1].time = stamp
-            if timeline.items[-1].kind in ("speech", "summary", "conclusion"):
-                timeline.items[-1].id = message.message_id  # search results link to it
+            if len(timeline.items) > before:  # a phase or a note updates a card instead of adding one
+                item = timeline.items[-1]
+                item.time = stamp
+                if item.kind in ("speech", "summary", "conclusion"):
+                    item.id = message.message_id  # search results link to it
+                if item.kind in ("conclusion", "synthesis"):
+                    item.usage = usage_line(meta)  # the usage of the whole run
             continue
         if message.role == "user":
             if kind == "intervention":
@@ -395,7 +467,10 @@ def items_from_messages(messages: list[Any]) -> list[ChatItem]:
                 continue
             attachments = [str(a.get("filename", "")) for a in meta.get("attachments") or []]
             timeline.items.append(
-                ChatItem(id=message.message_id, kind="user", content=message.content, time=stamp, attachments=attachments)
+                _alternatives(
+                    ChatItem(id=message.message_id, kind="user", content=message.content, time=stamp, attachments=attachments),
+                    message,
+                )
             )
         elif message.role == "assistant" and kind not in _HIDDEN:
             timeline.items.append(
@@ -409,14 +484,15 @@ def items_from_messages(messages: list[Any]) -> list[ChatItem]:
                     steps=_steps_from_meta(meta.get("steps") or []),
                     usage=usage_line(meta),
                     skill=str(meta.get("skill") or ""),
-                )
+                ),
             )
+            _alternatives(timeline.items[-1], message)
     return timeline.items
 
 
 _REPLAYED = {
     "board_started", "board_speech", "board_summary", "board_conclusion", "board_intervention",
-    "team_formed", "team_plan", "team_phase", "team_result", "team_synthesis",
+    "team_formed", "team_plan", "team_phase", "team_result", "team_synthesis", "team_notice",
 }  # fmt: skip
 _HIDDEN = {"board_final", "team_final"}
 

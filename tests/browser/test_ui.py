@@ -71,11 +71,13 @@ def test_board_meeting_shows_speech_cards_and_restores_them_after_reload(chat: P
     expect(chat.locator(".ak-speech")).to_have_count(4)
     expect(chat.locator(".ak-summary")).to_have_count(2)
     expect(chat.locator(".ak-conclusion")).to_contain_text("Decision advice")
+    expect(chat.locator(".ak-conclusion .ak-usage")).to_contain_text("offline-demo")  # the meeting's total
     expect(chat.locator("#session_list .ak-badge-board").first).to_be_visible()
     chat.reload()
     expect(chat.locator(".ak-speech")).to_have_count(4)
     expect(chat.locator(".ak-speech").first).to_contain_text("Strategist")
     expect(chat.locator(".ak-conclusion")).to_contain_text("Decision advice")
+    expect(chat.locator(".ak-conclusion .ak-usage")).to_contain_text("offline-demo")
 
 
 def test_team_run_shows_the_phase_timeline_and_the_result(chat: Page):
@@ -85,9 +87,11 @@ def test_team_run_shows_the_phase_timeline_and_the_result(chat: Page):
     expect(phases).to_have_count(3)  # dev_team: the lead plans, three members work
     for index in range(3):
         expect(phases.nth(index).locator(".ak-phase-status")).to_contain_text(re.compile("done|completed"))
+    expect(chat.locator(".ak-synthesis .ak-usage")).to_contain_text("offline-demo")  # the run's total
     chat.reload()
     expect(chat.locator(".ak-phase")).to_have_count(3)
     expect(chat.locator(".ak-synthesis")).to_contain_text("Team result")
+    expect(chat.locator(".ak-synthesis .ak-usage")).to_contain_text("offline-demo")
 
 
 def test_language_switch_turns_the_interface_chinese(chat: Page):
@@ -204,7 +208,37 @@ def test_an_interrupted_team_run_offers_resume(page: Page, app_url: str):
     expect(page.locator("#interrupted_notice")).to_be_visible()
     page.locator("#resume_button").click()
     expect(page.locator(".ak-synthesis")).to_contain_text("Team result", timeout=30_000)
+    expect(page.locator(".ak-team-note")).to_contain_text("resuming after 1 finished phase(s)")
     expect(page.locator("#interrupted_notice")).to_be_hidden()
     page.reload()
     expect(page.locator(".ak-synthesis")).to_contain_text("Team result")
+    expect(page.locator(".ak-team-note")).to_contain_text("resuming after 1 finished phase(s)")
     expect(page.locator("#interrupted_notice")).to_be_hidden()
+
+
+def test_regenerate_and_step_through_the_answers(chat: Page):
+    send(chat, "what is 6 * 7?")
+    expect(chat.locator(".ak-bubble.ak-assistant").last).to_contain_text("42")
+    chat.locator("#regenerate_button").click()
+    expect(chat.locator(".ak-alt-label").last).to_have_text("2 / 2")
+    expect(chat.locator(".ak-bubble.ak-assistant")).to_have_count(1)
+    chat.locator(".ak-alt-prev").last.click()
+    expect(chat.locator(".ak-alt-label").last).to_have_text("1 / 2")
+    chat.reload()
+    expect(chat.locator(".ak-alt-label").last).to_have_text("1 / 2")
+
+
+def test_edit_a_message_forks_and_the_old_branch_stays(chat: Page):
+    send(chat, "what is 2 + 2?")
+    expect(chat.locator(".ak-bubble.ak-assistant").last).to_contain_text("4")
+    send(chat, "what is 3 + 3?")
+    expect(chat.locator(".ak-bubble.ak-assistant").last).to_contain_text("6")
+    chat.locator(".ak-user-item").nth(1).locator(".ak-edit").click()
+    chat.locator("#edit_input").fill("what is 5 + 5?")
+    chat.locator("#edit_save").click()
+    expect(chat.locator(".ak-bubble.ak-assistant").last).to_contain_text("10")
+    expect(chat.locator(".ak-bubble.ak-user")).to_have_count(2)
+    expect(chat.locator(".ak-user-item").nth(1).locator(".ak-alt-label")).to_have_text("2 / 2")
+    chat.locator(".ak-user-item").nth(1).locator(".ak-alt-prev").click()
+    expect(chat.locator(".ak-bubble.ak-user").nth(1)).to_have_text("what is 3 + 3?")
+    expect(chat.locator(".ak-bubble.ak-assistant").last).to_contain_text("6")

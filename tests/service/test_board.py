@@ -213,3 +213,40 @@ async def test_model_failure_mid_meeting_keeps_what_was_said(service_factory):
     assert any(isinstance(e, ev.Error) and "endpoint down" in e.message for e in events)
     stored = await service.store.get_messages(session.session_id)
     assert [m.content for m in stored if m.metadata.get("message_type") == "board_speech"] == ["first view"]
+
+
+async def test_the_meeting_total_counts_every_model_call(service_factory):
+    service = service_factory(DemoModel(word_delay_s=0))
+    session = await service.create_session("assistant")
+    text = "@board:Strategist,Risk Officer rounds=2 open a second shop"
+    events = await _collect(service, session.session_id, text)
+    final = next(e for e in events if isinstance(e, ev.FinalAnswer))
+    usage = final.metadata["usage"]
+    assert usage["calls"] >= 4 and usage["prompt_tokens"] > 0 and usage["completion_tokens"] > 0
+    assert usage["total_s"] >= 0 and usage["first_token_s"] is not None
+    assert final.metadata["model"] == "offline-demo"
+    stored = await service.store.get_messages(session.session_id)
+    by_type = {m.metadata.get("message_type"): m.metadata for m in stored}
+    assert by_type["board_final"]["usage"] == usage
+    assert by_type["board_conclusion"]["usage"] == usage  # the conclusion card shows it after a reload
+    assert "usage" not in by_type["board_speech"]
+
+
+async def test_the_meeting_total_is_the_sum_of_the_calls(service_factory):
+    conclusion = '{"summary":"s","decision_advice":"d","consensus_points":[],"dissent_points":[]}'
+
+    def script(call: Call) -> Reply:
+        if call.purpose == "board.speech":
+            return Reply(text="one two three")
+        if call.purpose == "board.summary":
+            return Reply(text="sum\nCONSENSUS: no")
+        return Reply(text=conclusion)
+
+    service = service_factory(ScriptedModel(script))
+    session = await service.create_session("assistant")
+    events = await _collect(service, session.session_id, "@board:Strategist,Risk Officer rounds=2 pricing")
+    usage = next(e for e in events if isinstance(e, ev.FinalAnswer)).metadata["usage"]
+    calls = service.llm.calls
+    assert [c.purpose for c in calls].count("board.speech") == 4 and usage["calls"] == len(calls) == 7
+    assert usage["completion_tokens"] == 4 * 3 + 2 * 2 + 1  # the scripted model counts words split by spaces
+    assert usage["prompt_tokens"] == sum(len(str(m["content"])) // 4 for c in calls for m in c.messages)

@@ -152,3 +152,53 @@ async def test_resume_team_continues_from_the_checkpoint(service_factory):
         "phase_started", "phase_completed", "phase_started", "phase_completed",
     ]  # fmt: skip
     assert stored[-1].metadata["message_type"] == "team_final"
+
+
+async def test_the_team_total_counts_every_model_call(service_factory):
+    service = service_factory(ScriptedModel(_answer))
+    session = await service.create_session("assistant")
+    run = await service.start_turn(TurnRequest(session_id=session.session_id, content="@team ship it"))
+    events = [e async for e in run.follow()]
+    final = events[-1]
+    assert isinstance(final, ev.FinalAnswer) and final.metadata["message_type"] == "team_final"
+    usage = final.metadata["usage"]
+    assert usage["calls"] == len(service.llm.calls) == 5  # plan, three phases, synthesis
+    assert usage["prompt_tokens"] > 0 and usage["completion_tokens"] > 0
+    assert usage["first_token_s"] is not None
+    stored = await service.store.get_messages(session.session_id)
+    by_type = {m.metadata.get("message_type"): m.metadata for m in stored}
+    assert by_type["team_final"]["usage"] == usage and by_type["team_final"]["model"] == "scripted"
+    assert by_type["team_synthesis"]["usage"] == usage  # the synthesis card shows it after a reload
+
+
+async def test_demo_team_total_has_tokens(service_factory):
+    service = service_factory(DemoModel(word_delay_s=0))
+    session = await service.create_session("assistant")
+    request = TurnRequest(session_id=session.session_id, content="@team build a landing page")
+    final = [e async for e in (await service.start_turn(request)).follow()][-1]
+    assert isinstance(final, ev.FinalAnswer)
+    usage = final.metadata["usage"]
+    assert usage["calls"] > 0 and usage["prompt_tokens"] > 0 and usage["completion_tokens"] > 0
+
+
+async def test_team_notices_are_stored_and_a_resumed_run_counts_only_its_own_calls(service_factory):
+    service = service_factory(ScriptedModel(_answer))
+    experts = service.catalog.experts.template("dev_team")
+    first = TeamOrchestrator(
+        llm=ScriptedModel(_answer), lead=experts[0], members=experts[1:], task="ship it",
+        interaction=Interaction(), checkpoints=service.checkpoints, run_id="old-run", language="en",
+    )  # fmt: skip
+    async with aclosing(first.run()) as events:
+        async for event in events:
+            if isinstance(event, ev.PhaseCompleted):
+                break
+    session_id = await _interrupted_session(service, "old-run")
+    run = await service.resume_team(session_id)
+    final = [e async for e in run.follow()][-1]
+    assert isinstance(final, ev.FinalAnswer)
+    assert final.metadata["usage"]["calls"] == len(service.llm.calls) == 3  # two phases left, the synthesis
+    stored = await service.store.get_messages(session_id)
+    notices = [m for m in stored if m.metadata.get("message_type") == "team_notice"]
+    assert [(m.content, m.agent_name) for m in notices] == [
+        ("resuming after 1 finished phase(s)", "team_collab")
+    ]

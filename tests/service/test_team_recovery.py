@@ -103,6 +103,7 @@ async def test_team_run_killed_mid_phase_resumes_in_a_new_process_without_redoin
             ("phase_started", "a"),
             ("phase_completed", "a"),
             ("phase_started", "b"),  # cut off by the kill
+            ("collaboration_notice", None),  # "resuming after 1 finished phase(s)"
             ("team_formed", None),  # the resumed run
             ("phase_started", "b"),
             ("phase_completed", "b"),

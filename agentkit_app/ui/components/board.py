@@ -127,6 +127,14 @@ def point_list(points: rx.Var, color: str) -> rx.Component:
     return rx.el.ul(rx.foreach(points, lambda p: rx.el.li(rx.text(p, size="2"))), class_name=f"ak-points ak-{color}")
 
 
+def run_usage(item: ChatItem) -> rx.Component:
+    """The usage of a whole board or team run, small and gray, once the run has ended."""
+    return rx.cond(
+        item.usage != "",
+        rx.text(item.usage, size="1", color_scheme="gray", class_name="ak-usage", title=tr("run_usage")),
+    )
+
+
 def conclusion_card(item: ChatItem) -> rx.Component:
     """The meeting's conclusion: summary, decision advice, consensus and dissent."""
     return rx.card(
@@ -142,6 +150,7 @@ def conclusion_card(item: ChatItem) -> rx.Component:
                 spacing="4",
                 width="100%",
             ),
+            run_usage(item),
             spacing="2",
             width="100%",
         ),

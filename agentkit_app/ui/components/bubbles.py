@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from agentkit_app.ui.i18n import tr
+from agentkit_app.ui.states.chat import ChatState
 from agentkit_app.ui.timeline import ChatItem, StepItem
 
 
@@ -61,8 +62,49 @@ def step_card(step: StepItem) -> rx.Component:
     )
 
 
+def versions(item: ChatItem) -> rx.Component:
+    """‹ 2 / 3 ›: step through the versions of a message (edits or regenerations)."""
+    return rx.cond(
+        item.alt_label != "",
+        rx.hstack(
+            rx.icon_button(rx.icon("chevron_left", size=14), variant="ghost", size="1", disabled=(item.alt_prev == "") | ChatState.running,
+                           on_click=ChatState.switch_alternative(item.alt_prev), class_name="ak-alt-prev"),  # fmt: skip
+            rx.text(item.alt_label, size="1", color_scheme="gray", class_name="ak-alt-label"),
+            rx.icon_button(rx.icon("chevron_right", size=14), variant="ghost", size="1", disabled=(item.alt_next == "") | ChatState.running,
+                           on_click=ChatState.switch_alternative(item.alt_next), class_name="ak-alt-next"),  # fmt: skip
+            spacing="1",
+            align="center",
+        ),
+    )
+
+
+def edit_box(item: ChatItem) -> rx.Component:
+    """The user's message as an editable box: Save sends it as a new branch."""
+    return rx.form(
+        rx.vstack(
+            rx.text_area(name="content", default_value=item.content, auto_focus=True, width="100%", rows="3", id="edit_input"),
+            rx.hstack(
+                rx.button(tr("cancel"), type="button", variant="soft", color_scheme="gray", size="1", on_click=ChatState.cancel_edit),
+                rx.button(tr("send"), type="submit", size="1", id="edit_save"),
+                justify="end",
+                width="100%",
+            ),
+            width="100%",
+            max_width="36em",
+        ),
+        on_submit=ChatState.save_edit,
+        width="100%",
+        display="flex",
+        justify_content="flex-end",
+    )
+
+
 def user_bubble(item: ChatItem) -> rx.Component:
-    """The user's message, right-aligned, with its attachments."""
+    """The user's message, right-aligned, with its attachments (or the box editing it)."""
+    return rx.cond(ChatState.editing_id == item.id, edit_box(item), _user_message(item))
+
+
+def _user_message(item: ChatItem) -> rx.Component:
     return rx.vstack(
         rx.box(
             rx.text(item.content, white_space="pre-wrap"),
@@ -76,7 +118,19 @@ def user_bubble(item: ChatItem) -> rx.Component:
             ),
             class_name="ak-bubble ak-user",
         ),
-        rx.text(item.time, size="1", color_scheme="gray"),
+        rx.hstack(
+            versions(item),
+            rx.cond(
+                ~ChatState.running & (ChatState.status == "active"),
+                rx.tooltip(
+                    rx.icon_button(rx.icon("pencil", size=12), variant="ghost", size="1", on_click=ChatState.start_edit(item.id), class_name="ak-edit"),
+                    content=tr("edit"),
+                ),
+            ),
+            rx.text(item.time, size="1", color_scheme="gray"),
+            align="center",
+            spacing="2",
+        ),
         align="end",
         spacing="1",
         width="100%",
@@ -102,7 +156,19 @@ def assistant_bubble(item: ChatItem) -> rx.Component:
             rx.cond(item.cancelled, rx.badge(tr("stopped"), color_scheme="orange", class_name="ak-stopped")),
             class_name="ak-bubble ak-assistant",
         ),
-        rx.cond(item.usage != "", rx.text(item.usage, size="1", color_scheme="gray", class_name="ak-usage")),
+        rx.hstack(
+            versions(item),
+            rx.cond(
+                ChatState.last_answer_id == item.id,
+                rx.tooltip(
+                    rx.icon_button(rx.icon("refresh_cw", size=12), variant="ghost", size="1", on_click=ChatState.regenerate, id="regenerate_button"),
+                    content=tr("regenerate"),
+                ),
+            ),
+            rx.cond(item.usage != "", rx.text(item.usage, size="1", color_scheme="gray", class_name="ak-usage")),
+            align="center",
+            spacing="2",
+        ),
         align="start",
         spacing="1",
         width="100%",
@@ -113,4 +179,13 @@ def assistant_bubble(item: ChatItem) -> rx.Component:
 
 def error_bubble(item: ChatItem) -> rx.Component:
     """An error shown inline, never a blank bubble."""
-    return rx.callout(item.content, icon="triangle_alert", color_scheme="red", class_name="ak-item ak-error", width="100%")
+    return rx.vstack(
+        rx.callout(item.content, icon="triangle_alert", color_scheme="red", width="100%"),
+        rx.cond(
+            ChatState.last_answer_id == item.id,
+            rx.button(rx.icon("refresh_cw", size=12), tr("regenerate"), variant="soft", size="1", on_click=ChatState.regenerate, id="regenerate_button"),
+        ),
+        class_name="ak-item ak-error",
+        width="100%",
+        id=item.id,
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from agentkit_app.ui.components.board import expert_avatar
+from agentkit_app.ui.components.board import expert_avatar, run_usage
 from agentkit_app.ui.components.bubbles import markdown
 from agentkit_app.ui.i18n import tr
 from agentkit_app.ui.timeline import ChatItem, PhaseItem
@@ -25,6 +25,12 @@ def phase_row(phase: PhaseItem) -> rx.Component:
                             rx.cond(phase.depends_on != "", rx.text.span(" · ", tr("depends_on"), " ", phase.depends_on)),
                             size="1",
                             color_scheme="gray",
+                        ),
+                        rx.cond(
+                            (phase.status == "running") & (phase.activity != ""),
+                            rx.text(
+                                phase.activity, size="1", color_scheme="blue", class_name="ak-phase-activity"
+                            ),
                         ),
                         spacing="0",
                     ),
@@ -61,6 +67,17 @@ def phase_row(phase: PhaseItem) -> rx.Component:
     )
 
 
+def team_note(note: rx.Var) -> rx.Component:
+    """A notice from the run: the lead fixing its plan, a resumed run, a failed synthesis."""
+    return rx.hstack(
+        rx.icon("info", size=14),
+        rx.text(note, size="1", color_scheme="gray"),
+        align="center",
+        spacing="1",
+        class_name="ak-team-note",
+    )
+
+
 def team_card(item: ChatItem) -> rx.Component:
     """The phase timeline of a team run, in plan (dependency) order."""
     return rx.card(
@@ -70,6 +87,7 @@ def team_card(item: ChatItem) -> rx.Component:
                 rx.text(tr("lead"), ": ", item.content, size="2"),
                 align="center",
             ),
+            rx.foreach(item.notes, team_note),
             rx.vstack(rx.foreach(item.phases, phase_row), width="100%", spacing="2"),
             width="100%",
         ),
@@ -85,6 +103,7 @@ def synthesis_card(item: ChatItem) -> rx.Component:
             rx.hstack(rx.icon("sparkles"), rx.heading(tr("synthesis"), size="4"), align="center"),
             markdown(item.content),
             rx.cond(item.streaming, rx.box(rx.el.span(), rx.el.span(), rx.el.span(), class_name="ak-typing")),
+            run_usage(item),
             width="100%",
         ),
         width="100%",

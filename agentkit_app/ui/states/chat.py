@@ -37,6 +37,8 @@ class ChatState(rx.State):
     title: str = ""
     renaming: bool = False
     interrupted: bool = False
+    editing_id: str = ""
+    _following: list[str] = []
     agent: str = ""
     status: str = "active"
     missing: bool = False
@@ -172,32 +174,46 @@ class ChatState(rx.State):
             return
         index = 0
         async with self:
+            if run_id in self._following:  # a page reload asked again: one follower per run
+                return
+            self._following = [*self._following, run_id]
             timeline = Timeline(list(self.items))
             agent = self.agent
-        while True:
-            fresh = run.events[index:]
-            index += len(fresh)
-            if fresh:
-                async with self:
-                    if self.session_id != run.session_id:
-                        return
-                    for event in fresh:
-                        timeline.apply(event, agent)
-                        self._on_live_event(event)
-                    self.items = list(timeline.items)
-            if run.done and index >= len(run.events):
-                break
-            await run.wait_beyond(index, 1.0)
-            await asyncio.sleep(FLUSH_S)
-        session = await get_service().store.get_session(run.session_id)
+        try:
+            while True:
+                fresh = run.events[index:]
+                index += len(fresh)
+                if fresh:
+                    async with self:
+                        if self.session_id != run.session_id:
+                            return
+                        for event in fresh:
+                            timeline.apply(event, agent)
+                            self._on_live_event(event)
+                        self.items = list(timeline.items)
+                if run.done and index >= len(run.events):
+                    break
+                await run.wait_beyond(index, 1.0)
+                await asyncio.sleep(FLUSH_S)
+        finally:
+            async with self:
+                self._following = [r for r in self._following if r != run_id]
+        service = get_service()
+        session = await service.store.get_session(run.session_id)
+        others = [r for r in service.runs.of_session(run.session_id) if r.run_id != run_id]
+        stored = await service.store.get_messages(run.session_id) if run.kind == "chat" and not others else None
         async with self:
             if self.session_id == run.session_id:
                 if session is not None:
                     self.title = session.title or session.agent_name
-                others = [r for r in get_service().runs.of_session(run.session_id) if r.run_id != run_id]
+                # a new turn may have started meanwhile: then its own follower owns the view
+                others = [r for r in service.runs.of_session(run.session_id) if r.run_id != run_id]
+                if not others:
+                    if stored is not None:  # answers now carry their stored ids and versions
+                        self.items = items_from_messages(stored)
+                    self.confirm_id = self.question_id = ""
+                    self.board_speaker = ""
                 self.running = bool(others)
-                self.confirm_id = self.question_id = ""
-                self.board_speaker = ""
         yield SessionsState.load
 
     def _on_live_event(self, event: ev.Event) -> None:
@@ -263,6 +279,66 @@ class ChatState(rx.State):
             stored = pending.finish(file.content_type or "")
             self.attachments.append({"filename": stored.filename, "stored_name": stored.stored_name})
         return rx.clear_selected_files(UPLOAD_ID)
+
+    @rx.var
+    def last_answer_id(self) -> str:
+        """Return the id of the answer that can be regenerated (the last one, once nothing runs)."""
+        last = self.items[-1] if self.items else None
+        if self.running or last is None or last.kind not in ("assistant", "error") or not last.id or last.id.startswith("live"):
+            return ""
+        return last.id
+
+    async def _turn_options(self) -> tuple[str | None, str]:
+        prefs = await self.get_state(PrefsState)
+        return (self.model if self.model and self.model != "offline-demo" else None), prefs.lang
+
+    @rx.event
+    async def regenerate(self):
+        """Answer the last question again; the earlier answer stays one click away."""
+        model, lang = await self._turn_options()
+        try:
+            run = await get_service().regenerate(self.session_id, model=model, language=lang)
+        except ServiceError as exc:
+            return rx.toast.error(str(exc))
+        self.items = self.items[:-1]
+        self.running = True
+        return ChatState.follow(run.run_id)
+
+    @rx.event
+    async def switch_alternative(self, message_id: str):
+        """Show another version of a message (and the conversation that followed it)."""
+        try:
+            messages = await get_service().switch_branch(self.session_id, message_id)
+        except ServiceError as exc:
+            return rx.toast.error(str(exc))
+        self.items = items_from_messages(messages)
+
+    @rx.event
+    def start_edit(self, item_id: str) -> None:
+        """Turn a user message into an editable box."""
+        self.editing_id = item_id
+
+    @rx.event
+    def cancel_edit(self) -> None:
+        """Leave the message as it was."""
+        self.editing_id = ""
+
+    @rx.event
+    async def save_edit(self, form_data: dict):
+        """Send the edited message: the conversation forks there; the old branch stays."""
+        message_id, self.editing_id = self.editing_id, ""
+        text = str(form_data.get("content") or "")
+        model, lang = await self._turn_options()
+        try:
+            run = await get_service().edit_message(self.session_id, message_id, text, model=model, language=lang)
+        except ServiceError as exc:
+            return rx.toast.error(str(exc))
+        at = next((i for i, item in enumerate(self.items) if item.id == message_id), len(self.items))
+        timeline = Timeline(list(self.items[:at]))
+        timeline.add_user(text.strip())
+        self.items = timeline.items
+        self.running = True
+        return ChatState.follow(run.run_id)
 
     @rx.event
     async def resume(self):
