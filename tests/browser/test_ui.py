@@ -242,3 +242,13 @@ def test_edit_a_message_forks_and_the_old_branch_stays(chat: Page):
     chat.locator(".ak-user-item").nth(1).locator(".ak-alt-prev").click()
     expect(chat.locator(".ak-bubble.ak-user").nth(1)).to_have_text("what is 3 + 3?")
     expect(chat.locator(".ak-bubble.ak-assistant").last).to_contain_text("6")
+
+
+def test_a_message_during_a_team_run_reaches_the_next_phase(chat: Page):
+    send(chat, "@team write release notes")
+    expect(chat.locator(".ak-phase").first).to_be_visible()
+    send(chat, "mention the dark theme")
+    expect(chat.locator(".ak-phase .ak-intervention").first).to_contain_text("mention the dark theme", timeout=30_000)
+    expect(chat.locator(".ak-synthesis")).to_contain_text("Team result", timeout=30_000)
+    chat.reload()
+    expect(chat.locator(".ak-phase .ak-intervention").first).to_contain_text("mention the dark theme")

@@ -51,11 +51,12 @@ def phase_row(phase: PhaseItem) -> rx.Component:
                     align="center",
                     width="100%",
                 ),
+                # what the user said mid-run, shown on the phase that read it
+                rx.foreach(
+                    phase.interventions,
+                    lambda text: rx.hstack(rx.icon("hand", size=14), rx.text(text, size="1"), class_name="ak-intervention", padding_left="2.4em"),
+                ),
                 cursor="pointer",
-            ),
-            rx.foreach(
-                phase.interventions,
-                lambda text: rx.hstack(rx.icon("hand", size=14), rx.text(text, size="1"), class_name="ak-intervention"),
             ),
             rx.cond(phase.result != "", rx.box(markdown(phase.result), padding_top="0.4em")),
         ),
