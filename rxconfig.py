@@ -18,4 +18,6 @@ config = rx.Config(
     show_built_with_reflex=False,
     frontend_port=_settings.port,
     backend_port=_settings.port,
+    plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(accent_color="indigo", radius="large"))],
+    disable_plugins=[rx.plugins.SitemapPlugin],
 )

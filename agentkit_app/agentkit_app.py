@@ -18,7 +18,6 @@ async def prepare_service() -> None:
 
 app = rx.App(
     api_transformer=build_api(),
-    theme=rx.theme(accent_color="indigo", radius="large"),
     stylesheets=["/styles.css"],
 )
 app.register_lifespan_task(prepare_service)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -41,6 +42,10 @@ class Settings(BaseSettings):
     board_max_rounds: int = 5
     team_checkpoint_ttl_s: int = 7 * 24 * 3600
     plan_exec_enabled: bool = True
+    # The phases of plan-execute as a list of {name, tools, description?} ("*" = all the agent's tools),
+    # or its JSON / YAML text, e.g. [{"name": "plan", "tools": []}, {"name": "execute", "tools": ["*"]}].
+    # Unset: plan, execute, verify, answer. Kept as given: a bad policy fails the turn, not the startup.
+    plan_exec_policy: Any = None
 
     @property
     def llm_configured(self) -> bool:

@@ -7,7 +7,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from agentkit_app.engine import events as ev
 from agentkit_app.engine.i18n import t
@@ -41,6 +41,25 @@ class TurnSetup:
     tier: str = "main"
     error_struct: dict[str, Any] | None = None
     usage: list[dict[str, Any]] = field(default_factory=list)
+
+
+class StepGate(Protocol):
+    """Shapes a ReAct turn step by step: what the model is offered and which calls run.
+
+    Plan-execute uses one to keep each phase to its tools; plain ReAct runs without.
+    """
+
+    def offer(self, messages: list[Message]) -> list[dict[str, Any]] | None:
+        """Return the tool schemas for the next model call (it may rewrite the system prompt first)."""
+        ...
+
+    def screen(self, call: ToolCall) -> tuple[list[ev.Event], str] | None:
+        """Return the events and result that answer ``call`` in place of running it, or None to run it."""
+        ...
+
+    def carry_on(self, text: str) -> ToolCall | None:
+        """Return a call to make for a reply without tool calls, or None to end the turn with it."""
+        ...
 
 
 async def _model_reply(
@@ -123,21 +142,29 @@ async def _run_tool(setup: TurnSetup, tool: Tool | None, call: ToolCall, step: i
         yield f"error: {type(exc).__name__}: {str(exc)[:200]}"
 
 
-async def run_react(setup: TurnSetup, messages: list[Message]) -> AsyncIterator[ev.Event]:
+async def run_react(
+    setup: TurnSetup, messages: list[Message], gate: StepGate | None = None, max_steps: int | None = None
+) -> AsyncIterator[ev.Event]:
     """Yield the events of one ReAct turn, ending with ``final_answer``.
 
     ``messages`` is the conversation in LLM format (system prompt first); it is extended
-    in place with the assistant's tool calls and the tool results.
+    in place with the assistant's tool calls and the tool results. A ``gate`` decides per
+    step which tools are offered and may answer a call itself; ``max_steps`` overrides
+    ``setup.max_steps``.
     """
     step = 0
     schemas = setup.tools.schemas()
-    for _ in range(setup.max_steps):
+    for _ in range(max_steps or setup.max_steps):
+        if gate is not None:
+            schemas = gate.offer(messages)
         text, calls = "", ()
         async for item in _model_reply(setup, messages, schemas):
             if isinstance(item, tuple):
                 text, calls = item
             else:
                 yield item
+        if not calls and gate is not None and (implied := gate.carry_on(text)) is not None:
+            calls = (implied,)
         if not calls:
             yield ev.FinalAnswer(content=text.strip() or t("empty_answer", setup.language))
             return
@@ -162,11 +189,17 @@ async def run_react(setup: TurnSetup, messages: list[Message]) -> AsyncIterator[
             )
             started = time.monotonic()
             result = ""
-            async for item in _run_tool(setup, setup.tools.get(call.name), call, step):
-                if isinstance(item, str):
-                    result = item
-                else:
-                    yield item
+            screened = gate.screen(call) if gate is not None else None
+            if screened is not None:
+                gate_events, result = screened
+                for event in gate_events:
+                    yield event
+            else:
+                async for item in _run_tool(setup, setup.tools.get(call.name), call, step):
+                    if isinstance(item, str):
+                        result = item
+                    else:
+                        yield item
             yield ev.Step(
                 event_type="tool_result",
                 step=step,

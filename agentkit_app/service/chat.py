@@ -12,6 +12,8 @@ from agentkit_app.engine import events as ev
 from agentkit_app.engine.board import is_board_command
 from agentkit_app.engine.i18n import has_cjk
 from agentkit_app.engine.llm.base import ChatModel, LLMError, TextDelta
+from agentkit_app.engine.llm.fallback import FallbackModel
+from agentkit_app.engine.plan_exec import PhasePolicyError, parse_phase_policy, run_plan_exec
 from agentkit_app.engine.ports import CheckpointStore
 from agentkit_app.engine.react import TurnSetup, run_direct, run_react
 from agentkit_app.engine.routing import UnknownSkillError, choose_skill, is_greeting
@@ -26,6 +28,8 @@ from agentkit_app.store.models import MessagePublic, SessionPublic
 from agentkit_app.store.sessions import SessionManager
 
 log = logging.getLogger(__name__)
+
+EXECUTION_MODES = (None, "react", "plan_exec")
 
 
 class ServiceError(Exception):
@@ -74,6 +78,10 @@ class ServiceConfig:
     board_max_rounds: int = 5
     models: list[str] = field(default_factory=list)
     model_label: str = ""
+    plan_exec_enabled: bool = True
+    # the deployment's phase policy as configured (list, JSON/YAML text, or None for the default);
+    # read per turn so that a bad one fails the turn with a clear error instead of the startup
+    plan_exec_policy: Any = None
 
 
 @dataclass
@@ -150,6 +158,8 @@ class ChatService:
         if session.status != "active":
             raise SessionClosed("session is closed")
         text = self._validate(request.content)
+        if request.execution_mode not in EXECUTION_MODES:
+            raise InvalidInput("execution_mode must be react or plan_exec")
         language = request.language or ("zh" if has_cjk(text) else "en")
         running = [r for r in self.runs.of_session(session.session_id) if r.kind in ("board", "team")]
         if running:
@@ -224,7 +234,7 @@ class ChatService:
     async def _chat(
         self, run: Run, session: SessionPublic, request: TurnRequest, text: str, language: str
     ) -> None:
-        """Answer a chat message: skill, greeting or ReAct; store the question and the answer."""
+        """Answer a chat message by skill, greeting, plan-execute or ReAct; store question and answer."""
         agent = self.catalog.agent(session.agent_name) or next(iter(self.catalog.agents.values()))
         system_prompt, tools = agent.system_prompt, self.tools.only(agent.tools)
         try:
@@ -245,19 +255,34 @@ class ChatService:
         history = await self.store.get_chat_messages(session.session_id)
         messages = [{"role": "system", "content": system_prompt}, *history]
         direct = skill is None and is_greeting(stored_text)
-        engine = run_direct(setup, messages) if direct else run_react(setup, messages)
+        if direct:
+            engine = run_direct(setup, messages)
+        elif skill is None and request.execution_mode == "plan_exec" and self.config.plan_exec_enabled:
+            try:
+                policy = parse_phase_policy(self.config.plan_exec_policy, self.tools.names())
+            except PhasePolicyError as exc:
+                await self._fail(run, str(exc), agent.name, "invalid")
+                return
+            if isinstance(self.llm, FallbackModel):  # plan-execute bypasses the fallback chain
+                setup.llm = self.llm.main
+            engine = run_plan_exec(setup, messages, policy)
+        else:
+            engine = run_react(setup, messages)
         partial: list[str] = []
         steps: list[dict[str, Any]] = []
+        phases: list[str] = []
         try:
             async for event in engine:
-                if isinstance(event, ev.Token):
+                if isinstance(event, ev.PhaseChanged):
+                    phases.append(event.phase)
+                elif isinstance(event, ev.Token):
                     partial.append(event.content)
                 elif isinstance(event, ev.Thinking) and partial:
                     partial.clear()
                 elif isinstance(event, ev.Step) and event.event_type in ("tool_call", "tool_result"):
                     steps.append({"event_type": event.event_type, "step": event.step, **event.data})
                 if isinstance(event, ev.FinalAnswer):
-                    meta = _answer_meta(setup, agent.name, steps, skill.skill.name if skill else None)
+                    meta = _answer_meta(setup, agent.name, steps, skill.skill.name if skill else None, phases)
                     stored = await self.persist(
                         session.session_id,
                         run=run,
@@ -271,7 +296,7 @@ class ChatService:
                 run.publish(event)
         except asyncio.CancelledError:
             text_so_far = "".join(partial).strip()
-            meta = {**_answer_meta(setup, agent.name, steps, None), "cancelled": True}
+            meta = {**_answer_meta(setup, agent.name, steps, None, phases), "cancelled": True}
             await self.persist(
                 session.session_id, run=run, role="assistant", content=text_so_far, agent_name=agent.name, metadata=meta
             )
@@ -439,7 +464,13 @@ def _user_meta(request: TurnRequest, skill: Any = None) -> dict[str, Any]:
     return meta
 
 
-def _answer_meta(setup: TurnSetup, agent_name: str, steps: list[dict[str, Any]], skill: str | None) -> dict[str, Any]:
+def _answer_meta(
+    setup: TurnSetup,
+    agent_name: str,
+    steps: list[dict[str, Any]],
+    skill: str | None,
+    phases: list[str] | None = None,
+) -> dict[str, Any]:
     usage = setup.usage
     meta: dict[str, Any] = {
         "agent_name": agent_name,
@@ -458,6 +489,9 @@ def _answer_meta(setup: TurnSetup, agent_name: str, steps: list[dict[str, Any]],
     }
     if skill:
         meta["skill"] = skill
+    if phases:
+        meta["execution_mode"] = "plan_exec"
+        meta["phases"] = list(phases)
     if setup.error_struct:
         meta["error_struct"] = setup.error_struct
     return meta

@@ -73,6 +73,8 @@ def build_service(settings: Settings) -> ChatService:
             board_max_rounds=settings.board_max_rounds,
             models=models,
             model_label=llm.label,
+            plan_exec_enabled=settings.plan_exec_enabled,
+            plan_exec_policy=settings.plan_exec_policy,
         ),
         flows=FLOWS,
         checkpoints=build_checkpoints(settings),

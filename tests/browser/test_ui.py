@@ -252,3 +252,17 @@ def test_a_message_during_a_team_run_reaches_the_next_phase(chat: Page):
     expect(chat.locator(".ak-synthesis")).to_contain_text("Team result", timeout=30_000)
     chat.reload()
     expect(chat.locator(".ak-phase .ak-intervention").first).to_contain_text("mention the dark theme")
+
+
+def test_archiving_the_open_conversation_returns_home_and_marks_it_closed(chat: Page):
+    send(chat, "hello there, archive me")
+    expect(chat.locator(".ak-bubble.ak-assistant").last).to_be_visible()
+    sid = chat.url.rsplit("/", 1)[-1]
+    row = chat.locator(f".ak-session[data-session='{sid}']")
+    row.locator(".ak-close-session").click()
+    chat.wait_for_url(lambda url: "/chat/" not in url)
+    expect(row).to_contain_text("closed")
+    row.locator("a").click()
+    chat.wait_for_url(f"**/chat/{sid}")
+    expect(chat.locator("#composer")).to_be_disabled()
+    expect(chat.locator(".ak-bubble.ak-user").first).to_contain_text("archive me")

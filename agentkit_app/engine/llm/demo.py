@@ -2,7 +2,9 @@
 
 It reads the conversation like a (very literal) assistant: arithmetic goes to the
 calculator, "run `cmd`" to the shell tool, an attached file to the file reader; board and
-team prompts are answered by their own responders. Every answer streams word by word.
+team prompts are answered by their own responders. Under plan-execute (the system prompt
+names the current phase) it plans in one line, runs its tool, and answers in the last
+phase. Every answer streams word by word.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ _SHELL = re.compile(r"(?:run|execute|运行|执行)\s*[:：]?\s*`([^`]+)`", re.I
 _FILE = re.compile(r"\[file:\s*([A-Za-z0-9._-]+)")
 _TIME = re.compile(r"\b(what time|current time|date today|time is it)\b|几点|现在时间|今天几号", re.IGNORECASE)
 _ASK = re.compile(r"\bask me\b|问我", re.IGNORECASE)
+_PHASE = re.compile(r"^Current phase: (\S+)", re.MULTILINE)
+_ADVANCE = "advance_phase"
 _LONG = re.compile(r"\b(long|story|essay|detailed)\b|长文|故事|详细", re.IGNORECASE)
 
 _LOREM_EN = (
@@ -46,14 +50,21 @@ def _tool_name(messages: list[Message], call_id: str) -> str:
     return ""
 
 
-def _after_tool(messages: list[Message]) -> str:
-    """Answer from the tool results that follow the last assistant tool call."""
+def _turn_results(messages: list[Message]) -> list[tuple[str, Message]]:
+    """Return this turn's tool results (after the last user message) with their tool names."""
+    start = max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=-1) + 1
+    results = [m for m in messages[start:] if m.get("role") == "tool"]
+    return [(_tool_name(messages, str(m.get("tool_call_id"))), m) for m in results]
+
+
+def _after_tool(messages: list[Message], results: list[tuple[str, Message]] | None = None) -> str:
+    """Answer from tool results: given ones, or those that follow the last assistant tool call."""
     zh = has_cjk(_last_user(messages))
+    if results is None:
+        trailing = list(itertools.takewhile(lambda m: m.get("role") == "tool", messages[::-1]))[::-1]
+        results = [(_tool_name(messages, str(m.get("tool_call_id"))), m) for m in trailing]
     parts: list[str] = []
-    for message in messages[::-1]:
-        if message.get("role") != "tool":
-            break
-        name = _tool_name(messages, str(message.get("tool_call_id")))
+    for name, message in results:
         result = str(message.get("content") or "")
         if name == "calculator":
             parts.append(f"计算结果是 **{result}**。" if zh else f"The result is **{result}**.")
@@ -77,7 +88,7 @@ def _after_tool(messages: list[Message]) -> str:
             parts.append(f"谢谢！您的回答是：{result}" if zh else f"Thanks! You answered: {result}")
         else:
             parts.append(result)
-    return "\n\n".join(reversed(parts))
+    return "\n\n".join(parts)
 
 
 def _tool_request(text: str, tools: set[str]) -> tuple[str, dict[str, Any]] | None:
@@ -94,6 +105,33 @@ def _tool_request(text: str, tools: set[str]) -> tuple[str, dict[str, Any]] | No
         question = "您希望我怎么称呼您？" if has_cjk(text) else "What should I call you?"
         return "ask_human", {"question": question}
     return None
+
+
+def _phase_reply(
+    messages: list[Message], tools: set[str], phase: str
+) -> tuple[str, tuple[str, dict[str, Any]] | None]:
+    """Plan-execute: plan in one line, run the tool the message asks for once, answer in the last phase."""
+    text = _last_user(messages)
+    zh = has_cjk(text)
+    results = [(name, m) for name, m in _turn_results(messages) if name != _ADVANCE]
+    if _ADVANCE not in tools:  # the last phase
+        return (_after_tool(messages, results) if results else _chat_answer(text)), None
+    request = _tool_request(text, tools - {_ADVANCE})
+    if request and request[0] not in {name for name, _ in results}:
+        return "", request
+    note = ""
+    if phase == "plan":
+        planned = _tool_request(text, {"shell", "read_file", "calculator", "current_time", "ask_human"})
+        if planned:
+            note = (
+                f"计划：先用 {planned[0]} 工具，核对结果后作答。" if zh
+                else f"Plan: use the {planned[0]} tool, check the result, then answer."
+            )  # fmt: skip
+        else:
+            note = "计划：无需工具，直接作答。" if zh else "Plan: no tool is needed; answer directly."
+    elif phase == "verify":
+        note = "核对完毕。" if zh else "Checked: the answer follows from the results above."
+    return note, (_ADVANCE, {})
 
 
 def _chat_answer(text: str) -> str:
@@ -142,10 +180,13 @@ class DemoModel:
             return demo_team.respond(purpose, messages), None
         if purpose == "title":
             return _title(messages), None
+        names = {t["function"]["name"] for t in tools or []}
+        system = messages[0].get("content") if messages and messages[0].get("role") == "system" else ""
+        if phase := _PHASE.search(str(system or "")):
+            return _phase_reply(messages, names, phase.group(1))
         if messages and messages[-1].get("role") == "tool":
             return _after_tool(messages), None
         text = _last_user(messages)
-        names = {t["function"]["name"] for t in tools or []}
         request = _tool_request(text, names)
         if request:
             return "", request

@@ -62,7 +62,8 @@ class ChatState(rx.State):
     @rx.var
     def session_id(self) -> str:
         """Return the session in the URL."""
-        return str(self.router.page.params.get("session_id", ""))
+        match = re.match(r"^/chat/([^/?#]+)", str(self.router.url.path))
+        return match.group(1) if match else ""
 
     @rx.var
     def suggestions(self) -> list[str]:

@@ -111,5 +111,5 @@ class SessionsState(rx.State):
         except ServiceError as exc:
             return rx.toast.error(str(exc))
         await self.load()
-        if self.router.page.params.get("session_id") == session_id:
+        if str(self.router.url.path).rstrip("/") == f"/chat/{session_id}":
             return rx.redirect("/")
