@@ -419,6 +419,7 @@ class ChatService:
             model=model or question.metadata.get("model"),
             language=language,
             attachments=list(question.metadata.get("attachments") or []),
+            execution_mode=question.metadata.get("execution_mode"),
             regenerate=True,
         )
         run = Run(session_id, "chat", self.config.confirmation_timeout_s)
@@ -437,7 +438,16 @@ class ChatService:
         if target.role != "user":
             raise InvalidInput("only your own messages can be edited")
         await self.store.set_leaf(session_id, target.parent_id or "")
-        return await self.start_turn(TurnRequest(session_id=session_id, content=text, model=model, language=language))
+        return await self.start_turn(
+            TurnRequest(
+                session_id=session_id,
+                content=text,
+                model=model,
+                language=language,
+                attachments=list(target.metadata.get("attachments") or []),
+                execution_mode=target.metadata.get("execution_mode"),
+            )
+        )
 
     async def switch_branch(self, session_id: str, message_id: str) -> list[MessagePublic]:
         """Show the branch through ``message_id`` (an alternative answer or edit); return its messages."""
@@ -461,6 +471,8 @@ def _user_meta(request: TurnRequest, skill: Any = None) -> dict[str, Any]:
         meta["model"] = request.model
     if skill is not None:
         meta["skill"] = skill.skill.name
+    if request.execution_mode == "plan_exec":
+        meta["execution_mode"] = "plan_exec"
     return meta
 
 
