@@ -102,6 +102,11 @@ TEXT: dict[str, dict[str, str]] = {
     "cancel": {"en": "Cancel", "zh": "取消"},
     "regenerate": {"en": "Regenerate", "zh": "重新生成"},
     "edit": {"en": "Edit and resend", "zh": "编辑并重新发送"},
+    "plan_exec": {"en": "Plan & execute", "zh": "规划执行"},
+    "plan_exec_hint": {
+        "en": "Answer in phases: plan, execute, verify, answer; each phase may use only its tools",
+        "zh": "分阶段回答：规划、执行、验证、回答；每个阶段只能使用它允许的工具",
+    },
     "team_no_result": {"en": "the team finished without a result", "zh": "团队结束，但没有产出结果"},
     "run_usage": {
         "en": "Tokens and model time of every model call in this run",

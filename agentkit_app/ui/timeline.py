@@ -76,6 +76,9 @@ class ChatItem:
     alt_label: str = ""
     alt_prev: str = ""
     alt_next: str = ""
+    # plan-execute: the phases this answer went through, and the one it is in
+    mode_phases: list[str] = field(default_factory=list)
+    mode_phase: str = ""
 
 
 def _clock(value: datetime | str | None = None) -> str:
@@ -103,9 +106,15 @@ def usage_line(meta: dict[str, Any]) -> str:
     return " · ".join(p for p in parts if p)
 
 
+# moving between plan-execute phases shows in the answer's phase strip, not as a tool card
+_QUIET_TOOLS = {"advance_phase"}
+
+
 def _steps_from_meta(steps: list[dict[str, Any]]) -> list[StepItem]:
     cards: list[StepItem] = []
     for step in steps:
+        if step.get("tool") in _QUIET_TOOLS:
+            continue
         if step.get("event_type") == "tool_call":
             cards.append(StepItem(tool=str(step.get("tool", "")), arguments=_pretty(step.get("arguments"))))
         elif step.get("event_type") == "tool_result" and cards:
@@ -202,6 +211,8 @@ class Timeline:
         self._open_answer(agent).skill = event.skill
 
     def _on_step(self, event: ev.Step, agent: str) -> None:
+        if event.data.get("tool") in _QUIET_TOOLS:
+            return
         answer = self._open_answer(agent)
         if event.event_type == "tool_call":
             answer.steps.append(
@@ -213,6 +224,18 @@ class Timeline:
                 card.result = str(event.data.get("result", ""))
                 card.duration = f"{float(event.data.get('duration_s') or 0):.2f}s"
                 card.status = "done"
+
+    def _on_phase_changed(self, event: ev.PhaseChanged, agent: str) -> None:
+        answer = self._open_answer(agent)
+        if event.phase not in answer.mode_phases:
+            answer.mode_phases.append(event.phase)
+        answer.mode_phase = event.phase
+
+    def _on_phase_violation(self, event: ev.PhaseViolation, agent: str) -> None:
+        allowed = ", ".join(event.allowed) or "-"
+        self._open_answer(agent).steps.append(
+            StepItem(kind="tool", tool=event.tool, result=f"refused in phase {event.phase} (allowed: {allowed})", status="denied")
+        )
 
     def _on_confirmation_result(self, event: ev.ConfirmationResult, agent: str) -> None:
         answer = self._open_answer(agent)
@@ -484,6 +507,8 @@ def items_from_messages(messages: list[Any]) -> list[ChatItem]:
                     steps=_steps_from_meta(meta.get("steps") or []),
                     usage=usage_line(meta),
                     skill=str(meta.get("skill") or ""),
+                    mode_phases=[str(p) for p in meta.get("phases") or []],
+                    mode_phase=str((meta.get("phases") or [""])[-1]),
                 ),
             )
             _alternatives(timeline.items[-1], message)

@@ -266,3 +266,14 @@ def test_archiving_the_open_conversation_returns_home_and_marks_it_closed(chat: 
     chat.wait_for_url(f"**/chat/{sid}")
     expect(chat.locator("#composer")).to_be_disabled()
     expect(chat.locator(".ak-bubble.ak-user").first).to_contain_text("archive me")
+
+
+def test_plan_and_execute_shows_the_phases_of_the_answer(chat: Page):
+    chat.locator("#plan_exec_switch").click()
+    send(chat, "what is 6 * 7?")
+    answer = chat.locator(".ak-assistant-item").last
+    expect(answer.locator(".ak-bubble.ak-assistant")).to_contain_text("42", timeout=30_000)
+    expect(answer.locator(".ak-mode-phase")).to_have_text(["plan", "execute", "verify", "answer"])
+    expect(answer.locator(".ak-step")).to_contain_text(["calculator"])
+    chat.reload()
+    expect(chat.locator(".ak-assistant-item").last.locator(".ak-mode-phase")).to_have_count(4)

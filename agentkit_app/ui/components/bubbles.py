@@ -149,6 +149,22 @@ def assistant_bubble(item: ChatItem) -> rx.Component:
             rx.text(item.time, size="1", color_scheme="gray"),
             align="center",
         ),
+        rx.cond(
+            item.mode_phases.length() > 0,
+            rx.hstack(
+                rx.icon("list_checks", size=14, color="var(--gray-10)"),
+                rx.foreach(
+                    item.mode_phases,
+                    lambda phase: rx.badge(
+                        phase, variant=rx.cond(phase == item.mode_phase, "solid", "soft"), size="1", class_name="ak-mode-phase"
+                    ),
+                ),
+                spacing="1",
+                align="center",
+                wrap="wrap",
+                class_name="ak-mode-phases",
+            ),
+        ),
         rx.cond(item.steps.length() > 0, rx.vstack(rx.foreach(item.steps, step_card), width="100%", spacing="1")),
         rx.box(
             rx.cond(item.content != "", markdown(item.content)),

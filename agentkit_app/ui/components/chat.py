@@ -217,6 +217,17 @@ def composer() -> rx.Component:
                 class_name="ak-upload",
             ),
             rx.select(ChatState.models, value=ChatState.model, on_change=ChatState.set_model, size="1", id="model_select"),
+            rx.tooltip(
+                rx.el.label(
+                    rx.switch(checked=ChatState.plan_exec, on_change=ChatState.set_plan_exec, size="1", id="plan_exec_switch"),
+                    rx.text(tr("plan_exec"), size="1"),
+                    display="flex",
+                    align_items="center",
+                    gap="0.35em",
+                    cursor="pointer",
+                ),
+                content=tr("plan_exec_hint"),
+            ),
             rx.cond(SessionsState.demo_mode, rx.badge(rx.icon("plug_zap", size=12), "offline demo model", color_scheme="amber", id="demo_badge", display=["none", "none", "flex"])),
             rx.spacer(),
             rx.cond(

@@ -38,6 +38,7 @@ class ChatState(rx.State):
     renaming: bool = False
     interrupted: bool = False
     editing_id: str = ""
+    plan_exec: bool = False
     _following: list[str] = []
     agent: str = ""
     status: str = "active"
@@ -113,6 +114,11 @@ class ChatState(rx.State):
         self.draft = value
 
     @rx.event
+    def set_plan_exec(self, value: bool) -> None:
+        """Answer the next messages in plan-execute phases (plan, execute, verify, answer)."""
+        self.plan_exec = value
+
+    @rx.event
     def set_model(self, value: str) -> None:
         """Choose the model of the next messages."""
         self.model = value
@@ -150,6 +156,7 @@ class ChatState(rx.State):
                     model=self.model if self.model and self.model not in ("offline-demo",) else None,
                     language=prefs.lang,
                     attachments=[dict(a) for a in self.attachments],
+                    execution_mode="plan_exec" if self.plan_exec else None,
                 )
             )
         except ServiceError as exc:
