@@ -32,6 +32,16 @@ class Settings(BaseSettings):
 
     api_key: str | None = None
 
+    # User accounts, departments and quotas. Off: no sign-in, everyone sees every session, no limits.
+    auth_enabled: bool = False
+    # Signs the sign-in tokens (HS256). Unset with accounts on: a random secret per process, so
+    # tokens die with a restart and are not shared between worker processes.
+    jwt_secret: str | None = None
+    token_ttl_s: int = 12 * 3600
+    # The admin created on start when accounts are on and no admin exists (none without a password).
+    admin_username: str = "admin"
+    admin_password: str | None = None
+
     upload_dir: Path = ROOT / "data" / "uploads"
     upload_max_bytes: int = 10 * 1024 * 1024
     scratch_dir: Path = ROOT / "data" / "scratch"

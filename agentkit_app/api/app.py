@@ -1,18 +1,22 @@
-"""The FastAPI app that Reflex mounts: REST, uploads and the WebSocket under ``/api/v1``."""
+"""The FastAPI app that Reflex mounts: REST, uploads, the WebSocket, sign-in and admin under ``/api/v1``."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from agentkit_app.api import rest, ws
-from agentkit_app.service.chat import ServiceError
+from agentkit_app.api import auth, rest, ws
+from agentkit_app.service.chat import QuotaExceeded, ServiceError
 from agentkit_app.store.checkpoint import CheckpointUnavailable
 
 
 async def _service_error(request: Request, exc: Exception) -> JSONResponse:
     status = exc.status if isinstance(exc, ServiceError) else 500
-    return JSONResponse(status_code=status, content={"detail": str(exc)})
+    content: dict[str, object] = {"detail": str(exc)}
+    if isinstance(exc, QuotaExceeded):
+        content["quota_info"] = exc.quota_info
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(status_code=status, content=content, headers=headers)
 
 
 async def _store_unavailable(request: Request, exc: Exception) -> JSONResponse:
@@ -32,6 +36,7 @@ def build_api() -> FastAPI:
     api.add_exception_handler(CheckpointUnavailable, _store_unavailable)
     api.include_router(rest.router)
     api.include_router(ws.router)
+    api.include_router(auth.router)
 
     @api.get("/api/v1/health", tags=["health"])
     async def health() -> dict[str, str]:

@@ -11,20 +11,20 @@ from pydantic import BaseModel, Field
 from python_multipart.exceptions import MultipartParseError
 
 from agentkit_app.api.multipart_upload import MalformedUpload, receive_file
-from agentkit_app.api.security import require_api_key
+from agentkit_app.api.security import PrincipalDep, ServiceDep, authorize_session
 from agentkit_app.engine import events as ev
-from agentkit_app.service.chat import ChatService, TurnRequest
+from agentkit_app.service.access import search_visible
+from agentkit_app.service.chat import TurnRequest
 from agentkit_app.service.export import export_session
 from agentkit_app.service.runs import Run
-from agentkit_app.service.runtime import get_service
 from agentkit_app.service.uploads import UploadTooLarge
 from agentkit_app.store.models import MessagePublic, SessionPublic
 from agentkit_app.store.search import SearchHit
 
-ServiceDep = Annotated[ChatService, Depends(get_service)]
 _ERROR_STATUS = {"invalid": 422, "llm": 502, "internal": 500}
 
-router = APIRouter(prefix="/api/v1/chat", dependencies=[Depends(require_api_key)], tags=["chat"])
+# every route needs credentials; a route about a session answers 404 when it is not the caller's
+router = APIRouter(prefix="/api/v1/chat", dependencies=[Depends(authorize_session)], tags=["chat"])
 
 
 class SessionRename(BaseModel):
@@ -96,17 +96,18 @@ async def list_agents(service: ServiceDep) -> list[dict[str, Any]]:
 @router.get("/sessions")
 async def list_sessions(
     service: ServiceDep,
+    principal: PrincipalDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[SessionPublic]:
-    """List sessions, newest first."""
-    return await service.store.list_sessions(limit=limit, offset=offset)
+    """List sessions, newest first (a signed-in user's own; admins and API-key clients see all)."""
+    return await service.store.list_sessions(limit=limit, offset=offset, user_id=principal.owner_filter)
 
 
 @router.post("/sessions", status_code=201)
-async def create_session(body: SessionCreate, service: ServiceDep) -> SessionPublic:
-    """Create a session bound to an agent (404 for an unknown agent)."""
-    return await service.create_session(body.agent_name, body.metadata)
+async def create_session(body: SessionCreate, service: ServiceDep, principal: PrincipalDep) -> SessionPublic:
+    """Create a session bound to an agent, owned by the signed-in user (404 for an unknown agent)."""
+    return await service.create_session(body.agent_name, body.metadata, principal)
 
 
 @router.get("/sessions/{session_id}")
@@ -141,16 +142,23 @@ async def get_messages(
 
 
 @router.post("/sessions/{session_id}/regenerate")
-async def regenerate(session_id: str, service: ServiceDep, body: Regenerate | None = None) -> dict[str, Any]:
+async def regenerate(
+    session_id: str, service: ServiceDep, principal: PrincipalDep, body: Regenerate | None = None
+) -> dict[str, Any]:
     """Answer the last question again; the earlier answer stays as an alternative (409 while a turn runs)."""
     body = body or Regenerate()
-    return await _answer_of(await service.regenerate(session_id, body.model, body.language), session_id)
+    run = await service.regenerate(session_id, body.model, body.language, principal)
+    return await _answer_of(run, session_id)
 
 
 @router.post("/sessions/{session_id}/messages/{message_id}/edit")
-async def edit_message(session_id: str, message_id: str, body: MessageEdit, service: ServiceDep) -> dict[str, Any]:
+async def edit_message(
+    session_id: str, message_id: str, body: MessageEdit, service: ServiceDep, principal: PrincipalDep
+) -> dict[str, Any]:
     """Resend an edited user message: the conversation forks there and the old branch is kept."""
-    run = await service.edit_message(session_id, message_id, body.content, body.model, body.language)
+    run = await service.edit_message(
+        session_id, message_id, body.content, body.model, body.language, principal=principal
+    )
     return await _answer_of(run, session_id)
 
 
@@ -163,12 +171,13 @@ async def switch_branch(session_id: str, body: BranchSwitch, service: ServiceDep
 @router.get("/search")
 async def search(
     service: ServiceDep,
+    principal: PrincipalDep,
     q: Annotated[str, Query(min_length=1, max_length=200, description="words or a phrase")],
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> list[SearchHit]:
-    """Search message text and board topics across all sessions, best match first."""
+    """Search message text and board topics across the sessions the caller may see, best match first."""
     try:
-        return await service.store.search(q, limit)
+        return await search_visible(service.store, principal, q, limit)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from exc
 
@@ -187,8 +196,13 @@ async def export(
 
 
 @router.post("/sessions/{session_id}/messages")
-async def post_message(session_id: str, body: MessageCreate, service: ServiceDep) -> dict[str, Any]:
-    """Run a turn and wait for it; return the assistant message (or the acknowledged intervention)."""
+async def post_message(
+    session_id: str, body: MessageCreate, service: ServiceDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    """Run a turn and wait for it; return the assistant message (or the acknowledged intervention).
+
+    A signed-in user over a department quota gets 429 with ``quota_info``, and nothing is stored.
+    """
     if body.role != "user":
         raise HTTPException(status_code=422, detail="only user messages start a turn")
     run = await service.start_turn(
@@ -199,15 +213,16 @@ async def post_message(session_id: str, body: MessageCreate, service: ServiceDep
             execution_mode=body.execution_mode,
             language=body.language,
             attachments=body.attachments,
+            principal=principal,
         )
     )
     return await _answer_of(run, session_id)
 
 
 @router.post("/sessions/{session_id}/team/resume")
-async def resume_team(session_id: str, service: ServiceDep) -> dict[str, Any]:
+async def resume_team(session_id: str, service: ServiceDep, principal: PrincipalDep) -> dict[str, Any]:
     """Resume the team run a server crash interrupted, from its last checkpoint; wait for its result."""
-    return await _answer_of(await service.resume_team(session_id), session_id)
+    return await _answer_of(await service.resume_team(session_id, principal), session_id)
 
 
 async def _answer_of(run: Run, session_id: str) -> dict[str, Any]:

@@ -1,4 +1,9 @@
-"""The API key check shared by the REST routes and the WebSocket."""
+"""Credentials of REST and WebSocket requests, turned into the service's :class:`Principal`.
+
+Accounts off (the default): the API key, if one is configured, is required as before
+(header ``X-API-Key`` or ``api_key`` query). Accounts on: ``Authorization: Bearer <token>``
+(WebSocket: ``?token=``) or the API key; without either the request is refused with 401.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,12 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
+from agentkit_app.service.access import Principal, Unauthorized
+from agentkit_app.service.chat import ChatService
+from agentkit_app.service.runtime import get_service
 from agentkit_app.settings import get_settings
+
+ServiceDep = Annotated[ChatService, Depends(get_service)]
 
 
 def api_key_ok(given: str | None) -> bool:
@@ -18,11 +28,51 @@ def api_key_ok(given: str | None) -> bool:
     return hmac.compare_digest((given or "").encode(), expected.encode())
 
 
-def require_api_key(request: Request) -> None:
-    """Refuse a request without the configured API key (header ``X-API-Key`` or ``api_key`` query)."""
-    given = request.headers.get("x-api-key") or request.query_params.get("api_key")
-    if not api_key_ok(given):
-        raise HTTPException(status_code=401, detail="invalid or missing API key")
+def bearer_token(authorization: str | None) -> str | None:
+    """Return the token of an ``Authorization: Bearer <token>`` header, or None."""
+    scheme, _, token = (authorization or "").partition(" ")
+    return (token.strip() or None) if scheme.lower() == "bearer" else None
 
 
-ApiKeyDep = Annotated[None, Depends(require_api_key)]
+async def principal_of(service: ChatService, *, api_key: str | None, token: str | None) -> Principal:
+    """Return the principal the credentials prove (raises Unauthorized)."""
+    if service.access is None:  # a service built without accounts: the API key alone, as before accounts
+        if not api_key_ok(api_key):
+            raise Unauthorized("invalid or missing API key")
+        return Principal.anonymous()
+    return await service.access.resolve(api_key=api_key, token=token)
+
+
+async def current_principal(request: Request, service: ServiceDep) -> Principal:
+    """Return the principal of a REST request, or refuse it with 401."""
+    try:
+        return await principal_of(
+            service,
+            api_key=request.headers.get("x-api-key") or request.query_params.get("api_key"),
+            token=bearer_token(request.headers.get("authorization")),
+        )
+    except Unauthorized as exc:
+        raise HTTPException(
+            status_code=401, detail=str(exc), headers={"WWW-Authenticate": "Bearer"}
+        ) from None
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+
+async def authorize_session(request: Request, principal: PrincipalDep, service: ServiceDep) -> None:
+    """Refuse a request without credentials, and one about a session that is not the principal's (404)."""
+    session_id = request.path_params.get("session_id")
+    if session_id:
+        await service.session_or_404(session_id, principal)
+
+
+async def require_admin(principal: PrincipalDep, service: ServiceDep) -> Principal:
+    """Return the principal of a signed-in admin; 403 for anyone else, 404 when accounts are off."""
+    if service.access is None:
+        raise HTTPException(status_code=404, detail="user accounts are not enabled")
+    service.access.require_admin(principal)
+    return principal
+
+
+AdminDep = Annotated[Principal, Depends(require_admin)]

@@ -1,4 +1,9 @@
-"""The WebSocket protocol at ``/api/v1/chat/ws/{session_id}``."""
+"""The WebSocket protocol at ``/api/v1/chat/ws/{session_id}``.
+
+Credentials come as query parameters: ``?api_key=`` or, with user accounts on, ``?token=`` (a sign-in
+token). Wrong or missing ones get an error event and close code 4001; another user's session is
+"session not found" (4004), like an unknown one. They are checked when the socket opens.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +14,10 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from agentkit_app.api.security import api_key_ok
+from agentkit_app.api.security import principal_of
 from agentkit_app.engine import events as ev
-from agentkit_app.service.chat import ServiceError, TurnRequest
+from agentkit_app.service.access import Principal, Unauthorized
+from agentkit_app.service.chat import NotFound, QuotaExceeded, ServiceError, TurnRequest
 from agentkit_app.service.runs import Run
 from agentkit_app.service.runtime import get_service
 
@@ -24,8 +30,9 @@ router = APIRouter(prefix="/api/v1/chat")
 class Connection:
     """One client's socket: a send lock and the turns it is following."""
 
-    def __init__(self, socket: WebSocket) -> None:
+    def __init__(self, socket: WebSocket, principal: Principal | None = None) -> None:
         self.socket = socket
+        self.principal = principal
         self.lock = asyncio.Lock()
         self.turns: set[asyncio.Task[None]] = set()
 
@@ -61,12 +68,19 @@ async def chat_socket(socket: WebSocket, session_id: str) -> None:
     """Serve the streaming protocol: messages in, engine events out."""
     await socket.accept()
     conn = Connection(socket)
-    if not api_key_ok(socket.query_params.get("api_key")):
-        await conn.error("invalid or missing API key")
+    service = await asyncio.to_thread(get_service)  # built on first use: migrations must not block the loop
+    try:
+        conn.principal = await principal_of(
+            service, api_key=socket.query_params.get("api_key"), token=socket.query_params.get("token")
+        )
+    except Unauthorized as exc:
+        await conn.error(str(exc))
         await socket.close(code=4001)
         return
-    service = get_service()
-    session = await service.store.get_session(session_id)
+    try:
+        session = await service.session_or_404(session_id, conn.principal)
+    except NotFound:
+        session = None
     if session is None or session.status != "active":
         await conn.error("session not found" if session is None else "session is closed")
         await socket.close(code=4004 if session is None else 4000)
@@ -112,9 +126,13 @@ async def _handle(conn: Connection, session_id: str, frame: dict[str, Any]) -> N
             execution_mode=frame.get("execution_mode"),
             language=frame.get("language"),
             attachments=list(frame.get("attachments") or []),
+            principal=conn.principal,
         )
         try:
             run = await service.start_turn(request)
+        except QuotaExceeded as exc:
+            await conn.send(ev.to_wire(exc.event()))
+            return
         except ServiceError as exc:
             await conn.error(str(exc))
             return

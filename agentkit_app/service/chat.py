@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agentkit_app.engine import events as ev
 from agentkit_app.engine.board import is_board_command
@@ -26,6 +26,9 @@ from agentkit_app.service.runs import Run, RunRegistry
 from agentkit_app.service.uploads import UploadStore
 from agentkit_app.store.models import MessagePublic, SessionPublic
 from agentkit_app.store.sessions import SessionManager
+
+if TYPE_CHECKING:
+    from agentkit_app.service.access import AccessControl, Principal
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +71,29 @@ class Busy(ServiceError):
     status = 429
 
 
+class QuotaExceeded(ServiceError):
+    """The user's department has used up one of its quotas: the turn is refused and nothing is stored.
+
+    ``quota_info`` is ``{department_id, quota_type, period, limit, current}``.
+    """
+
+    status = 429
+
+    def __init__(self, quota_info: dict[str, Any]) -> None:
+        super().__init__("quota exceeded")
+        self.quota_info = quota_info
+
+    def event(self) -> ev.Error:
+        """Return the ``error`` event that tells a streaming client."""
+        return ev.Error(message="quota exceeded", code="quota", quota_info=dict(self.quota_info))
+
+
+class QuotaCheckFailed(ServiceError):
+    """The quotas could not be read (store down, department gone): the turn is refused (fail closed)."""
+
+    status = 503
+
+
 @dataclass
 class ServiceConfig:
     """The limits and places the service works with."""
@@ -96,6 +122,8 @@ class TurnRequest:
     attachments: list[dict[str, Any]] = field(default_factory=list)
     # answer the active branch's last user message again instead of storing a new one
     regenerate: bool = False
+    # who sends it: their sessions only, their department's quotas (None: no accounts, no limits)
+    principal: Principal | None = None
 
 
 class ChatService:
@@ -111,6 +139,7 @@ class ChatService:
         checkpoints: CheckpointStore,
         uploads: UploadStore,
         flows: dict[str, Any] | None = None,
+        access: AccessControl | None = None,
     ) -> None:
         self.store = store
         self.catalog = catalog
@@ -121,23 +150,31 @@ class ChatService:
         self.checkpoints = checkpoints
         self.uploads = uploads
         self.flows = flows or {}
+        # accounts, quotas and the usage ledger (None: none of them)
+        self.access = access
+        # who started each run in flight, for the usage ledger; and those whose usage is not recorded yet
+        self._principals: dict[str, Principal] = {}
+        self._unbilled: set[str] = set()
 
-    async def session_or_404(self, session_id: str) -> SessionPublic:
-        """Return the session, or raise NotFound."""
+    async def session_or_404(self, session_id: str, principal: Principal | None = None) -> SessionPublic:
+        """Return the session, or raise NotFound (also when it is not ``principal``'s to see)."""
         session = await self.store.get_session(session_id)
-        if session is None:
+        if session is None or (principal is not None and not principal.can_see(session)):
             raise NotFound("session not found")
         return session
 
-    async def create_session(self, agent_name: str, metadata: dict[str, Any] | None = None) -> SessionPublic:
-        """Create a session bound to a known agent."""
+    async def create_session(
+        self, agent_name: str, metadata: dict[str, Any] | None = None, principal: Principal | None = None
+    ) -> SessionPublic:
+        """Create a session bound to a known agent, owned by ``principal``'s user if any."""
         if self.catalog.agent(agent_name) is None:
             raise NotFound(f"unknown agent: {agent_name}")
-        return await self.store.create_session(agent_name=agent_name, metadata=metadata or {})
+        owner = principal.user_id if principal else None
+        return await self.store.create_session(agent_name=agent_name, metadata=metadata or {}, user_id=owner)
 
-    async def close_session(self, session_id: str) -> SessionPublic:
+    async def close_session(self, session_id: str, principal: Principal | None = None) -> SessionPublic:
         """Close a session and stop what runs in it."""
-        await self.session_or_404(session_id)
+        await self.session_or_404(session_id, principal)
         for run in self.runs.of_session(session_id):
             run.cancel()
         closed = await self.store.close_session(session_id)
@@ -153,8 +190,13 @@ class ChatService:
         return text
 
     async def start_turn(self, request: TurnRequest) -> Run:
-        """Validate a message, store it, and start the run that answers it."""
-        session = await self.session_or_404(request.session_id)
+        """Validate a message, store it, and start the run that answers it.
+
+        Raises:
+            QuotaExceeded: the principal's department has used up a quota; nothing is stored.
+            QuotaCheckFailed: the quotas could not be read; nothing is stored.
+        """
+        session = await self.session_or_404(request.session_id, request.principal)
         if session.status != "active":
             raise SessionClosed("session is closed")
         text = self._validate(request.content)
@@ -164,6 +206,7 @@ class ChatService:
         running = [r for r in self.runs.of_session(session.session_id) if r.kind in ("board", "team")]
         if running:
             return await self._intervene(running[-1], text)
+        await self._admit(request.principal)
         if is_board_command(text):
             kind = "board"
         elif is_team_command(text):
@@ -175,17 +218,38 @@ class ChatService:
             producer = self._chat(run, session, request, text, language)
         else:
             producer = self.flows[kind](self, run, session, request, text, language)
-        self._launch(run, producer)
+        self._launch(run, producer, request.principal)
         return run
 
     async def run_turn(self, request: TurnRequest) -> AsyncIterator[ev.Event]:
-        """Run one user message and yield its events (the run goes on if the caller stops reading)."""
-        run = await self.start_turn(request)
+        """Run one user message and yield its events (the run goes on if the caller stops reading).
+
+        A turn refused by a quota yields one ``error`` event with ``code="quota"`` and ``quota_info``.
+        """
+        try:
+            run = await self.start_turn(request)
+        except QuotaExceeded as exc:
+            yield exc.event()
+            return
         async for event in run.follow():
             yield event
 
-    def _launch(self, run: Run, producer: Any) -> None:
+    async def _admit(self, principal: Principal | None) -> None:
+        """Refuse a new turn or run that ``principal``'s department quotas forbid.
+
+        The department's runs still in flight count as requests: their usage is recorded when they end.
+        """
+        if self.access is not None and principal is not None:
+            department = principal.department_id
+            unbilled = [self._principals[run_id] for run_id in self._unbilled]
+            in_flight = sum(1 for p in unbilled if department and p.department_id == department)
+            await self.access.check_quota(principal, in_flight=in_flight)
+
+    def _launch(self, run: Run, producer: Any, principal: Principal | None = None) -> None:
         self.runs.add(run)
+        if principal is not None:
+            self._principals[run.run_id] = principal
+            self._unbilled.add(run.run_id)
 
         async def drive() -> None:
             try:
@@ -198,6 +262,8 @@ class ChatService:
             finally:
                 run.finish()
                 self.runs.remove(run)
+                self._unbilled.discard(run.run_id)
+                self._principals.pop(run.run_id, None)
 
         run.task = asyncio.create_task(drive(), name=f"run-{run.run_id}")
 
@@ -211,7 +277,18 @@ class ChatService:
         return run
 
     async def persist(self, session_id: str, *, run: Run | None = None, **fields: Any) -> MessagePublic | None:
-        """Store a message (one that ``run`` produced, if given); a failure is logged, the stream goes on."""
+        """Store a message (one that ``run`` produced, if given); a failure is logged, the stream goes on.
+
+        An answer of ``run`` that carries its turn's or run's usage also adds a row to the usage ledger.
+        """
+        if run is not None and self.access is not None and fields.get("role") == "assistant":
+            try:
+                if await self.access.record_answer_usage(
+                    self._principals.get(run.run_id), session_id, dict(fields.get("metadata") or {})
+                ):
+                    self._unbilled.discard(run.run_id)
+            except Exception:
+                log.exception("could not record the usage of run %s", run.run_id)
         try:
             stored = await self.store.append_message(session_id=session_id, **fields)
         except Exception:
@@ -362,15 +439,16 @@ class ChatService:
             return None
         return dict(team_run)
 
-    async def resume_team(self, session_id: str) -> Run:
+    async def resume_team(self, session_id: str, principal: Principal | None = None) -> Run:
         """Continue the session's interrupted team run from its last checkpoint; return the new run.
 
         Raises:
-            NotFound: unknown session, or no interrupted team run in it.
+            NotFound: unknown session (or ``principal``'s to see), or no interrupted team run in it.
             SessionClosed: the session is closed.
             InvalidInput: the run left no checkpoint to resume from (or one without its team).
+            QuotaExceeded: ``principal``'s department has used up a quota.
         """
-        session = await self.session_or_404(session_id)
+        session = await self.session_or_404(session_id, principal)
         if session.status != "active":
             raise SessionClosed("session is closed")
         team_run = self.interrupted_team(session)
@@ -380,23 +458,30 @@ class ChatService:
         state = await self.checkpoints.load(team_run_id) if team_run_id else None
         if not state or not state.get("plan") or not state.get("lead"):
             raise InvalidInput("the interrupted team run left no checkpoint to resume from")
+        await self._admit(principal)
         if self.interrupted_team(session) is None:  # resumed by someone else while the checkpoint loaded
             raise NotFound("this session has no interrupted team run")
         run = Run(session.session_id, "team", self.config.confirmation_timeout_s)
-        self._launch(run, resume_team(self, run, session, team_run_id, state))
+        self._launch(run, resume_team(self, run, session, team_run_id, state), principal)
         return run
 
-    async def _idle_session(self, session_id: str) -> SessionPublic:
-        session = await self.session_or_404(session_id)
+    async def _idle_session(self, session_id: str, principal: Principal | None = None) -> SessionPublic:
+        session = await self.session_or_404(session_id, principal)
         if session.status != "active":
             raise SessionClosed("session is closed")
         if self.runs.of_session(session_id):
             raise Conflict("an answer is still running in this session: wait for it or stop it first")
         return session
 
-    async def regenerate(self, session_id: str, model: str | None = None, language: str | None = None) -> Run:
-        """Answer the last question again; the earlier answer stays as an alternative."""
-        session = await self._idle_session(session_id)
+    async def regenerate(
+        self,
+        session_id: str,
+        model: str | None = None,
+        language: str | None = None,
+        principal: Principal | None = None,
+    ) -> Run:
+        """Answer the last question again; the earlier answer stays as an alternative (quotas apply)."""
+        session = await self._idle_session(session_id, principal)
         messages = await self.store.get_messages(session_id)
         last = messages[-1] if messages else None
         by_id = {m.message_id: m for m in messages}
@@ -410,6 +495,7 @@ class ChatService:
             or question.metadata.get("message_type")
         ):
             raise InvalidInput("only the last answer of a chat can be regenerated")
+        await self._admit(principal)
         skill = question.metadata.get("skill")
         text = f"@skill:{skill} {question.content}" if skill else question.content
         await self.store.set_leaf(session_id, question.message_id)
@@ -421,22 +507,34 @@ class ChatService:
             attachments=list(question.metadata.get("attachments") or []),
             execution_mode=question.metadata.get("execution_mode"),
             regenerate=True,
+            principal=principal,
         )
         run = Run(session_id, "chat", self.config.confirmation_timeout_s)
-        self._launch(run, self._chat(run, session, request, text, language or ("zh" if has_cjk(text) else "en")))
+        language = language or ("zh" if has_cjk(text) else "en")
+        self._launch(run, self._chat(run, session, request, text, language), principal)
         return run
 
     async def edit_message(
-        self, session_id: str, message_id: str, content: str, model: str | None = None, language: str | None = None
+        self,
+        session_id: str,
+        message_id: str,
+        content: str,
+        model: str | None = None,
+        language: str | None = None,
+        principal: Principal | None = None,
     ) -> Run:
-        """Send an edited version of one of the user's messages: the conversation forks there."""
-        await self._idle_session(session_id)
+        """Send an edited version of one of the user's messages: the conversation forks there.
+
+        Quotas apply as to a new message; a refused edit changes nothing.
+        """
+        await self._idle_session(session_id, principal)
         text = self._validate(content)
         target = next((m for m in await self.store.get_messages(session_id, branch="all") if m.message_id == message_id), None)
         if target is None:
             raise NotFound("unknown message")
         if target.role != "user":
             raise InvalidInput("only your own messages can be edited")
+        await self._admit(principal)  # before the fork, so that a refused edit changes nothing
         await self.store.set_leaf(session_id, target.parent_id or "")
         return await self.start_turn(
             TurnRequest(
@@ -446,12 +544,15 @@ class ChatService:
                 language=language,
                 attachments=list(target.metadata.get("attachments") or []),
                 execution_mode=target.metadata.get("execution_mode"),
+                principal=principal,
             )
         )
 
-    async def switch_branch(self, session_id: str, message_id: str) -> list[MessagePublic]:
+    async def switch_branch(
+        self, session_id: str, message_id: str, principal: Principal | None = None
+    ) -> list[MessagePublic]:
         """Show the branch through ``message_id`` (an alternative answer or edit); return its messages."""
-        await self._idle_session(session_id)
+        await self._idle_session(session_id, principal)
         try:
             await self.store.switch_branch(session_id, message_id)
         except KeyError:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import secrets
 import threading
 
 from agentkit_app.engine.i18n import t
@@ -11,15 +13,18 @@ from agentkit_app.engine.llm.fallback import FallbackModel
 from agentkit_app.engine.llm.openai_compat import OpenAICompatibleModel
 from agentkit_app.engine.ports import CheckpointStore, MemoryCheckpointStore
 from agentkit_app.engine.tools import ToolContext
+from agentkit_app.service.access import AccessControl
 from agentkit_app.service.catalog import load_catalog
 from agentkit_app.service.chat import ChatService, ServiceConfig
 from agentkit_app.service.flows import FLOWS
 from agentkit_app.service.uploads import UploadStore
 from agentkit_app.settings import Settings, get_settings
+from agentkit_app.store.accounts import AccountStore
 from agentkit_app.store.checkpoint import RedisCheckpointStore
 from agentkit_app.store.db import make_engine, run_migrations
 from agentkit_app.store.sessions import SessionManager
 
+log = logging.getLogger(__name__)
 _lock = threading.Lock()
 _service: ChatService | None = None
 
@@ -57,13 +62,39 @@ def build_checkpoints(settings: Settings) -> CheckpointStore:
     return MemoryCheckpointStore()
 
 
+def build_access(settings: Settings, accounts: AccountStore) -> AccessControl:
+    """Return the access control from the settings; with accounts on, create the first admin if none exists.
+
+    Accounts on without ``AGENTKIT_JWT_SECRET``: a random secret is used and a warning logged,
+    because tokens then die with a restart and are not valid in other worker processes.
+    """
+    secret = settings.jwt_secret
+    if settings.auth_enabled and not secret:
+        log.warning(
+            "AGENTKIT_JWT_SECRET is unset: using a random secret, so sign-in tokens die with a restart "
+            "and are not valid in other worker processes"
+        )
+    elif settings.auth_enabled and secret and len(secret.encode()) < 32:
+        log.warning("AGENTKIT_JWT_SECRET is shorter than 32 bytes: use a longer random secret")
+    access = AccessControl(
+        accounts,
+        enabled=settings.auth_enabled,
+        jwt_secret=secret or secrets.token_urlsafe(48),
+        token_ttl_s=settings.token_ttl_s,
+        api_key=settings.api_key,
+    )
+    access.bootstrap_admin(settings.admin_username, settings.admin_password)
+    return access
+
+
 def build_service(settings: Settings) -> ChatService:
     """Return a service wired from the settings, with the database migrated."""
     run_migrations(settings.database_url)
     llm = build_llm(settings)
     models = (settings.llm_models or [settings.llm_model]) if settings.llm_configured else [DEMO_MODEL_NAME]
+    engine = make_engine(settings.database_url)
     return ChatService(
-        store=SessionManager(make_engine(settings.database_url)),
+        store=SessionManager(engine),
         catalog=load_catalog(),
         llm=llm,
         config=ServiceConfig(
@@ -79,6 +110,7 @@ def build_service(settings: Settings) -> ChatService:
         flows=FLOWS,
         checkpoints=build_checkpoints(settings),
         uploads=UploadStore(settings.upload_dir, settings.upload_max_bytes),
+        access=build_access(settings, AccountStore(engine)),
     )
 
 

@@ -1,13 +1,14 @@
-"""Tables for sessions and messages, and the public shapes the API returns."""
+"""Tables for sessions, messages, accounts and usage, and the public shapes the API returns."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import JSON, Column, DateTime, Text
+from pydantic import Field as PydanticField
+from sqlalchemy import JSON, Column, DateTime, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -35,6 +36,9 @@ class SessionRecord(SQLModel, table=True):
     updated_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False, index=True)
     )
+    # the user who owns it (None: created without user accounts, or by an API-key client); no foreign key,
+    # so that a conversation outlives changes to accounts
+    user_id: str | None = Field(default=None, max_length=64, index=True)
 
 
 # One message; the autoincrement id is the conversation's order.
@@ -70,6 +74,7 @@ class SessionPublic(BaseModel):
     metadata: dict[str, Any]
     created_at: datetime
     updated_at: datetime
+    user_id: str | None = None
 
     @classmethod
     def of(cls, row: SessionRecord) -> SessionPublic:
@@ -83,6 +88,7 @@ class SessionPublic(BaseModel):
             metadata=dict(row.meta or {}),
             created_at=_aware(row.created_at),
             updated_at=_aware(row.updated_at),
+            user_id=row.user_id,
         )
 
 
@@ -114,3 +120,102 @@ class MessagePublic(BaseModel):
             created_at=_aware(row.created_at),
             parent_id=row.parent_id,
         )
+
+
+# A group of users that shares quotas.
+class DepartmentRecord(SQLModel, table=True):
+    __tablename__ = "departments"
+
+    department_id: str = Field(default_factory=new_id, primary_key=True, max_length=64)
+    name: str = Field(max_length=100, unique=True)
+
+
+# A person who signs in; ``password_hash`` is an scrypt hash (see ``store.accounts.hash_password``).
+class UserRecord(SQLModel, table=True):
+    __tablename__ = "users"
+
+    user_id: str = Field(default_factory=new_id, primary_key=True, max_length=64)
+    username: str = Field(max_length=64, unique=True)
+    password_hash: str = Field(max_length=255)
+    role: str = Field(default="user", max_length=16)  # admin | user
+    department_id: str | None = Field(default=None, foreign_key="departments.department_id", max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    disabled: bool = False
+
+
+# One limit of a department: at most ``limit`` tokens or requests per day or month.
+class QuotaRecord(SQLModel, table=True):
+    __tablename__ = "quotas"
+    __table_args__ = (
+        UniqueConstraint("department_id", "quota_type", "period", name="uq_quotas_department_type_period"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    department_id: str = Field(foreign_key="departments.department_id", max_length=64)
+    quota_type: str = Field(max_length=16)  # tokens | requests
+    period: str = Field(max_length=16)  # day | month
+    limit: int
+
+
+# The model usage of one answered turn, board meeting or team run: the ledger quotas are counted from.
+# No foreign keys: the ledger keeps its rows whatever happens to accounts and sessions.
+class UsageRecord(SQLModel, table=True):
+    __tablename__ = "usage_records"
+    __table_args__ = (Index("ix_usage_records_department_created", "department_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: str | None = Field(default=None, max_length=64)
+    department_id: str | None = Field(default=None, max_length=64)
+    session_id: str = Field(max_length=64)
+    model: str = Field(default="", max_length=200)
+    tier: str | None = Field(default=None, max_length=16)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+# A user as the API shows it (never the password hash).
+class UserPublic(BaseModel):
+    user_id: str
+    username: str
+    role: str
+    department_id: str | None
+    created_at: datetime
+    disabled: bool
+
+    @classmethod
+    def of(cls, row: UserRecord) -> UserPublic:
+        """Return the public form of a user row."""
+        return cls(
+            user_id=row.user_id,
+            username=row.username,
+            role=row.role,
+            department_id=row.department_id,
+            created_at=_aware(row.created_at),
+            disabled=row.disabled,
+        )
+
+
+# A department as the API shows it.
+class DepartmentPublic(BaseModel):
+    department_id: str
+    name: str
+
+
+# One quota of a department as the API reads and writes it.
+class QuotaPublic(BaseModel):
+    quota_type: Literal["tokens", "requests"]
+    period: Literal["day", "month"]
+    limit: int = PydanticField(ge=0)
+
+
+# A department's usage since some moment: requests are answered turns, board meetings and team runs.
+class UsageTotals(BaseModel):
+    requests: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        """Return the tokens in and out together."""
+        return self.prompt_tokens + self.completion_tokens

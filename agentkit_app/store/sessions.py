@@ -70,13 +70,21 @@ class SessionManager:
         return await asyncio.to_thread(fn, *args, **kwargs)
 
     async def create_session(
-        self, *, agent_name: str, metadata: dict[str, Any] | None = None, kind: str = "chat", title: str = ""
+        self,
+        *,
+        agent_name: str,
+        metadata: dict[str, Any] | None = None,
+        kind: str = "chat",
+        title: str = "",
+        user_id: str | None = None,
     ) -> SessionPublic:
-        """Create a session."""
+        """Create a session, owned by ``user_id`` if given."""
 
         def work() -> SessionPublic:
             with Session(self.engine) as db:
-                row = SessionRecord(agent_name=agent_name, meta=metadata or {}, kind=kind, title=title)
+                row = SessionRecord(
+                    agent_name=agent_name, meta=metadata or {}, kind=kind, title=title, user_id=user_id
+                )
                 db.add(row)
                 db.commit()
                 db.refresh(row)
@@ -94,14 +102,18 @@ class SessionManager:
 
         return await self._run(work)
 
-    async def list_sessions(self, *, limit: int = 50, offset: int = 0) -> list[SessionPublic]:
-        """Return sessions, most recently active first."""
+    async def list_sessions(
+        self, *, limit: int = 50, offset: int = 0, user_id: str | None = None
+    ) -> list[SessionPublic]:
+        """Return sessions, most recently active first: every one, or with ``user_id`` only that user's."""
 
         def work() -> list[SessionPublic]:
             with Session(self.engine) as db:
+                query = select(SessionRecord)
+                if user_id is not None:
+                    query = query.where(SessionRecord.user_id == user_id)
                 query = (
-                    select(SessionRecord)
-                    .order_by(col(SessionRecord.updated_at).desc(), col(SessionRecord.created_at).desc())
+                    query.order_by(col(SessionRecord.updated_at).desc(), col(SessionRecord.created_at).desc())
                     .offset(offset)
                     .limit(limit)
                 )

@@ -1,0 +1,391 @@
+"""Who is asking and what they may do: principals, sign-in tokens, session visibility, department quotas.
+
+Every transport turns its credentials into a :class:`Principal` with :meth:`AccessControl.resolve`
+(REST and WebSocket) or :meth:`AccessControl.authenticate` plus :meth:`AccessControl.principal_for_web`
+(the in-process web UI), and hands it to the service, which refuses what the principal may not do.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import jwt
+
+from agentkit_app.service.chat import NotFound, QuotaCheckFailed, QuotaExceeded, ServiceError
+from agentkit_app.store.accounts import AccountStore
+from agentkit_app.store.models import QuotaPublic, SessionPublic, UsageTotals, UserPublic, utcnow
+from agentkit_app.store.search import SearchHit
+from agentkit_app.store.sessions import SessionManager
+
+__all__ = [
+    "AccessControl",
+    "AccountsDisabled",
+    "Forbidden",
+    "Principal",
+    "QuotaCheckFailed",
+    "QuotaExceeded",
+    "QuotaGate",
+    "Unauthorized",
+    "period_start",
+]
+
+log = logging.getLogger(__name__)
+
+Role = Literal["admin", "user", "apikey", "anonymous"]
+# assistant answers whose metadata carries the usage of a whole turn or run: one ledger row each
+# (board and team event cards repeat their run's total and are not counted again)
+BILLED_MESSAGE_TYPES = (None, "board_final", "team_final")
+_ALGORITHM = "HS256"
+
+
+class Unauthorized(ServiceError):
+    """No credentials, or wrong or expired ones."""
+
+    status = 401
+
+
+class Forbidden(ServiceError):
+    """Signed in, but not allowed (e.g. a user on an admin route)."""
+
+    status = 403
+
+
+class AccountsDisabled(ServiceError):
+    """User accounts are off in this deployment (``AGENTKIT_AUTH_ENABLED``)."""
+
+    status = 404
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking: a signed-in admin or user, an API-key client, or anyone (accounts off)."""
+
+    role: Role
+    user_id: str | None = None
+    department_id: str | None = None
+    username: str | None = None
+
+    @classmethod
+    def anonymous(cls) -> Principal:
+        """Return the principal of a deployment without accounts or API key."""
+        return cls(role="anonymous")
+
+    @classmethod
+    def api_client(cls) -> Principal:
+        """Return the principal of a client that gave the deployment's API key."""
+        return cls(role="apikey")
+
+    @classmethod
+    def of_user(cls, user: UserPublic) -> Principal:
+        """Return the principal of a signed-in user."""
+        role: Role = "admin" if user.role == "admin" else "user"
+        return cls(role=role, user_id=user.user_id, department_id=user.department_id, username=user.username)
+
+    @property
+    def limited(self) -> bool:
+        """Whether quotas apply: regular users only (admins and API-key clients are not limited)."""
+        return self.role == "user"
+
+    @property
+    def sees_all(self) -> bool:
+        """Whether every session is visible (everyone but a regular user, who sees their own)."""
+        return self.role != "user"
+
+    @property
+    def owner_filter(self) -> str | None:
+        """Return the ``user_id`` to filter session lists by, or None for all sessions."""
+        return None if self.sees_all else self.user_id
+
+    def can_see(self, session: SessionPublic) -> bool:
+        """Return whether this principal may read and use ``session``."""
+        return self.sees_all or (self.user_id is not None and session.user_id == self.user_id)
+
+
+def period_start(period: str, now: datetime) -> datetime:
+    """Return the start of the quota period holding ``now``: midnight UTC, or the 1st of the month UTC."""
+    day = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    if period == "day":
+        return day
+    if period == "month":
+        return day.replace(day=1)
+    raise ValueError(f"unknown quota period: {period}")
+
+
+class QuotaGate:
+    """Refuses a regular user's turn when their department has used up one of its quotas.
+
+    A ``requests`` quota allows ``limit`` turns per period (a turn is refused when one more would
+    exceed it); a ``tokens`` quota refuses turns once the tokens in and out reach ``limit`` (the size of
+    the next answer is not known in advance). Usage is counted from the ledger, which gets one row per
+    answered turn, board meeting or team run of anyone in the department (admins included) when it
+    ends; the caller adds the department's runs still in flight to the requests. Two turns checked at
+    the same instant (or in different processes) may both pass.
+    """
+
+    def __init__(self, accounts: AccountStore, clock: Callable[[], datetime] = utcnow) -> None:
+        self.accounts = accounts
+        self.clock = clock
+
+    async def check(self, principal: Principal, *, in_flight: int = 0) -> None:
+        """Return if ``principal`` may start a turn now, ``in_flight`` runs of the department still going.
+
+        A user without a department has no quotas to keep.
+
+        Raises:
+            QuotaExceeded: a quota of the department is used up.
+            QuotaCheckFailed: the department or its usage could not be read (fail closed).
+        """
+        if not principal.limited or principal.department_id is None:
+            return
+        department_id = principal.department_id
+        try:
+            department = await self.accounts.get_department(department_id)
+            if department is None:
+                raise QuotaCheckFailed(f"quota check failed: department {department_id} not found")
+            quotas = await self.accounts.get_quotas(department_id)
+            totals: dict[str, UsageTotals] = {}
+            for quota in quotas:
+                if quota.period not in totals:
+                    since = period_start(quota.period, self.clock())
+                    totals[quota.period] = await self.accounts.usage_since(department_id, since)
+        except QuotaCheckFailed:
+            raise
+        except Exception as exc:
+            log.exception("quota lookup failed for department %s", department_id)
+            raise QuotaCheckFailed("quota check failed: the account store is unavailable") from exc
+        for quota in quotas:
+            current = _current(quota, totals[quota.period])
+            if quota.quota_type == "requests":
+                current += in_flight
+            over = current + 1 > quota.limit if quota.quota_type == "requests" else current >= quota.limit
+            if over:
+                raise QuotaExceeded(
+                    {
+                        "department_id": department_id,
+                        "quota_type": quota.quota_type,
+                        "period": quota.period,
+                        "limit": quota.limit,
+                        "current": current,
+                    }
+                )
+
+    async def usage(self, department_id: str, period: str) -> dict[str, Any]:
+        """Return a department's usage in the current ``period`` and each of its quotas with its current figure.
+
+        Raises:
+            NotFound: no such department.
+        """
+        if await self.accounts.get_department(department_id) is None:
+            raise NotFound("department not found")
+        since = period_start(period, self.clock())
+        totals = await self.accounts.usage_since(department_id, since)
+        quotas = [q for q in await self.accounts.get_quotas(department_id) if q.period == period]
+        return {
+            "department_id": department_id,
+            "period": period,
+            "since": since,
+            "requests": totals.requests,
+            "prompt_tokens": totals.prompt_tokens,
+            "completion_tokens": totals.completion_tokens,
+            "total_tokens": totals.total_tokens,
+            "quotas": [{**q.model_dump(), "current": _current(q, totals)} for q in quotas],
+        }
+
+
+def _current(quota: QuotaPublic, totals: UsageTotals) -> int:
+    return totals.requests if quota.quota_type == "requests" else totals.total_tokens
+
+
+class AccessControl:
+    """Accounts as the service uses them: sign-in, tokens, principals, quotas and the usage ledger."""
+
+    def __init__(
+        self,
+        accounts: AccountStore,
+        *,
+        enabled: bool,
+        jwt_secret: str,
+        token_ttl_s: int = 12 * 3600,
+        api_key: str | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.accounts = accounts
+        self.enabled = enabled
+        self.token_ttl_s = token_ttl_s
+        self.quota = QuotaGate(accounts, clock)
+        self._secret = jwt_secret
+        self._api_key = api_key
+
+    def api_key_ok(self, given: str | None) -> bool:
+        """Return whether ``given`` is the deployment's API key (always, when none is configured); constant time."""
+        if not self._api_key:
+            return True
+        return hmac.compare_digest((given or "").encode(), self._api_key.encode())
+
+    async def resolve(self, *, api_key: str | None = None, token: str | None = None) -> Principal:
+        """Return the principal that the credentials of a request prove.
+
+        Accounts off: the API key (if configured) is checked as always; the token is ignored.
+        Accounts on: a sign-in token, else the API key; nothing (or anything wrong) is refused.
+
+        Raises:
+            Unauthorized: missing, wrong or expired credentials.
+        """
+        if not self.enabled:
+            if not self.api_key_ok(api_key):
+                raise Unauthorized("invalid or missing API key")
+            return Principal.api_client() if self._api_key else Principal.anonymous()
+        if token:
+            return await self.principal_from_token(token)
+        if api_key and self._api_key and self.api_key_ok(api_key):
+            return Principal.api_client()
+        raise Unauthorized("sign in (Bearer token) or give the API key")
+
+    def issue_token(self, user: UserPublic) -> str:
+        """Return a signed token for ``user``: claims ``sub`` (user id), ``role``, ``dept``, ``name``, ``exp``."""
+        now = int(time.time())
+        claims = {
+            "sub": user.user_id,
+            "role": user.role,
+            "dept": user.department_id,
+            "name": user.username,
+            "iat": now,
+            "exp": now + self.token_ttl_s,
+        }
+        return jwt.encode(claims, self._secret, algorithm=_ALGORITHM)
+
+    async def authenticate(self, username: str, password: str) -> tuple[str, UserPublic]:
+        """Check a username and password; return a new token and the user.
+
+        Raises:
+            AccountsDisabled: accounts are off.
+            Unauthorized: unknown user, wrong password or disabled account (one message for all).
+        """
+        if not self.enabled:
+            raise AccountsDisabled("user accounts are not enabled")
+        user = await self.accounts.check_password(username, password)
+        if user is None:
+            raise Unauthorized("invalid username or password")
+        return self.issue_token(user), user
+
+    async def principal_from_token(self, token: str) -> Principal:
+        """Return the principal of a valid token.
+
+        The role and department come from the user's row as it is now, so a changed department,
+        a demotion or a disabled account takes effect at once, not when the token expires.
+
+        Raises:
+            Unauthorized: a bad, expired or foreign token, or a user that is gone or disabled.
+        """
+        if not self.enabled:
+            raise AccountsDisabled("user accounts are not enabled")
+        try:
+            claims = jwt.decode(
+                token, self._secret, algorithms=[_ALGORITHM], options={"require": ["exp", "sub"]}
+            )
+        except jwt.PyJWTError:
+            raise Unauthorized("invalid or expired token") from None
+        user = await self.accounts.get_user(str(claims["sub"]))
+        if user is None or user.disabled:
+            raise Unauthorized("invalid or expired token")
+        return Principal.of_user(user)
+
+    async def principal_for_web(self, token: str | None) -> Principal:
+        """Return the principal of the in-process web UI: anyone while accounts are off, else the token's user.
+
+        The UI runs in the server process and needs no API key; with accounts on it keeps the token
+        from :meth:`authenticate` and passes it here for each action that reaches the service.
+
+        Raises:
+            Unauthorized: accounts are on and the token is missing, bad or expired, or its user is disabled.
+        """
+        if not self.enabled:
+            return Principal.anonymous()
+        if not token:
+            raise Unauthorized("sign in first")
+        return await self.principal_from_token(token)
+
+    def require_admin(self, principal: Principal) -> None:
+        """Return if ``principal`` is a signed-in admin.
+
+        Raises:
+            AccountsDisabled: accounts are off.
+            Forbidden: anyone else.
+        """
+        if not self.enabled:
+            raise AccountsDisabled("user accounts are not enabled")
+        if principal.role != "admin":
+            raise Forbidden("admins only")
+
+    async def check_quota(self, principal: Principal, *, in_flight: int = 0) -> None:
+        """Refuse a turn of ``principal`` that a department quota forbids (see :meth:`QuotaGate.check`)."""
+        await self.quota.check(principal, in_flight=in_flight)
+
+    async def record_answer_usage(
+        self, principal: Principal | None, session_id: str, metadata: dict[str, Any]
+    ) -> bool:
+        """Add a ledger row for a stored answer whose metadata carries a turn's or a run's ``usage``; True if added.
+
+        One row per answered chat turn (cancelled ones included), board meeting or team run: the tokens
+        of all its model calls together. Event cards and errors are not counted; a turn whose model
+        failed records nothing, and neither does the call that titles a new session.
+        """
+        usage = metadata.get("usage")
+        if not isinstance(usage, dict) or metadata.get("message_type") not in BILLED_MESSAGE_TYPES:
+            return False
+        who = principal or Principal.anonymous()
+        await self.accounts.record_usage(
+            session_id=session_id,
+            user_id=who.user_id,
+            department_id=who.department_id,
+            model=str(metadata.get("model") or ""),
+            tier=metadata.get("tier"),
+            prompt_tokens=int(usage.get("prompt_tokens") or 0),
+            completion_tokens=int(usage.get("completion_tokens") or 0),
+        )
+        return True
+
+    def bootstrap_admin(self, username: str, password: str | None) -> UserPublic | None:
+        """Create the first admin if accounts are on and no admin exists; return it (None if none was made).
+
+        Blocking: meant for startup. Without a password nothing is created and a warning is logged.
+        """
+        if not self.enabled or self.accounts.has_admin_now():
+            return None
+        if not password:
+            log.warning(
+                "user accounts are on but no admin exists and AGENTKIT_ADMIN_PASSWORD is unset: no admin created"
+            )
+            return None
+        try:
+            admin = self.accounts.create_user_now(username=username, password=password, role="admin")
+        except Exception as exc:  # e.g. the name belongs to a regular user: an admin must decide
+            log.warning("could not create the admin %r: %s", username, exc)
+            return None
+        log.info("created the admin %r", username)
+        return admin
+
+
+async def search_visible(
+    store: SessionManager, principal: Principal | None, query: str, limit: int
+) -> list[SearchHit]:
+    """Return search hits in the sessions ``principal`` may see, best first (ValueError on a bad query)."""
+    if principal is None or principal.sees_all:
+        return await store.search(query, limit)
+    # filtered after the search, so a user with few matches among many others' may get fewer than ``limit``
+    hits = await store.search(query, max(limit * 10, 200))
+    owned: dict[str, bool] = {}
+    visible: list[SearchHit] = []
+    for hit in hits:
+        if hit.session_id not in owned:
+            session = await store.get_session(hit.session_id)
+            owned[hit.session_id] = session is not None and principal.can_see(session)
+        if owned[hit.session_id]:
+            visible.append(hit)
+    return visible[:limit]

@@ -1,0 +1,236 @@
+"""AccountStore on SQLite and PostgreSQL: users, passwords, departments, quotas, the usage ledger, session owners."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import inspect
+
+from agentkit_app.store.accounts import (
+    AccountConflict,
+    AccountStore,
+    UnknownDepartment,
+    hash_password,
+    verify_password,
+)
+from agentkit_app.store.db import make_engine
+from agentkit_app.store.models import QuotaPublic
+from agentkit_app.store.sessions import SessionManager
+
+
+@pytest.fixture
+def accounts(database_url: str) -> Iterator[AccountStore]:
+    """An account store on the backend's database (shared by the PostgreSQL tests: names are unique)."""
+    engine = make_engine(database_url)
+    yield AccountStore(engine)
+    engine.dispose()
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def test_password_hashes_are_salted_and_checked_exactly():
+    first, second = hash_password("correct horse"), hash_password("correct horse")
+    assert first != second and first.startswith("scrypt$") and "correct" not in first
+    assert verify_password("correct horse", first) and verify_password("correct horse", second)
+    assert not verify_password("correct horsE", first)
+    assert not verify_password("correct horse", "not-a-hash")
+    assert not verify_password("correct horse", "bcrypt$1$2$3$AAAA$AAAA")
+
+
+async def test_users_are_created_read_and_listed(accounts: AccountStore):
+    department = await accounts.create_department(unique("Sales"))
+    name = unique("alice")
+    alice = await accounts.create_user(
+        username=name, password="pw-alice-1", department_id=department.department_id
+    )
+    assert (alice.username, alice.role, alice.department_id, alice.disabled) == (
+        name,
+        "user",
+        department.department_id,
+        False,
+    )
+    assert alice.created_at.tzinfo is not None
+    assert await accounts.get_user(alice.user_id) == alice
+    assert await accounts.get_user("nobody") is None
+    boss = await accounts.create_user(username=unique("boss"), password="pw-boss-1", role="admin")
+    listed = {u.user_id: u for u in await accounts.list_users()}
+    assert listed[alice.user_id] == alice and listed[boss.user_id].role == "admin"
+    assert "password" not in alice.model_dump_json() and "scrypt" not in alice.model_dump_json()
+
+
+async def test_user_creation_refuses_taken_names_unknown_departments_and_roles(accounts: AccountStore):
+    name = unique("bob")
+    await accounts.create_user(username=name, password="pw-bob-123")
+    with pytest.raises(AccountConflict):
+        await accounts.create_user(username=name, password="other-password")
+    with pytest.raises(UnknownDepartment):
+        await accounts.create_user(
+            username=unique("carol"), password="pw-carol-1", department_id="no-such-department"
+        )
+    with pytest.raises(ValueError, match="role"):
+        await accounts.create_user(username=unique("dave"), password="pw-dave-12", role="root")
+
+
+async def test_concurrent_creation_of_one_name_makes_one_user(accounts: AccountStore):
+    name = unique("twin")
+    results = await asyncio.gather(
+        *(accounts.create_user(username=name, password=f"pw-{i}-xxxx") for i in range(4)),
+        return_exceptions=True,
+    )
+    assert sum(not isinstance(r, Exception) for r in results) == 1
+    assert all(isinstance(r, AccountConflict) for r in results if isinstance(r, Exception))
+
+
+async def test_password_check_needs_the_right_password_and_an_enabled_account(accounts: AccountStore):
+    name = unique("erin")
+    erin = await accounts.create_user(username=name, password="s3cret-pass")
+    assert (await accounts.check_password(name, "s3cret-pass")) == erin
+    assert await accounts.check_password(name, "wrong-pass") is None
+    assert await accounts.check_password(unique("ghost"), "s3cret-pass") is None
+    await accounts.update_user(erin.user_id, disabled=True)
+    assert await accounts.check_password(name, "s3cret-pass") is None
+    await accounts.update_user(erin.user_id, disabled=False, password="new-pass-99")
+    assert await accounts.check_password(name, "s3cret-pass") is None
+    assert (await accounts.check_password(name, "new-pass-99")).user_id == erin.user_id
+
+
+async def test_user_updates_change_role_and_department(accounts: AccountStore):
+    first = await accounts.create_department(unique("Ops"))
+    second = await accounts.create_department(unique("Legal"))
+    user = await accounts.create_user(
+        username=unique("fay"), password="pw-fay-123", department_id=first.department_id
+    )
+    moved = await accounts.update_user(user.user_id, department_id=second.department_id, role="admin")
+    assert (moved.department_id, moved.role) == (second.department_id, "admin")
+    cleared = await accounts.update_user(user.user_id, clear_department=True)
+    assert cleared.department_id is None
+    assert await accounts.update_user("nobody", disabled=True) is None
+    with pytest.raises(UnknownDepartment):
+        await accounts.update_user(user.user_id, department_id="missing")
+
+
+async def test_an_admin_exists_once_created_and_while_enabled(accounts: AccountStore):
+    for user in await accounts.list_users():  # the PostgreSQL database is shared: retire other tests' admins
+        if user.role == "admin":
+            await accounts.update_user(user.user_id, disabled=True)
+    assert not accounts.has_admin_now()
+    admin = accounts.create_user_now(username=unique("root"), password="pw-root-1", role="admin")
+    assert accounts.has_admin_now()
+    await accounts.update_user(admin.user_id, disabled=True)
+    assert not accounts.has_admin_now()
+
+
+async def test_departments_have_unique_names(accounts: AccountStore):
+    name = unique("Research")
+    research = await accounts.create_department(name)
+    assert await accounts.get_department(research.department_id) == research
+    assert await accounts.get_department("missing") is None
+    with pytest.raises(AccountConflict):
+        await accounts.create_department(name)
+    assert research in await accounts.list_departments()
+
+
+async def test_quotas_are_replaced_as_a_set(accounts: AccountStore):
+    department = (await accounts.create_department(unique("Support"))).department_id
+    assert await accounts.get_quotas(department) == []
+    quotas = [
+        QuotaPublic(quota_type="tokens", period="month", limit=100_000),
+        QuotaPublic(quota_type="requests", period="day", limit=20),
+    ]
+    assert await accounts.set_quotas(department, quotas) == quotas
+    assert await accounts.get_quotas(department) == quotas
+    await accounts.set_quotas(department, [QuotaPublic(quota_type="requests", period="day", limit=5)])
+    assert await accounts.get_quotas(department) == [
+        QuotaPublic(quota_type="requests", period="day", limit=5)
+    ]
+    with pytest.raises(ValueError, match="one quota per type and period"):
+        await accounts.set_quotas(department, [quotas[1], quotas[1]])
+    assert len(await accounts.get_quotas(department)) == 1, "a refused replacement changes nothing"
+    with pytest.raises(UnknownDepartment):
+        await accounts.set_quotas("missing", quotas)
+    await accounts.set_quotas(department, [])
+    assert await accounts.get_quotas(department) == []
+
+
+async def test_usage_sums_count_a_department_since_a_moment(accounts: AccountStore):
+    department = (await accounts.create_department(unique("Finance"))).department_id
+    other = (await accounts.create_department(unique("Marketing"))).department_id
+    now = datetime.now(UTC).replace(microsecond=0)
+    month_start = now.replace(day=1, hour=0, minute=0, second=0)
+    day_start = now.replace(hour=0, minute=0, second=0)
+    rows = [
+        (department, day_start + timedelta(minutes=1), 100, 50),  # today
+        (department, now, 10, 5),  # today
+        (department, day_start - timedelta(seconds=1), 1000, 500),  # before today (maybe last month)
+        (department, month_start - timedelta(days=2), 7000, 7000),  # last month
+        (other, now, 99_999, 99_999),  # another department
+    ]
+    for dept, when, prompt, completion in rows:
+        await accounts.record_usage(
+            session_id="s1", user_id="u1", department_id=dept, model="m", tier="main",
+            prompt_tokens=prompt, completion_tokens=completion, created_at=when,
+        )  # fmt: skip
+    today = await accounts.usage_since(department, day_start)
+    assert (today.requests, today.prompt_tokens, today.completion_tokens, today.total_tokens) == (
+        2,
+        110,
+        55,
+        165,
+    )
+    this_month = await accounts.usage_since(department, month_start)
+    earlier_this_month = day_start - timedelta(seconds=1) >= month_start
+    assert this_month.requests == (3 if earlier_this_month else 2)
+    assert this_month.total_tokens == (1665 if earlier_this_month else 165)
+    everything = await accounts.usage_since(department, month_start - timedelta(days=40))
+    assert (everything.requests, everything.total_tokens) == (4, 15_665)
+    nothing = await accounts.usage_since(unique("none"), month_start)
+    assert (nothing.requests, nothing.total_tokens) == (0, 0)
+
+
+async def test_usage_rows_keep_who_where_and_which_model(accounts: AccountStore):
+    session_id = unique("session")
+    await accounts.record_usage(
+        session_id=session_id, model="gpt-x", tier="recovery", prompt_tokens=3, completion_tokens=4
+    )
+    await accounts.record_usage(
+        session_id=session_id, user_id="u9", department_id="d9", model="gpt-y", prompt_tokens=-1
+    )
+    first, second = await accounts.usage_of_session(session_id)
+    assert (first.user_id, first.department_id, first.model, first.tier, first.prompt_tokens, first.completion_tokens) == (
+        None, None, "gpt-x", "recovery", 3, 4,
+    )  # fmt: skip
+    assert (second.user_id, second.department_id, second.prompt_tokens) == ("u9", "d9", 0)
+    assert first.created_at <= second.created_at
+
+
+async def test_sessions_have_owners_and_lists_filter_by_them(manager: SessionManager):
+    mine = await manager.create_session(agent_name="assistant", user_id="user-a")
+    theirs = await manager.create_session(agent_name="assistant", user_id="user-b")
+    nobodys = await manager.create_session(agent_name="assistant")
+    assert (mine.user_id, theirs.user_id, nobodys.user_id) == ("user-a", "user-b", None)
+    assert (await manager.get_session(mine.session_id)).user_id == "user-a"
+    assert [s.session_id for s in await manager.list_sessions(user_id="user-a")] == [mine.session_id]
+    assert {s.session_id for s in await manager.list_sessions()} == {
+        mine.session_id,
+        theirs.session_id,
+        nobodys.session_id,
+    }
+
+
+def test_the_migration_creates_the_account_tables(database_url: str):
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            inspector = inspect(conn)
+            assert {"users", "departments", "quotas", "usage_records"} <= set(inspector.get_table_names())
+            assert "user_id" in {c["name"] for c in inspector.get_columns("sessions")}
+            indexes = {i["name"]: i["column_names"] for i in inspector.get_indexes("usage_records")}
+            assert indexes["ix_usage_records_department_created"] == ["department_id", "created_at"]
+    finally:
+        engine.dispose()
