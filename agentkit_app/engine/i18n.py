@@ -107,6 +107,13 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Answer in phases: plan, execute, verify, answer; each phase may use only its tools",
         "zh": "分阶段回答：规划、执行、验证、回答；每个阶段只能使用它允许的工具",
     },
+    "sign_in": {"en": "Sign in", "zh": "登录"},
+    "sign_out": {"en": "Sign out", "zh": "退出登录"},
+    "username": {"en": "User name", "zh": "用户名"},
+    "password": {"en": "Password", "zh": "密码"},
+    "sign_in_body": {"en": "Sign in to your AgentKit workspace.", "zh": "登录您的 AgentKit 工作空间。"},
+    "login_missing": {"en": "Enter your user name and password.", "zh": "请输入用户名和密码。"},
+    "login_failed": {"en": "Wrong user name or password.", "zh": "用户名或密码错误。"},
     "team_no_result": {"en": "the team finished without a result", "zh": "团队结束，但没有产出结果"},
     "run_usage": {
         "en": "Tokens and model time of every model call in this run",

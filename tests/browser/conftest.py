@@ -23,6 +23,8 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
 REDIS_URL = "redis://127.0.0.1:6379/0"
+# the app runs with accounts on, as a team deployment would; tests sign in as this admin
+ADMIN = ("admin", "admin-pass-for-tests")
 REDIS_PREFIX = f"agentkit-ui-test-{os.getpid()}:"  # team checkpoints of this run, removed afterwards
 
 
@@ -49,6 +51,10 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "AGENTKIT_REDIS_URL": REDIS_URL,
         "AGENTKIT_REDIS_KEY_PREFIX": REDIS_PREFIX,
         "AGENTKIT_API_KEY": "",
+        "AGENTKIT_AUTH_ENABLED": "true",
+        "AGENTKIT_ADMIN_USERNAME": ADMIN[0],
+        "AGENTKIT_ADMIN_PASSWORD": ADMIN[1],
+        "AGENTKIT_JWT_SECRET": "browser-tests-secret-that-is-long-enough-0123456789",
         "PATH": f"{ROOT / '.bun/node_modules/.bin'}:{os.environ.get('PATH', '')}",
         "REFLEX_USE_SYSTEM_BUN": "1",
         "REFLEX_BUN_PATH": str(ROOT / ".bun/node_modules/bun/bin/bun.exe"),
@@ -97,11 +103,26 @@ def _stop(process: subprocess.Popen) -> None:
         os.killpg(process.pid, 9)
 
 
+def sign_in(page, app_url: str, username: str = ADMIN[0], password: str = ADMIN[1]) -> None:
+    """Sign in through the sign-in page and wait for the conversations page."""
+    page.goto(f"{app_url}/login")
+    page.locator("#login_username").fill(username)
+    page.locator("#login_password").fill(password)
+    page.locator("#login_submit").click()
+    page.wait_for_url(lambda url: "/login" not in url)
+
+
+def admin_headers(app_url: str) -> dict[str, str]:
+    """Return REST headers carrying an admin token."""
+    login = httpx.post(f"{app_url}/api/v1/auth/login", json={"username": ADMIN[0], "password": ADMIN[1]})
+    return {"Authorization": f"Bearer {login.json()['token']}"}
+
+
 @pytest.fixture
 def chat(page, app_url: str):
-    """A page on a new conversation, ready to type into."""
+    """A signed-in page on a new conversation, ready to type into."""
     page.set_default_timeout(20_000)
-    page.goto(app_url)
+    sign_in(page, app_url)
     page.locator("#new_chat").click()
     page.wait_for_url("**/chat/**")
     page.locator("#composer").wait_for()

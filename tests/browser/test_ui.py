@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.api.test_team_resume import _half_run
-from tests.browser.conftest import REDIS_PREFIX
+from tests.browser.conftest import REDIS_PREFIX, admin_headers, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -134,7 +134,8 @@ def test_attached_file_is_read_by_the_agent(chat: Page, tmp_path):
 
 def test_phone_width_has_no_horizontal_scroll(page: Page, app_url: str):
     page.set_viewport_size({"width": 375, "height": 740})
-    page.goto(app_url)
+    page.set_default_timeout(20_000)
+    sign_in(page, app_url)
     page.locator("#welcome_new_chat").click()
     page.wait_for_url("**/chat/**")
     send(page, "hello there")
@@ -202,8 +203,11 @@ def test_an_interrupted_team_run_offers_resume(page: Page, app_url: str):
     with ThreadPoolExecutor(1) as pool:  # Playwright's sync API owns this thread's event loop
         pool.submit(asyncio.run, _half_run(REDIS_PREFIX, run_id)).result()
     meta = {"team_run": {"run_id": run_id, "status": "running"}}
-    sid = httpx.post(f"{app_url}/api/v1/chat/sessions", json={"agent_name": "assistant", "metadata": meta}).json()["session_id"]
+    sid = httpx.post(
+        f"{app_url}/api/v1/chat/sessions", json={"agent_name": "assistant", "metadata": meta}, headers=admin_headers(app_url)
+    ).json()["session_id"]
     page.set_default_timeout(20_000)
+    sign_in(page, app_url)
     page.goto(f"{app_url}/chat/{sid}")
     expect(page.locator("#interrupted_notice")).to_be_visible()
     page.locator("#resume_button").click()
@@ -277,3 +281,41 @@ def test_plan_and_execute_shows_the_phases_of_the_answer(chat: Page):
     expect(answer.locator(".ak-step")).to_contain_text(["calculator"])
     chat.reload()
     expect(chat.locator(".ak-assistant-item").last.locator(".ak-mode-phase")).to_have_count(4)
+
+
+def test_sign_in_is_required_and_users_see_only_their_own_conversations(browser, app_url: str, chat: Page):
+    send(chat, "an admin's private note")
+    expect(chat.locator(".ak-bubble.ak-assistant").last).to_be_visible()
+    admin_sid = chat.url.rsplit("/", 1)[-1]
+    headers = admin_headers(app_url)
+    dept = httpx.post(f"{app_url}/api/v1/admin/departments", json={"name": f"sales-{uuid.uuid4().hex[:6]}"}, headers=headers).json()
+    httpx.put(f"{app_url}/api/v1/admin/departments/{dept['department_id']}/quotas",
+              json=[{"quota_type": "requests", "period": "day", "limit": 1}], headers=headers).raise_for_status()  # fmt: skip
+    name = f"ann-{uuid.uuid4().hex[:6]}"
+    created = httpx.post(f"{app_url}/api/v1/admin/users", headers=headers,
+                         json={"username": name, "password": "ann-password-1", "role": "user", "department_id": dept["department_id"]})  # fmt: skip
+    assert created.status_code in (200, 201), created.text
+
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    page.goto(f"{app_url}/chat/{admin_sid}")
+    page.wait_for_url("**/login")
+    page.locator("#login_username").fill(name)
+    page.locator("#login_password").fill("wrong password")
+    page.locator("#login_submit").click()
+    expect(page.locator("#login_error")).to_be_visible()
+    sign_in(page, app_url, name, "ann-password-1")
+    expect(page.locator("#signed_in_user")).to_contain_text(name)
+    expect(page.locator("body")).not_to_contain_text("an admin's private note")
+    page.goto(f"{app_url}/chat/{admin_sid}")
+    expect(page.locator("#session_missing")).to_be_visible()
+    page.locator("#new_chat").click()
+    page.wait_for_url("**/chat/**")
+    send(page, "hello from ann")
+    expect(page.locator(".ak-bubble.ak-assistant").last).to_be_visible()
+    send(page, "one more please")
+    expect(page.get_by_text("quota exceeded")).to_be_visible()
+    page.locator("#sign_out").click()
+    page.wait_for_url("**/login")
+    context.close()

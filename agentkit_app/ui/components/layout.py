@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from agentkit_app.ui.i18n import tr
+from agentkit_app.ui.states.auth import AuthState
 from agentkit_app.ui.states.prefs import PrefsState
 from agentkit_app.ui.states.sessions import SearchRow, SessionRow, SessionsState
 
@@ -24,6 +25,18 @@ def header() -> rx.Component:
             size="1",
         ),
         rx.color_mode.button(size="1", id="theme_button"),
+        rx.cond(
+            AuthState.auth_enabled & (AuthState.username != ""),
+            rx.hstack(
+                rx.badge(rx.icon("user", size=12), AuthState.username, variant="soft", id="signed_in_user", display=["none", "none", "flex"]),
+                rx.tooltip(
+                    rx.icon_button(rx.icon("log_out", size=14), variant="ghost", size="1", on_click=AuthState.logout, id="sign_out"),
+                    content=tr("sign_out"),
+                ),
+                align="center",
+                spacing="1",
+            ),
+        ),
         align="center",
         padding_x="1em",
         height="3.25em",

@@ -7,11 +7,48 @@ import reflex as rx
 from agentkit_app.ui.components.chat import chat_column
 from agentkit_app.ui.components.layout import frame
 from agentkit_app.ui.i18n import tr
+from agentkit_app.ui.states.auth import LOGIN_ROUTE, AuthState
 from agentkit_app.ui.states.chat import ChatState
 from agentkit_app.ui.states.sessions import SessionsState
 
 
-@rx.page(route="/", title="AgentKit", on_load=SessionsState.load)
+@rx.page(route=LOGIN_ROUTE, title="AgentKit · Sign in", on_load=AuthState.open_login)
+def login() -> rx.Component:
+    """The sign-in page (only when accounts are on)."""
+    return rx.center(
+        rx.card(
+            rx.form(
+                rx.vstack(
+                    rx.hstack(rx.icon("bot", size=28, color="var(--accent-9)"), rx.heading("AgentKit", size="6"), align="center"),
+                    rx.text(tr("sign_in_body"), color_scheme="gray", size="2"),
+                    rx.input(name="username", placeholder=tr("username"), auto_focus=True, width="100%", id="login_username"),
+                    rx.input(name="password", type="password", placeholder=tr("password"), width="100%", id="login_password"),
+                    rx.cond(
+                        AuthState.login_error != "",
+                        rx.callout(
+                            rx.cond(AuthState.login_error == "login_missing", tr("login_missing"), tr("login_failed")),
+                            icon="triangle_alert",
+                            color_scheme="red",
+                            size="1",
+                            width="100%",
+                            id="login_error",
+                        ),
+                    ),
+                    rx.button(tr("sign_in"), type="submit", width="100%", id="login_submit"),
+                    spacing="3",
+                    width="100%",
+                ),
+                on_submit=AuthState.login,
+                reset_on_submit=False,
+            ),
+            width="min(22em, 92vw)",
+            size="3",
+        ),
+        height="100dvh",
+    )
+
+
+@rx.page(route="/", title="AgentKit", on_load=[AuthState.check, SessionsState.load])
 def index() -> rx.Component:
     """The welcome page: pick an agent and start."""
     return frame(
@@ -31,7 +68,7 @@ def index() -> rx.Component:
     )
 
 
-@rx.page(route="/chat/[session_id]", title="AgentKit", on_load=[SessionsState.load, ChatState.load])
+@rx.page(route="/chat/[session_id]", title="AgentKit", on_load=[AuthState.check, SessionsState.load, ChatState.load])
 def chat() -> rx.Component:
     """One conversation."""
     return frame(chat_column())

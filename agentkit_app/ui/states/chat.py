@@ -14,6 +14,8 @@ from agentkit_app.service.chat import ServiceError, TurnRequest
 from agentkit_app.service.export import export_session
 from agentkit_app.service.runtime import get_service
 from agentkit_app.service.uploads import UploadTooLarge
+from agentkit_app.store.models import SessionPublic
+from agentkit_app.ui.states.auth import LOGIN_ROUTE, current_principal
 from agentkit_app.ui.states.prefs import PrefsState
 from agentkit_app.ui.states.sessions import SessionsState
 from agentkit_app.ui.timeline import ChatItem, Timeline, items_from_messages
@@ -88,7 +90,13 @@ class ChatState(rx.State):
         self.models = list(service.config.models)
         self.model = self.model if self.model in self.models else (self.models[0] if self.models else "")
         self._reset_dialogs()
-        session = await service.store.get_session(self.session_id)
+        principal = await current_principal(self)
+        if principal is None:
+            return rx.redirect(LOGIN_ROUTE)
+        try:
+            session: SessionPublic | None = await service.session_or_404(self.session_id, principal)
+        except ServiceError:
+            session = None
         self.missing = session is None
         if session is None:
             self.items, self.title = [], ""
@@ -148,6 +156,9 @@ class ChatState(rx.State):
         refs = "\n".join(f"[file: {a['stored_name']}] {a['filename']}" for a in self.attachments)
         content = f"{text}\n\n{refs}".strip() if refs else text
         prefs = await self.get_state(PrefsState)
+        principal = await current_principal(self)
+        if principal is None:
+            return rx.redirect(LOGIN_ROUTE)
         try:
             run = await get_service().start_turn(
                 TurnRequest(
@@ -157,6 +168,7 @@ class ChatState(rx.State):
                     language=prefs.lang,
                     attachments=[dict(a) for a in self.attachments],
                     execution_mode="plan_exec" if self.plan_exec else None,
+                    principal=principal,
                 )
             )
         except ServiceError as exc:
@@ -304,8 +316,11 @@ class ChatState(rx.State):
     async def regenerate(self):
         """Answer the last question again; the earlier answer stays one click away."""
         model, lang = await self._turn_options()
+        principal = await current_principal(self)
+        if principal is None:
+            return rx.redirect(LOGIN_ROUTE)
         try:
-            run = await get_service().regenerate(self.session_id, model=model, language=lang)
+            run = await get_service().regenerate(self.session_id, model=model, language=lang, principal=principal)
         except ServiceError as exc:
             return rx.toast.error(str(exc))
         self.items = self.items[:-1]
@@ -315,8 +330,11 @@ class ChatState(rx.State):
     @rx.event
     async def switch_alternative(self, message_id: str):
         """Show another version of a message (and the conversation that followed it)."""
+        principal = await current_principal(self)
+        if principal is None:
+            return rx.redirect(LOGIN_ROUTE)
         try:
-            messages = await get_service().switch_branch(self.session_id, message_id)
+            messages = await get_service().switch_branch(self.session_id, message_id, principal=principal)
         except ServiceError as exc:
             return rx.toast.error(str(exc))
         self.items = items_from_messages(messages)
@@ -337,8 +355,13 @@ class ChatState(rx.State):
         message_id, self.editing_id = self.editing_id, ""
         text = str(form_data.get("content") or "")
         model, lang = await self._turn_options()
+        principal = await current_principal(self)
+        if principal is None:
+            return rx.redirect(LOGIN_ROUTE)
         try:
-            run = await get_service().edit_message(self.session_id, message_id, text, model=model, language=lang)
+            run = await get_service().edit_message(
+                self.session_id, message_id, text, model=model, language=lang, principal=principal
+            )
         except ServiceError as exc:
             return rx.toast.error(str(exc))
         at = next((i for i, item in enumerate(self.items) if item.id == message_id), len(self.items))
@@ -351,8 +374,11 @@ class ChatState(rx.State):
     @rx.event
     async def resume(self):
         """Continue the team run the server lost, from its last checkpoint."""
+        principal = await current_principal(self)
+        if principal is None:
+            return rx.redirect(LOGIN_ROUTE)
         try:
-            run = await get_service().resume_team(self.session_id)
+            run = await get_service().resume_team(self.session_id, principal=principal)
         except ServiceError as exc:
             self.interrupted = False
             return rx.toast.error(str(exc))
@@ -377,6 +403,13 @@ class ChatState(rx.State):
         self.renaming = False
         if not title or title == self.title:
             return
+        principal = await current_principal(self)
+        if principal is None:
+            return rx.redirect(LOGIN_ROUTE)
+        try:
+            await get_service().session_or_404(self.session_id, principal)
+        except ServiceError as exc:
+            return rx.toast.error(str(exc))
         renamed = await get_service().store.update_session(self.session_id, title=title, metadata={"title_source": "user"})
         if renamed is not None:
             self.title = renamed.title
@@ -386,9 +419,13 @@ class ChatState(rx.State):
     async def export(self, fmt: str):
         """Download this conversation as Markdown or JSON."""
         service = get_service()
-        session = await service.store.get_session(self.session_id)
-        if session is None:
-            return
+        principal = await current_principal(self)
+        if principal is None:
+            return rx.redirect(LOGIN_ROUTE)
+        try:
+            session = await service.session_or_404(self.session_id, principal)
+        except ServiceError as exc:
+            return rx.toast.error(str(exc))
         body, _, filename = export_session(session, await service.store.get_messages(self.session_id), fmt)
         return rx.download(data=body, filename=filename)
 

@@ -6,8 +6,10 @@ from dataclasses import dataclass
 
 import reflex as rx
 
+from agentkit_app.service.access import search_visible
 from agentkit_app.service.chat import ServiceError
 from agentkit_app.service.runtime import get_service
+from agentkit_app.ui.states.auth import LOGIN_ROUTE, current_principal
 from agentkit_app.ui.timeline import _clock
 
 
@@ -59,7 +61,11 @@ class SessionsState(rx.State):
         service = get_service()
         self.demo_mode = service.llm.label == "offline demo model"
         self.agents = [AgentOption(a.name, a.display_name) for a in service.catalog.agents.values()]
-        rows = await service.store.list_sessions(limit=100)
+        principal = await current_principal(self)
+        if principal is None:
+            self.sessions = []
+            return
+        rows = await service.store.list_sessions(limit=100, user_id=principal.owner_filter)
         self.sessions = [
             SessionRow(
                 session_id=s.session_id,
@@ -80,8 +86,11 @@ class SessionsState(rx.State):
         if not query.strip():
             self.hits = []
             return
+        principal = await current_principal(self)
+        if principal is None:
+            return rx.redirect(LOGIN_ROUTE)
         try:
-            found = await get_service().store.search(query, limit=30)
+            found = await search_visible(get_service().store, principal, query, 30)
         except ValueError as exc:
             self.hits, self.search_error = [], str(exc)
             return
@@ -96,8 +105,11 @@ class SessionsState(rx.State):
     async def new_chat(self):
         """Create a session with the chosen agent and open it."""
         service = get_service()
+        principal = await current_principal(self)
+        if principal is None:
+            return rx.redirect(LOGIN_ROUTE)
         try:
-            session = await service.create_session(self.new_agent)
+            session = await service.create_session(self.new_agent, principal=principal)
         except ServiceError as exc:
             return rx.toast.error(str(exc))
         await self.load()
@@ -106,8 +118,11 @@ class SessionsState(rx.State):
     @rx.event
     async def close(self, session_id: str):
         """Close (archive) a session."""
+        principal = await current_principal(self)
+        if principal is None:
+            return rx.redirect(LOGIN_ROUTE)
         try:
-            await get_service().close_session(session_id)
+            await get_service().close_session(session_id, principal=principal)
         except ServiceError as exc:
             return rx.toast.error(str(exc))
         await self.load()

@@ -1,0 +1,85 @@
+"""Signing in to the web UI when accounts are on (``AGENTKIT_AUTH_ENABLED``).
+
+The UI calls the service in-process; with accounts on it keeps the user's token in the
+browser's local storage and turns it into a :class:`Principal` for every action, so a
+changed role or a disabled account applies at once. With accounts off everybody is the
+anonymous principal and no page asks to sign in.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from agentkit_app.service.access import Principal, Unauthorized
+from agentkit_app.service.chat import ServiceError
+from agentkit_app.service.runtime import get_service
+
+LOGIN_ROUTE = "/login"
+
+
+class AuthState(rx.State):
+    """Who is signed in to this browser."""
+
+    token: str = rx.LocalStorage("", name="agentkit_token", sync=True)
+    username: str = ""
+    role: str = ""
+    auth_enabled: bool = False
+    login_error: str = ""
+
+    @rx.event
+    async def check(self):
+        """On every protected page: send a visitor without a valid sign-in to the sign-in page."""
+        access = get_service().access
+        self.auth_enabled = access.enabled
+        if not access.enabled:
+            return
+        try:
+            principal = await access.principal_for_web(self.token)
+        except Unauthorized:
+            self.username = self.role = ""
+            return rx.redirect(LOGIN_ROUTE)
+        self.username, self.role = principal.username or "", principal.role
+
+    @rx.event
+    async def open_login(self):
+        """On the sign-in page: go home when accounts are off or the user is signed in already."""
+        access = get_service().access
+        self.auth_enabled = access.enabled
+        if not access.enabled:
+            return rx.redirect("/")
+        try:
+            await access.principal_for_web(self.token)
+        except Unauthorized:
+            return
+        return rx.redirect("/")
+
+    @rx.event
+    async def login(self, form_data: dict):
+        """Check the user name and password; keep the token and go to the conversations."""
+        username = str(form_data.get("username") or "").strip()
+        password = str(form_data.get("password") or "")
+        if not username or not password:
+            self.login_error = "login_missing"
+            return
+        try:
+            token, user = await get_service().access.authenticate(username, password)
+        except ServiceError:
+            self.login_error = "login_failed"
+            return
+        self.token, self.username, self.role, self.login_error = token, user.username, user.role, ""
+        return rx.redirect("/")
+
+    @rx.event
+    def logout(self):
+        """Forget the token in this browser and show the sign-in page."""
+        self.token, self.username, self.role = "", "", ""
+        return rx.redirect(LOGIN_ROUTE)
+
+
+async def current_principal(state: rx.State) -> Principal | None:
+    """Return the principal of the browser behind ``state``, or None when it must sign in (again)."""
+    auth = await state.get_state(AuthState)
+    try:
+        return await get_service().access.principal_for_web(auth.token)
+    except Unauthorized:
+        return None
