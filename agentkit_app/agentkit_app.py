@@ -8,6 +8,7 @@ import reflex as rx
 
 from agentkit_app.api.app import build_api
 from agentkit_app.service.runtime import get_service
+from agentkit_app.ui.pages import admin as admin_page  # noqa: F401  (registers the admin page)
 from agentkit_app.ui.pages import chat  # noqa: F401  (registers the pages)
 
 

@@ -28,6 +28,10 @@ def header() -> rx.Component:
         rx.cond(
             AuthState.auth_enabled & (AuthState.username != ""),
             rx.hstack(
+                rx.cond(
+                    AuthState.role == "admin",
+                    rx.link(rx.hstack(rx.icon("shield", size=14), rx.text(tr("admin"), display=["none", "none", "inline"]), align="center", spacing="1"), href="/admin", size="2", underline="none", aria_label=tr("admin"), id="admin_link"),
+                ),
                 rx.badge(rx.icon("user", size=12), AuthState.username, variant="soft", id="signed_in_user", display=["none", "none", "flex"]),
                 rx.tooltip(
                     rx.icon_button(rx.icon("log_out", size=14), variant="ghost", size="1", on_click=AuthState.logout, id="sign_out"),

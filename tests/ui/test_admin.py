@@ -1,0 +1,64 @@
+"""The admin page's checks of typed input, as pure functions (no browser)."""
+
+from __future__ import annotations
+
+import pytest
+
+from agentkit_app.engine.i18n import TEXT
+from agentkit_app.ui.states.admin import (
+    ERROR_KEYS,
+    InvalidInput,
+    check_password,
+    clean_department_name,
+    clean_username,
+    parse_limit,
+    quotas_from_boxes,
+    usage_text,
+)
+
+
+def refused(fn, *args) -> str:
+    with pytest.raises(InvalidInput) as info:
+        fn(*args)
+    return info.value.key
+
+
+def test_every_error_has_text_in_both_languages():
+    assert all(TEXT[key]["en"] and TEXT[key]["zh"] for key in ERROR_KEYS)
+
+
+def test_department_names_are_collapsed_and_must_not_be_blank_or_too_long():
+    assert clean_department_name("  North   Sales ") == "North Sales"
+    assert refused(clean_department_name, "   ") == "admin_err_dept_name"
+    assert refused(clean_department_name, "x" * 101) == "admin_err_dept_name"
+
+
+def test_user_names_follow_the_rest_api_pattern():
+    assert clean_username(" ann.lee@corp ") == "ann.lee@corp"
+    for bad in ("", "ann lee", "ann/lee", "a" * 65):
+        assert refused(clean_username, bad) == "admin_err_user_name"
+
+
+def test_passwords_need_8_to_256_characters():
+    assert check_password("12345678") == "12345678"
+    assert refused(check_password, "1234567") == "admin_err_password"
+    assert refused(check_password, "x" * 257) == "admin_err_password"
+
+
+def test_limits_are_whole_numbers_or_empty_for_none():
+    assert parse_limit(" 42 ") == 42
+    assert parse_limit("0") == 0
+    assert parse_limit("  ") is None
+    for bad in ("-1", "1.5", "ten", "1e3", "１２"):
+        assert refused(parse_limit, bad) == "admin_err_number"
+
+
+def test_quotas_come_from_the_filled_boxes_only():
+    quotas = quotas_from_boxes({("requests", "day"): "5", ("tokens", "month"): "20000", ("tokens", "day"): ""})
+    assert [(q.quota_type, q.period, q.limit) for q in quotas] == [("tokens", "month", 20000), ("requests", "day", 5)]
+    assert refused(quotas_from_boxes, {("requests", "month"): "x"}) == "admin_err_number"
+
+
+def test_usage_text_shows_infinity_without_a_limit():
+    assert usage_text(1234, None) == "1,234 / ∞"
+    assert usage_text(3, 10) == "3 / 10"
