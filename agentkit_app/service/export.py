@@ -29,12 +29,14 @@ def _board(messages: list[MessagePublic]) -> dict[str, Any] | None:
     for m in messages:
         kind = m.metadata.get("message_type")
         number = int(m.metadata.get("board_round") or 0)
-        if kind == "board_speech":
-            rounds.setdefault(number, {"round": number, "speeches": [], "summary": None})["speeches"].append(
-                {"expert": m.metadata.get("expert_name"), "role": m.metadata.get("board_role"), "content": m.content}
-            )
-        elif kind == "board_summary":
-            rounds.setdefault(number, {"round": number, "speeches": [], "summary": None})["summary"] = m.content
+        if kind in ("board_speech", "board_summary"):
+            held = rounds.setdefault(number, {"round": number, "speeches": [], "summary": None})
+            if kind == "board_summary":
+                held["summary"] = m.content
+            else:
+                held["speeches"].append(
+                    {"expert": m.metadata.get("expert_name"), "role": m.metadata.get("board_role"), "content": m.content}
+                )
         elif kind == "board_conclusion":
             conclusion = dict(m.metadata.get("payload", {}))
             conclusion.pop("type", None)
@@ -51,24 +53,24 @@ def _board(messages: list[MessagePublic]) -> dict[str, Any] | None:
     }
 
 
+def _planned_phase(plan: dict[str, Any]) -> dict[str, Any]:
+    """Return a phase of the plan as exported, before anything ran."""
+    return {"id": plan["id"], "name": plan.get("name"), "expert": plan.get("expert"),
+            "depends_on": plan.get("depends_on", []), "status": "pending", "result": None, "duration_s": None}  # fmt: skip
+
+
 def _team(messages: list[MessagePublic]) -> dict[str, Any] | None:
     formed = next((m for m in messages if m.metadata.get("message_type") == "team_formed"), None)
     if formed is None:
         return None
     payload = formed.metadata.get("payload", {})
-    phases: dict[str, dict[str, Any]] = {
-        p["id"]: {"id": p["id"], "name": p.get("name"), "expert": p.get("expert"), "depends_on": p.get("depends_on", []),
-                  "status": "pending", "result": None, "duration_s": None}
-        for p in payload.get("plan_phases", [])
-    }  # fmt: skip
+    phases = {p["id"]: _planned_phase(p) for p in payload.get("plan_phases", [])}
     synthesis = None
     for m in messages:
         kind, data = m.metadata.get("message_type"), m.metadata.get("payload", {})
         if kind == "team_plan":
             for p in data.get("plan_phases", []):
-                phases.setdefault(p["id"], {"id": p["id"], "name": p.get("name"), "expert": p.get("expert"),
-                                            "depends_on": p.get("depends_on", []), "status": "pending",
-                                            "result": None, "duration_s": None})  # fmt: skip
+                phases.setdefault(p["id"], _planned_phase(p))
         elif kind == "team_phase" and data.get("phase_id") in phases:
             phase = phases[data["phase_id"]]
             event = m.metadata.get("event_type")

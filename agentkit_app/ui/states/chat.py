@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import reflex as rx
 
 from agentkit_app.engine import events as ev
+from agentkit_app.engine.llm.demo import DEMO_MODEL_NAME
 from agentkit_app.service.chat import ServiceError, TurnRequest
 from agentkit_app.service.export import export_session
 from agentkit_app.service.runtime import get_service
@@ -155,7 +156,7 @@ class ChatState(rx.State):
             return
         refs = "\n".join(f"[file: {a['stored_name']}] {a['filename']}" for a in self.attachments)
         content = f"{text}\n\n{refs}".strip() if refs else text
-        prefs = await self.get_state(PrefsState)
+        model, lang = await self._turn_options()
         principal = await current_principal(self)
         if principal is None:
             return rx.redirect(LOGIN_ROUTE)
@@ -164,8 +165,8 @@ class ChatState(rx.State):
                 TurnRequest(
                     session_id=self.session_id,
                     content=content,
-                    model=self.model if self.model and self.model not in ("offline-demo",) else None,
-                    language=prefs.lang,
+                    model=model,
+                    language=lang,
                     attachments=[dict(a) for a in self.attachments],
                     execution_mode="plan_exec" if self.plan_exec else None,
                     principal=principal,
@@ -310,7 +311,7 @@ class ChatState(rx.State):
 
     async def _turn_options(self) -> tuple[str | None, str]:
         prefs = await self.get_state(PrefsState)
-        return (self.model if self.model and self.model != "offline-demo" else None), prefs.lang
+        return (self.model if self.model and self.model != DEMO_MODEL_NAME else None), prefs.lang
 
     @rx.event
     async def regenerate(self):
