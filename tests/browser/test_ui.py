@@ -232,6 +232,26 @@ def test_regenerate_and_step_through_the_answers(chat: Page):
     expect(chat.locator(".ak-alt-label").last).to_have_text("1 / 2")
 
 
+def test_copy_an_answer_and_jump_back_to_the_latest_message(chat: Page):
+    chat.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    chat.set_viewport_size({"width": 1000, "height": 520})
+    expect(chat.locator(".ak-group").first).to_have_text("Today")
+    for question in ("what is 2 + 3?", "what is 4 + 5?", "what is 6 * 7?"):
+        send(chat, question)
+        expect(chat.locator("#stop_button")).to_be_hidden()
+    expect(chat.locator(".ak-bubble.ak-assistant").last).to_contain_text("42")
+    chat.locator(".ak-copy-answer").last.click()
+    expect(chat.get_by_text("Copied")).to_be_visible()
+    assert "42" in chat.evaluate("navigator.clipboard.readText()")
+    jump = chat.locator("#jump_latest")
+    expect(jump).to_be_hidden()
+    chat.locator("#conversation").evaluate("el => el.scrollTo(0, 0)")
+    expect(jump).to_be_visible()
+    jump.click()
+    expect(jump).to_be_hidden()
+    assert chat.locator("#conversation").evaluate("el => el.scrollHeight - el.scrollTop - el.clientHeight") < 80
+
+
 def test_edit_a_message_forks_and_the_old_branch_stays(chat: Page):
     send(chat, "what is 2 + 2?")
     expect(chat.locator(".ak-bubble.ak-assistant").last).to_contain_text("4")

@@ -10,11 +10,29 @@ from agentkit_app.ui.timeline import ChatItem, StepItem
 
 
 def markdown(content: rx.Var) -> rx.Component:
-    """Render markdown with highlighted, copyable code blocks."""
+    """Render markdown with highlighted, copyable code blocks.
+
+    The component map renders outside the state's hooks, so nothing in it may read a state Var
+    (not even the UI language): its copy button has language-neutral text.
+    """
     return rx.markdown(
         content,
-        component_map={"pre": lambda value, **props: rx.code_block(value, can_copy=True, wrap_long_lines=True, **props)},
+        component_map={"pre": lambda value, **props: rx.code_block(value, can_copy=True, copy_button=copy_button(value, "Copy code", "✓", class_name="ak-code-copy"), wrap_long_lines=True, **props)},
         class_name="ak-markdown",
+    )
+
+
+def copy_button(text: rx.Var, label: str | rx.Var, done: str | rx.Var, **props) -> rx.Component:
+    """A quiet icon button that copies ``text`` and says ``done``."""
+    return rx.icon_button(
+        rx.icon("copy", size=13),
+        variant="ghost",
+        size="1",
+        type="button",
+        aria_label=label,
+        title=label,
+        on_click=[rx.set_clipboard(text), rx.toast.success(done, duration=1500)],
+        **props,
     )
 
 
@@ -181,6 +199,7 @@ def assistant_bubble(item: ChatItem) -> rx.Component:
                     content=tr("regenerate"),
                 ),
             ),
+            rx.cond((item.content != "") & ~item.streaming, copy_button(item.content, tr("copy_answer"), tr("copied"), class_name="ak-copy-answer")),
             rx.cond(item.usage != "", rx.text(item.usage, size="1", color_scheme="gray", class_name="ak-usage")),
             align="center",
             spacing="2",

@@ -20,6 +20,7 @@ from agentkit_app.ui.states.sessions import SessionsState
 from agentkit_app.ui.timeline import ChatItem
 
 SCROLL_ID = "conversation"
+TO_BOTTOM_JS = "(() => { const el = document.getElementById('conversation'); el.scrollTo({top: el.scrollHeight, behavior: 'smooth'}); })()"
 
 # Follow the bottom while new text arrives, unless the user has scrolled up to read.
 AUTOSCROLL_JS = """
@@ -32,7 +33,11 @@ AUTOSCROLL_JS = """
     if (!el) { setTimeout(attach, 300); return; }
     if (el.__akBound) return;
     el.__akBound = true;
-    el.addEventListener('scroll', () => { pinned = el.scrollHeight - el.scrollTop - el.clientHeight < 80; });
+    const jump = () => document.getElementById('jump_latest');
+    el.addEventListener('scroll', () => {
+      pinned = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+      if (jump()) jump().classList.toggle('ak-show', !pinned);
+    });
     new MutationObserver(() => { if (pinned) el.scrollTop = el.scrollHeight; })
       .observe(el, {childList: true, subtree: true, characterData: true});
     el.scrollTop = el.scrollHeight;
@@ -78,21 +83,29 @@ def board_progress() -> rx.Component:
 
 
 def conversation() -> rx.Component:
-    """The scrolling list of items."""
+    """The scrolling list of items, with a jump-to-latest button while the user reads further up."""
     return rx.box(
-        rx.vstack(
-            rx.foreach(ChatState.items, chat_item),
-            spacing="3",
+        rx.box(
+            rx.vstack(
+                rx.foreach(ChatState.items, chat_item),
+                spacing="3",
+                width="100%",
+                max_width="860px",
+                margin_x="auto",
+                padding="1em",
+            ),
+            id=SCROLL_ID,
+            height="100%",
+            overflow_y="auto",
             width="100%",
-            max_width="860px",
-            margin_x="auto",
-            padding="1em",
+            on_mount=rx.call_script(AUTOSCROLL_JS),
         ),
-        id=SCROLL_ID,
+        rx.button(rx.icon("arrow_down", size=14), tr("jump_latest"), size="1", variant="surface", radius="full",
+                  on_click=rx.call_script(TO_BOTTOM_JS), class_name="ak-jump", id="jump_latest"),  # fmt: skip
+        position="relative",
         flex="1",
-        overflow_y="auto",
+        min_height="0",
         width="100%",
-        on_mount=rx.call_script(AUTOSCROLL_JS),
     )
 
 

@@ -50,8 +50,21 @@ def header() -> rx.Component:
     )
 
 
+GROUP_KEYS = ("group_today", "group_yesterday", "group_week", "group_older")
+
+
 def session_link(row: SessionRow) -> rx.Component:
-    """One session in the list: title, agent, time, badges, close."""
+    """One session in the list (title, agent, time, badges, close), under its date heading if it starts a group."""
+    return rx.fragment(
+        rx.cond(
+            row.group != "",
+            rx.text(rx.match(row.group, *[(key, tr(key)) for key in GROUP_KEYS], ""), size="1", color_scheme="gray", weight="bold", class_name="ak-group"),
+        ),
+        _session_row(row),
+    )
+
+
+def _session_row(row: SessionRow) -> rx.Component:
     return rx.hstack(
         rx.link(
             rx.vstack(
@@ -150,7 +163,6 @@ def sidebar() -> rx.Component:
             SessionsState.query != "",
             search_results(),
             rx.fragment(
-                rx.text(tr("sessions"), size="1", color_scheme="gray", weight="bold"),
                 rx.cond(
                     SessionsState.sessions.length() > 0,
                     rx.vstack(rx.foreach(SessionsState.sessions, session_link), width="100%", spacing="1", id="session_list"),

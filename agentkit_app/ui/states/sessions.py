@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import reflex as rx
 
 from agentkit_app.service.access import search_visible
 from agentkit_app.service.chat import ServiceError
 from agentkit_app.service.runtime import get_service
+from agentkit_app.store.models import SessionPublic
 from agentkit_app.ui.states.auth import LOGIN_ROUTE, current_principal
-from agentkit_app.ui.timeline import _clock
 
 
 @dataclass
@@ -23,6 +24,40 @@ class SessionRow:
     time: str = ""
     kind: str = "chat"
     status: str = "active"
+    group: str = ""  # i18n key of the date heading above this row; empty when it continues the group above
+
+
+def when_label(updated: datetime, now: datetime) -> tuple[str, str]:
+    """Return the date group (i18n key) of a session and the time shown on its row, in the server's zone."""
+    local, today = updated.astimezone(), now.astimezone().date()
+    days = (today - local.date()).days
+    if days <= 0:
+        return "group_today", local.strftime("%H:%M")
+    if days == 1:
+        return "group_yesterday", local.strftime("%H:%M")
+    shown = local.strftime("%m-%d") if local.year == today.year else local.strftime("%Y-%m-%d")
+    return ("group_week" if days < 7 else "group_older"), shown
+
+
+def session_rows(sessions: list[SessionPublic], now: datetime) -> list[SessionRow]:
+    """Turn sessions (newest first) into sidebar rows, the first of each date group carrying its heading."""
+    rows: list[SessionRow] = []
+    previous = ""
+    for s in sessions:
+        group, shown = when_label(s.updated_at, now)
+        rows.append(
+            SessionRow(
+                session_id=s.session_id,
+                title=s.title or s.agent_name,
+                agent=s.agent_name,
+                time=shown,
+                kind=s.kind,
+                status=s.status,
+                group=group if group != previous else "",
+            )
+        )
+        previous = group
+    return rows
 
 
 @dataclass
@@ -66,17 +101,7 @@ class SessionsState(rx.State):
             self.sessions = []
             return
         rows = await service.store.list_sessions(limit=100, user_id=principal.owner_filter)
-        self.sessions = [
-            SessionRow(
-                session_id=s.session_id,
-                title=s.title or s.agent_name,
-                agent=s.agent_name,
-                time=_clock(s.updated_at),
-                kind=s.kind,
-                status=s.status,
-            )
-            for s in rows
-        ]
+        self.sessions = session_rows(rows, datetime.now().astimezone())
 
     @rx.event
     async def search(self, query: str):

@@ -1,0 +1,40 @@
+"""The sidebar's date groups: today, yesterday, the previous week, older; a heading only where a group starts."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from agentkit_app.store.models import SessionPublic
+from agentkit_app.ui.states.sessions import session_rows, when_label
+
+NOW = datetime(2026, 11, 25, 15, 30).astimezone()
+
+
+def _session(n: int, updated: datetime) -> SessionPublic:
+    return SessionPublic(
+        session_id=f"s{n}", agent_name="assistant", status="active", kind="chat", metadata={}, created_at=updated, updated_at=updated, title=f"chat {n}"
+    )
+
+
+def test_rows_today_show_the_clock_and_older_rows_the_date():
+    assert when_label(NOW - timedelta(hours=1), NOW) == ("group_today", "14:30")
+    assert when_label(NOW - timedelta(days=1), NOW) == ("group_yesterday", "15:30")
+    assert when_label(NOW - timedelta(days=3), NOW) == ("group_week", "11-22")
+    assert when_label(NOW - timedelta(days=30), NOW) == ("group_older", "10-26")
+    assert when_label(NOW - timedelta(days=400), NOW)[1] == "2025-10-21"
+
+
+def test_a_clock_running_slightly_ahead_still_counts_as_today():
+    assert when_label(NOW + timedelta(seconds=5), NOW)[0] == "group_today"
+
+
+def test_only_the_first_row_of_each_group_carries_the_heading():
+    ages = [timedelta(minutes=5), timedelta(hours=2), timedelta(days=1), timedelta(days=2), timedelta(days=3), timedelta(days=90)]
+    rows = session_rows([_session(i, NOW - age) for i, age in enumerate(ages)], NOW)
+    assert [r.group for r in rows] == ["group_today", "", "group_yesterday", "group_week", "", "group_older"]
+    assert [r.title for r in rows] == [f"chat {i}" for i in range(6)]
+
+
+def test_an_untitled_session_is_named_after_its_agent():
+    untitled = _session(1, NOW).model_copy(update={"title": ""})
+    assert session_rows([untitled], NOW)[0].title == "assistant"
