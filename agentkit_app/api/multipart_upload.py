@@ -14,8 +14,10 @@ class MalformedUpload(ValueError):
     """The body is not multipart/form-data with a ``file`` part."""
 
 
-async def receive_file(store: UploadStore, content_type: str, body: AsyncIterator[bytes]) -> StoredUpload:
-    """Write the ``file`` part of a multipart body to the store without holding it in memory."""
+async def receive_file(
+    store: UploadStore, content_type: str, body: AsyncIterator[bytes], owner: str | None = None
+) -> StoredUpload:
+    """Write the ``file`` part of a multipart body to the store (as ``owner``'s) without holding it in memory."""
     kind, params = parse_options_header(content_type)
     boundary = params.get(b"boundary")
     if kind != b"multipart/form-data" or not boundary:
@@ -44,7 +46,7 @@ async def receive_file(store: UploadStore, content_type: str, body: AsyncIterato
         name = re.search(r'\bname="([^"]*)"', disposition)
         filename = re.search(r'filename="([^"]*)"', disposition)
         if name and name.group(1) == "file" and state["pending"] is None and state["done"] is None:
-            state["pending"] = store.begin(filename.group(1) if filename else "file")
+            state["pending"] = store.begin(filename.group(1) if filename else "file", owner)
             state["type"] = headers.get("content-type", "")
 
     def on_part_data(data: bytes, start: int, end: int) -> None:

@@ -287,14 +287,16 @@ async def answer_question(session_id: str, request_id: str, body: HumanReplyBody
 
 
 @router.post("/upload", status_code=201)
-async def upload(request: Request, service: ServiceDep) -> dict[str, object]:
+async def upload(request: Request, service: ServiceDep, principal: PrincipalDep) -> dict[str, object]:
     """Store an uploaded file (multipart field ``file``), streaming it to disk; 413 past the limit."""
     limit = service.uploads.max_bytes
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit + 64 * 1024:
         raise HTTPException(status_code=413, detail=f"file larger than {limit} bytes")
     try:
-        stored = await receive_file(service.uploads, request.headers.get("content-type", ""), request.stream())
+        stored = await receive_file(
+            service.uploads, request.headers.get("content-type", ""), request.stream(), principal.user_id
+        )
     except UploadTooLarge as exc:
         raise HTTPException(status_code=413, detail=str(exc)) from exc
     except (MalformedUpload, MultipartParseError) as exc:
@@ -303,9 +305,9 @@ async def upload(request: Request, service: ServiceDep) -> dict[str, object]:
 
 
 @router.get("/uploads/{stored_name}")
-async def download(stored_name: str, service: ServiceDep) -> FileResponse:
-    """Return an uploaded file (404 for unknown or unsafe names)."""
-    path = service.uploads.path_of(stored_name)
-    if path is None:
+async def download(stored_name: str, service: ServiceDep, principal: PrincipalDep) -> FileResponse:
+    """Return an uploaded file under its original name (404 for unknown or unsafe names, or another user's file)."""
+    info = service.uploads.info(stored_name, principal.owner_filter)
+    if info is None:
         raise HTTPException(status_code=404, detail="file not found")
-    return FileResponse(path)
+    return FileResponse(info.path, media_type=info.content_type or None, filename=info.filename, content_disposition_type="inline")

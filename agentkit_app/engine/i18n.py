@@ -106,6 +106,7 @@ TEXT: dict[str, dict[str, str]] = {
     "regenerate": {"en": "Regenerate", "zh": "重新生成"},
     "copy_answer": {"en": "Copy answer", "zh": "复制回答"},
     "copied": {"en": "Copied", "zh": "已复制"},
+    "read_attached": {"en": "Please read the attached file.", "zh": "请阅读附件。"},
     "jump_latest": {"en": "Jump to latest", "zh": "回到最新"},
     "edit": {"en": "Edit and resend", "zh": "编辑并重新发送"},
     "plan_exec": {"en": "Plan & execute", "zh": "规划执行"},

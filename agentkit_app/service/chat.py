@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EXECUTION_MODES = (None, "react", "plan_exec")
+MAX_ATTACHMENTS = 10
 
 
 class ServiceError(Exception):
@@ -189,6 +190,20 @@ class ChatService:
             raise InvalidInput(f"content longer than {self.config.max_content_chars} characters")
         return text
 
+    def _checked_attachments(self, attachments: list[Any], principal: Principal | None) -> list[dict[str, str]]:
+        """Return the attachments as ``{filename, stored_name}``; each must be an upload ``principal`` may read."""
+        if len(attachments) > MAX_ATTACHMENTS:
+            raise InvalidInput(f"at most {MAX_ATTACHMENTS} attachments per message")
+        reader = principal.owner_filter if principal else None
+        checked = []
+        for attachment in attachments:
+            name = str(attachment.get("stored_name") or "") if isinstance(attachment, dict) else ""
+            info = self.uploads.info(name, reader) if name else None
+            if info is None:
+                raise InvalidInput(f"unknown attachment {name[:80]!r}: upload the file first")
+            checked.append({"filename": info.filename, "stored_name": info.path.name})
+        return checked
+
     async def start_turn(self, request: TurnRequest) -> Run:
         """Validate a message, store it, and start the run that answers it.
 
@@ -200,6 +215,7 @@ class ChatService:
         if session.status != "active":
             raise SessionClosed("session is closed")
         text = self._validate(request.content)
+        request.attachments = self._checked_attachments(request.attachments, request.principal)
         if request.execution_mode not in EXECUTION_MODES:
             raise InvalidInput("execution_mode must be react or plan_exec")
         language = request.language or ("zh" if has_cjk(text) else "en")
@@ -299,10 +315,14 @@ class ChatService:
         return stored
 
     def _chat_setup(self, run: Run, request: TurnRequest, language: str, tools: ToolRegistry) -> TurnSetup:
+        context = self.config.tool_context
+        reader = request.principal.owner_filter if request.principal else None
+        if reader is not None:  # a regular user's agent opens only that user's files
+            context = replace(context, may_read=self.uploads.readable_by(reader))
         return TurnSetup(
             llm=self.llm,
             tools=tools,
-            tool_context=self.config.tool_context,
+            tool_context=context,
             interaction=run.interaction,
             model=request.model,
             language=language,
@@ -534,6 +554,7 @@ class ChatService:
             raise NotFound("unknown message")
         if target.role != "user":
             raise InvalidInput("only your own messages can be edited")
+        attachments = self._checked_attachments(list(target.metadata.get("attachments") or []), principal)
         await self._admit(principal)  # before the fork, so that a refused edit changes nothing
         await self.store.set_leaf(session_id, target.parent_id or "")
         return await self.start_turn(
@@ -542,7 +563,7 @@ class ChatService:
                 content=text,
                 model=model,
                 language=language,
-                attachments=list(target.metadata.get("attachments") or []),
+                attachments=attachments,
                 execution_mode=target.metadata.get("execution_mode"),
                 principal=principal,
             )

@@ -1,15 +1,25 @@
-"""The upload store: files streamed to disk under a random name, never past the size limit."""
+"""The upload store: files streamed to disk under a random name, never past the size limit.
+
+Each file has a small record beside it (``.meta/<stored_name>.json``: original name, type, size,
+owner). A name starting with a dot cannot be downloaded, so the records stay private. With
+accounts on, a regular user reads only the files they uploaded; admins and API-key clients read all.
+"""
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import re
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from agentkit_app.engine.tools.builtin import resolve_upload
+
+log = logging.getLogger(__name__)
+META_DIR = ".meta"
 
 
 class UploadTooLarge(Exception):
@@ -38,13 +48,24 @@ def sanitize_filename(name: str) -> str:
     return cleaned[:120]
 
 
+@dataclass(frozen=True)
+class UploadInfo:
+    """What is known of a stored file: where it is, its original name and type, and who uploaded it."""
+
+    path: Path
+    filename: str
+    content_type: str
+    owner: str | None
+
+
 class PendingUpload:
     """A file being written: bytes go straight to disk and the limit is checked on each write."""
 
-    def __init__(self, path: Path, filename: str, max_bytes: int) -> None:
+    def __init__(self, path: Path, filename: str, max_bytes: int, owner: str | None = None) -> None:
         self.path = path
         self.filename = filename
         self.max_bytes = max_bytes
+        self.owner = owner
         self.size = 0
         self._out = path.open("wb")
 
@@ -62,15 +83,24 @@ class PendingUpload:
         self.path.unlink(missing_ok=True)
 
     def finish(self, content_type: str) -> StoredUpload:
-        """Close the file and return its description."""
+        """Close the file, write its record and return its description."""
         self._out.close()
-        return StoredUpload(
+        stored = StoredUpload(
             filename=self.filename,
             stored_name=self.path.name,
             content_type=content_type or "application/octet-stream",
             size=self.size,
             download_url=f"/api/v1/chat/uploads/{self.path.name}",
         )
+        record = {"filename": stored.filename, "content_type": stored.content_type, "size": stored.size, "owner": self.owner}
+        meta = self.path.parent / META_DIR / f"{self.path.name}.json"
+        try:
+            meta.parent.mkdir(exist_ok=True)
+            meta.write_text(json.dumps(record))
+        except OSError:
+            self.discard()  # a file without its owner on record could be read by anyone: keep neither
+            raise
+        return stored
 
 
 class UploadStore:
@@ -80,24 +110,33 @@ class UploadStore:
         self.directory = directory
         self.max_bytes = max_bytes
 
-    def begin(self, filename: str) -> PendingUpload:
-        """Start writing an upload under a random name that keeps the original extension."""
+    def begin(self, filename: str, owner: str | None = None) -> PendingUpload:
+        """Start writing an upload (of user ``owner``, if any) under a random name that keeps the extension."""
         self.directory.mkdir(parents=True, exist_ok=True)
         clean = sanitize_filename(filename)
         ext = os.path.splitext(clean)[1].lower()[:16]
-        return PendingUpload(self.directory / (secrets.token_hex(16) + ext), clean, self.max_bytes)
+        return PendingUpload(self.directory / (secrets.token_hex(16) + ext), clean, self.max_bytes, owner)
 
-    async def save(self, filename: str, content_type: str, chunks: AsyncIterator[bytes]) -> StoredUpload:
-        """Write the chunks to disk, stopping (and deleting the part) once past the limit."""
-        pending = self.begin(filename)
+    def info(self, stored_name: str, reader: str | None = None) -> UploadInfo | None:
+        """Return a stored upload that ``reader`` may read, or None (unknown, unsafe, or not theirs).
+
+        ``reader`` None reads every file; a user id reads only that user's files.
+        """
+        path = resolve_upload(self.directory, stored_name)
+        if path is None:
+            return None
         try:
-            async for chunk in chunks:
-                pending.write(chunk)
-        except BaseException:
-            pending.discard()
-            raise
-        return pending.finish(content_type)
+            record = json.loads((self.directory / META_DIR / f"{path.name}.json").read_text())
+        except FileNotFoundError:
+            record = {}  # stored before records existed: nobody's, so only readers of every file see it
+        except (OSError, ValueError):
+            log.warning("unreadable record of upload %s", path.name)
+            return None
+        owner = record.get("owner")
+        if reader is not None and owner != reader:
+            return None
+        return UploadInfo(path, str(record.get("filename") or path.name), str(record.get("content_type") or ""), owner)
 
-    def path_of(self, stored_name: str) -> Path | None:
-        """Return the path of a stored upload, or None (unknown or unsafe name)."""
-        return resolve_upload(self.directory, stored_name)
+    def readable_by(self, reader: str | None) -> Callable[[str], bool]:
+        """Return the check ``read_file`` applies to a stored name for ``reader`` (see :meth:`info`)."""
+        return lambda stored_name: self.info(stored_name, reader) is not None

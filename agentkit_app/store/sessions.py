@@ -294,7 +294,16 @@ class SessionManager:
                     if len(chat) >= limit:
                         break
                     if r.content.strip() and (r.meta or {}).get("message_type") not in _NOT_FOR_MODEL:
-                        chat.append({"role": r.role, "content": r.content})
+                        chat.append({"role": r.role, "content": _with_file_refs(r)})
                 return list(reversed(chat))
 
         return await self._run(work)
+
+
+def _with_file_refs(row: MessageRecord) -> str:
+    """Return a message's text as the model reads it: attached files named as ``[file: stored_name] filename``."""
+    files = [a for a in (row.meta or {}).get("attachments") or [] if isinstance(a, dict) and a.get("stored_name")]
+    if not files:
+        return row.content
+    refs = "\n".join(f"[file: {a['stored_name']}] {a.get('filename') or ''}".rstrip() for a in files)
+    return f"{row.content}\n\n{refs}"

@@ -325,3 +325,41 @@ def test_accounts_off_keeps_the_old_behaviour(client):
     }
     assert client.get("/api/v1/admin/users").status_code == 404
     assert client.get(f"{CHAT}/sessions").status_code == 200
+
+
+def test_uploads_belong_to_the_user_who_sent_them(http, admin):
+    alice, _ = new_member(http, admin)
+    bob, _ = new_member(http, admin)
+    stored = http.post(
+        f"{CHAT}/upload", files={"file": ("plan.txt", b"alpha secret plan\n", "text/plain")}, headers=alice
+    ).json()
+    url = f"{CHAT}/uploads/{stored['stored_name']}"
+    mine = http.get(url, headers=alice)
+    assert mine.status_code == 200 and mine.content == b"alpha secret plan\n"
+    assert mine.headers["content-type"].startswith("text/plain")
+    assert 'filename="plan.txt"' in mine.headers["content-disposition"]
+    assert http.get(url, headers=bob).status_code == 404
+    assert http.get(url, headers=admin).status_code == 200
+    assert http.get(url, headers={"X-API-Key": API_KEY}).status_code == 200
+    assert http.get(url).status_code == 401
+    attachment = [{"filename": "plan.txt", "stored_name": stored["stored_name"]}]
+
+    bob_sid = http.post(f"{CHAT}/sessions", json={"agent_name": "assistant"}, headers=bob).json()["session_id"]
+    refused = http.post(
+        f"{CHAT}/sessions/{bob_sid}/messages", json={"content": "read it", "attachments": attachment}, headers=bob
+    )
+    assert refused.status_code == 422 and "unknown attachment" in refused.json()["detail"]
+    # naming the file in the text does not get around it: the agent's file reader refuses too
+    sneaky = http.post(
+        f"{CHAT}/sessions/{bob_sid}/messages", json={"content": f"read [file: {stored['stored_name']}]"}, headers=bob
+    ).json()
+    assert "secret plan" not in sneaky["content"]
+
+    alice_sid = http.post(f"{CHAT}/sessions", json={"agent_name": "assistant"}, headers=alice).json()["session_id"]
+    answer = http.post(
+        f"{CHAT}/sessions/{alice_sid}/messages", json={"content": "please read it", "attachments": attachment}, headers=alice
+    )
+    assert answer.status_code == 200 and "alpha secret plan" in answer.json()["content"]
+    question = http.get(f"{CHAT}/sessions/{alice_sid}/messages", headers=alice).json()[0]
+    assert question["content"] == "please read it", "file references stay out of the stored text"
+    assert question["metadata"]["attachments"] == attachment

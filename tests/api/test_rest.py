@@ -106,6 +106,25 @@ def test_the_agent_reads_an_uploaded_file(client, session_id):
     assert "first line" in body["content"]
 
 
+def test_attachments_reach_the_agent_and_unknown_ones_are_refused(client, session_id):
+    stored = client.post(f"{API}/upload", files={"file": ("list.txt", b"one\ntwo\n", "text/plain")}).json()
+    sent = {"content": "what is in it?", "attachments": [{"stored_name": stored["stored_name"], "filename": "x", "extra": 1}]}
+    body = client.post(f"{API}/sessions/{session_id}/messages", json=sent).json()
+    assert "The file has 2 lines" in body["content"]
+    question = client.get(f"{API}/sessions/{session_id}/messages").json()[0]
+    assert question["metadata"]["attachments"] == [{"filename": "list.txt", "stored_name": stored["stored_name"]}]
+    for bad in ([{"stored_name": "0" * 32 + ".txt"}], [{"stored_name": "../etc/passwd"}], ["not-an-object"], [{}]):
+        refused = client.post(f"{API}/sessions/{session_id}/messages", json={"content": "hi", "attachments": bad})
+        assert refused.status_code == 422, bad
+    assert len(client.get(f"{API}/sessions/{session_id}/messages").json()) == 2, "a refused message is not stored"
+
+
+def test_the_upload_records_stay_private(client):
+    stored = client.post(f"{API}/upload", files={"file": ("a.txt", b"x", "text/plain")}).json()
+    for name in (".meta", f".meta/{stored['stored_name']}.json", f"..%2F.meta%2F{stored['stored_name']}.json"):
+        assert client.get(f"{API}/uploads/{name}").status_code == 404, name
+
+
 def test_openapi_docs_are_served(client):
     assert client.get("/api/v1/openapi.json").json()["info"]["title"] == "AgentKit API"
     assert client.get("/api/v1/docs").status_code == 200

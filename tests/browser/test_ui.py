@@ -130,6 +130,10 @@ def test_attached_file_is_read_by_the_agent(chat: Page, tmp_path):
     send(chat, "please read the attached file")
     expect(chat.locator(".ak-bubble.ak-assistant").last).to_contain_text("The file has 3 lines")
     expect(chat.locator(".ak-bubble.ak-assistant").last).to_contain_text("alpha")
+    chat.reload()
+    question = chat.locator(".ak-bubble.ak-user").first
+    expect(question).to_contain_text("notes.txt")
+    assert "[file:" not in question.inner_text(), "the file reference is for the model, not the bubble"
 
 
 def test_phone_width_has_no_horizontal_scroll(page: Page, app_url: str):

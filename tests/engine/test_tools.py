@@ -41,6 +41,17 @@ async def test_read_file_reads_an_upload_and_refuses_traversal(tmp_path):
     assert resolve_upload(tmp_path / "up", "..") is None
 
 
+async def test_read_file_opens_only_what_the_turn_may_read(tmp_path):
+    (tmp_path / "up").mkdir()
+    (tmp_path / "up" / "mine.txt").write_text("mine")
+    (tmp_path / "up" / "theirs.txt").write_text("theirs")
+    read = ToolRegistry(builtin_tools()).get("read_file")
+    only_mine = ToolContext(tmp_path / "up", tmp_path / "scratch", may_read=lambda name: name == "mine.txt")
+    assert await read.handler({"stored_name": "mine.txt"}, only_mine) == "mine"
+    refused = await read.handler({"stored_name": "theirs.txt"}, only_mine)
+    assert refused == "error: no uploaded file named 'theirs.txt'", "the same answer as for a missing file: nothing leaks"
+
+
 async def test_shell_runs_in_the_scratch_dir_and_times_out(tmp_path):
     shell = ToolRegistry(builtin_tools()).get("shell")
     assert shell.dangerous

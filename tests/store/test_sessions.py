@@ -167,6 +167,15 @@ async def test_chat_history_is_the_last_messages_oldest_first(manager: SessionMa
     assert [m["content"] for m in await manager.get_chat_messages(sid, limit=3)] == ["m7", "m8", "m9"]
 
 
+async def test_chat_history_names_attached_files_for_the_model(manager: SessionManager):
+    sid = (await manager.create_session(agent_name="assistant")).session_id
+    files = [{"filename": "a.txt", "stored_name": "0a.txt"}, {"filename": "b.csv", "stored_name": "0b.csv"}]
+    await manager.append_message(session_id=sid, role="user", content="compare them", metadata={"attachments": files})
+    assert await manager.get_chat_messages(sid) == [
+        {"role": "user", "content": "compare them\n\n[file: 0a.txt] a.txt\n[file: 0b.csv] b.csv"}
+    ]
+
+
 async def test_chat_history_survives_long_board_discussions(manager: SessionManager):
     sid = (await manager.create_session(agent_name="assistant")).session_id
     await manager.append_message(session_id=sid, role="user", content="My name is Ada.")

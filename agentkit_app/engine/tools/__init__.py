@@ -16,6 +16,7 @@ class ToolContext:
     upload_dir: Path
     scratch_dir: Path
     shell_timeout_s: float = 20.0
+    may_read: Callable[[str], bool] | None = None  # which uploads this turn may open (None: all)
 
 
 Handler = Callable[[dict[str, Any], ToolContext], Awaitable[str]]

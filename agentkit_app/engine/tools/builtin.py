@@ -84,7 +84,7 @@ def resolve_upload(upload_dir: Path, stored_name: str) -> Path | None:
 async def _read_file(args: dict[str, Any], ctx: ToolContext) -> str:
     name = str(args.get("stored_name") or args.get("filename") or "")
     path = resolve_upload(ctx.upload_dir, os.path.basename(name))
-    if path is None:
+    if path is None or (ctx.may_read is not None and not ctx.may_read(path.name)):
         return f"error: no uploaded file named {name!r}"
     data = await asyncio.to_thread(path.read_bytes)
     text = data[: MAX_FILE_CHARS * 4].decode("utf-8", errors="replace")

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import reflex as rx
 
 from agentkit_app.engine import events as ev
+from agentkit_app.engine.i18n import TEXT
 from agentkit_app.engine.llm.demo import DEMO_MODEL_NAME
 from agentkit_app.service.chat import ServiceError, TurnRequest
 from agentkit_app.service.export import export_session
@@ -154,9 +155,8 @@ class ChatState(rx.State):
         text = self.draft.strip()
         if not text and not self.attachments:
             return
-        refs = "\n".join(f"[file: {a['stored_name']}] {a['filename']}" for a in self.attachments)
-        content = f"{text}\n\n{refs}".strip() if refs else text
         model, lang = await self._turn_options()
+        content = text or TEXT["read_attached"][lang]
         principal = await current_principal(self)
         if principal is None:
             return rx.redirect(LOGIN_ROUTE)
@@ -289,9 +289,12 @@ class ChatState(rx.State):
     @rx.event
     async def upload(self, files: list[rx.UploadFile]):
         """Store attached files in the upload store and keep them for the next message."""
+        principal = await current_principal(self)
+        if principal is None:
+            return rx.redirect(LOGIN_ROUTE)
         store = get_service().uploads
         for file in files:
-            pending = store.begin(file.name or "file")
+            pending = store.begin(file.name or "file", principal.user_id)
             try:
                 while chunk := await file.read(256 * 1024):
                     pending.write(chunk)

@@ -1,0 +1,61 @@
+"""The upload store: each file's record (name, type, size, owner) and who may read it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from agentkit_app.service.uploads import META_DIR, UploadStore, UploadTooLarge
+
+
+def _store(tmp_path, limit: int = 1024) -> UploadStore:
+    return UploadStore(tmp_path / "uploads", limit)
+
+
+def _put(store: UploadStore, name: str, data: bytes, owner: str | None = None):
+    pending = store.begin(name, owner)
+    pending.write(data)
+    return pending.finish("text/plain")
+
+
+def test_a_file_is_readable_by_its_owner_and_by_readers_of_everything(tmp_path):
+    store = _store(tmp_path)
+    stored = _put(store, "Report 2026.txt", b"numbers", owner="alice")
+    info = store.info(stored.stored_name, "alice")
+    assert info is not None and info.path.read_bytes() == b"numbers"
+    assert (info.filename, info.content_type, info.owner) == ("Report_2026.txt", "text/plain", "alice")
+    assert store.info(stored.stored_name, None) is not None
+    assert store.info(stored.stored_name, "bob") is None
+    assert store.readable_by("alice")(stored.stored_name) and not store.readable_by("bob")(stored.stored_name)
+
+
+def test_a_file_without_a_record_belongs_to_nobody(tmp_path):
+    store = _store(tmp_path)
+    store.directory.mkdir(parents=True)
+    (store.directory / "older.txt").write_text("from before records")
+    assert store.info("older.txt", None).filename == "older.txt"
+    assert store.info("older.txt", "alice") is None
+
+
+def test_a_damaged_record_hides_the_file(tmp_path):
+    store = _store(tmp_path)
+    stored = _put(store, "a.txt", b"x", owner="alice")
+    (store.directory / META_DIR / f"{stored.stored_name}.json").write_text("{not json")
+    assert store.info(stored.stored_name, None) is None
+
+
+def test_too_large_keeps_neither_file_nor_record(tmp_path):
+    store = _store(tmp_path, limit=4)
+    pending = store.begin("big.bin", "alice")
+    with pytest.raises(UploadTooLarge):
+        pending.write(b"12345")
+    assert [p.name for p in store.directory.iterdir() if p.name != META_DIR] == []
+
+
+def test_the_record_holds_what_the_upload_returned(tmp_path):
+    store = _store(tmp_path)
+    stored = _put(store, "notes.md", b"# hi", owner=None)
+    record = json.loads((store.directory / META_DIR / f"{stored.stored_name}.json").read_text())
+    assert record == {"filename": "notes.md", "content_type": "text/plain", "size": 4, "owner": None}
+    assert store.info(f"{META_DIR}/{stored.stored_name}.json", None) is None
