@@ -125,7 +125,7 @@ async def _handle(conn: Connection, session_id: str, frame: dict[str, Any]) -> N
             model=frame.get("model"),
             execution_mode=frame.get("execution_mode"),
             language=frame.get("language"),
-            attachments=list(frame.get("attachments") or []),
+            attachments=frame.get("attachments") or [],  # checked by the service
             principal=conn.principal,
         )
         try:

@@ -192,6 +192,8 @@ class ChatService:
 
     def _checked_attachments(self, attachments: list[Any], principal: Principal | None) -> list[dict[str, str]]:
         """Return the attachments as ``{filename, stored_name}``; each must be an upload ``principal`` may read."""
+        if not isinstance(attachments, list):
+            raise InvalidInput("attachments must be a list of uploads")
         if len(attachments) > MAX_ATTACHMENTS:
             raise InvalidInput(f"at most {MAX_ATTACHMENTS} attachments per message")
         reader = principal.owner_filter if principal else None

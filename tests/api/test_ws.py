@@ -132,3 +132,16 @@ async def test_ask_human_reply_resumes_the_turn(backend, session_id):
         await ws.send(json.dumps({"type": "reply", "request_id": question["data"]["request_id"], "content": "Ada"}))
         final, _ = await until(ws, "final_answer")
         assert "Ada" in final["data"]["content"]
+
+
+async def test_attachments_over_the_websocket_are_checked(backend, client, session_id):
+    stored = client.post(f"{backend.base}/api/v1/chat/upload", files={"file": ("ws.txt", b"one\ntwo\nthree\n", "text/plain")}).json()
+    async with websockets.connect(f"{backend.ws}/{session_id}") as ws:
+        await receive(ws)
+        for bad in (5, "ws.txt", [{"stored_name": "f" * 32 + ".txt"}]):
+            await ws.send(json.dumps({"type": "message", "content": "read it", "attachments": bad}))
+            error, _ = await until(ws, "error")
+            assert "attachment" in error["data"]["message"], bad
+        await ws.send(json.dumps({"type": "message", "content": "read it", "attachments": [{"stored_name": stored["stored_name"]}]}))
+        final, _ = await until(ws, "final_answer")
+        assert "The file has 3 lines" in final["data"]["content"]
