@@ -18,7 +18,7 @@ from typing import Any, Literal
 import jwt
 
 from agentkit_app.service.chat import NotFound, QuotaCheckFailed, QuotaExceeded, ServiceError
-from agentkit_app.store.accounts import AccountStore
+from agentkit_app.store.accounts import AccountStore, UnknownDepartment
 from agentkit_app.store.models import QuotaPublic, SessionPublic, UsageTotals, UserPublic, utcnow
 from agentkit_app.store.search import SearchHit
 from agentkit_app.store.sessions import SessionManager
@@ -117,63 +117,68 @@ def period_start(period: str, now: datetime) -> datetime:
     raise ValueError(f"unknown quota period: {period}")
 
 
+def _refuse_if_over(department_id: str, quotas: list[QuotaPublic], totals: dict[str, UsageTotals]) -> None:
+    """Raise QuotaExceeded if one more request would pass a quota (tokens: once they reach the limit)."""
+    for quota in quotas:
+        current = _current(quota, totals[quota.period])
+        over = current + 1 > quota.limit if quota.quota_type == "requests" else current >= quota.limit
+        if over:
+            raise QuotaExceeded(
+                {
+                    "department_id": department_id,
+                    "quota_type": quota.quota_type,
+                    "period": quota.period,
+                    "limit": quota.limit,
+                    "current": current,
+                }
+            )
+
+
 class QuotaGate:
     """Refuses a regular user's turn when their department has used up one of its quotas.
 
     A ``requests`` quota allows ``limit`` turns per period (a turn is refused when one more would
     exceed it); a ``tokens`` quota refuses turns once the tokens in and out reach ``limit`` (the size of
-    the next answer is not known in advance). Usage is counted from the ledger, which gets one row per
-    answered turn, board meeting or team run of anyone in the department (admins included) when it
-    ends; the caller adds the department's runs still in flight to the requests. Two turns checked at
-    the same instant (or in different processes) may both pass.
+    the next answer is not known in advance). Usage is counted from the ledger: an admitted turn of a
+    regular user gets its row at once (so turns in flight count as requests), filled with its tokens
+    when it ends; admins' and API clients' turns get theirs when they end. Admission is one
+    transaction under the department's lock, so turns asked for at the same instant, also in other
+    worker processes, cannot together pass a limit.
     """
 
     def __init__(self, accounts: AccountStore, clock: Callable[[], datetime] = utcnow) -> None:
         self.accounts = accounts
         self.clock = clock
 
-    async def check(self, principal: Principal, *, in_flight: int = 0) -> None:
-        """Return if ``principal`` may start a turn now, ``in_flight`` runs of the department still going.
+    async def admit(self, principal: Principal, session_id: str) -> int | None:
+        """Admit a turn of ``principal`` in ``session_id``; return its reserved ledger row (None: not limited).
 
         A user without a department has no quotas to keep.
 
         Raises:
-            QuotaExceeded: a quota of the department is used up.
+            QuotaExceeded: a quota of the department is used up; nothing is reserved.
             QuotaCheckFailed: the department or its usage could not be read (fail closed).
         """
         if not principal.limited or principal.department_id is None:
-            return
+            return None
         department_id = principal.department_id
         try:
-            department = await self.accounts.get_department(department_id)
-            if department is None:
-                raise QuotaCheckFailed(f"quota check failed: department {department_id} not found")
             quotas = await self.accounts.get_quotas(department_id)
-            totals: dict[str, UsageTotals] = {}
-            for quota in quotas:
-                if quota.period not in totals:
-                    since = period_start(quota.period, self.clock())
-                    totals[quota.period] = await self.accounts.usage_since(department_id, since)
-        except QuotaCheckFailed:
+            now = self.clock()
+            return await self.accounts.reserve_request(
+                department_id=department_id,
+                user_id=principal.user_id,
+                session_id=session_id,
+                periods={q.period: period_start(q.period, now) for q in quotas},
+                admit=lambda totals: _refuse_if_over(department_id, quotas, totals),
+            )
+        except UnknownDepartment:
+            raise QuotaCheckFailed(f"quota check failed: department {department_id} not found") from None
+        except QuotaExceeded:
             raise
         except Exception as exc:
             log.exception("quota lookup failed for department %s", department_id)
             raise QuotaCheckFailed("quota check failed: the account store is unavailable") from exc
-        for quota in quotas:
-            current = _current(quota, totals[quota.period])
-            if quota.quota_type == "requests":
-                current += in_flight
-            over = current + 1 > quota.limit if quota.quota_type == "requests" else current >= quota.limit
-            if over:
-                raise QuotaExceeded(
-                    {
-                        "department_id": department_id,
-                        "quota_type": quota.quota_type,
-                        "period": quota.period,
-                        "limit": quota.limit,
-                        "current": current,
-                    }
-                )
 
     async def usage(self, department_id: str, period: str) -> dict[str, Any]:
         """Return a department's usage in the current ``period`` and each of its quotas with its current figure.
@@ -323,31 +328,42 @@ class AccessControl:
         if principal.role != "admin":
             raise Forbidden("admins only")
 
-    async def check_quota(self, principal: Principal, *, in_flight: int = 0) -> None:
-        """Refuse a turn of ``principal`` that a department quota forbids (see :meth:`QuotaGate.check`)."""
-        await self.quota.check(principal, in_flight=in_flight)
+    async def admit(self, principal: Principal, session_id: str) -> int | None:
+        """Admit a turn of ``principal`` or refuse it by its department's quotas (see :meth:`QuotaGate.admit`)."""
+        return await self.quota.admit(principal, session_id)
+
+    async def release(self, reservation: int) -> None:
+        """Drop the ledger row of an admitted turn that ended without a billed answer."""
+        await self.accounts.release(reservation)
 
     async def record_answer_usage(
-        self, principal: Principal | None, session_id: str, metadata: dict[str, Any]
+        self,
+        principal: Principal | None,
+        session_id: str,
+        metadata: dict[str, Any],
+        reservation: int | None = None,
     ) -> bool:
-        """Add a ledger row for a stored answer whose metadata carries a turn's or a run's ``usage``; True if added.
+        """Record the usage of a stored answer whose metadata carries a turn's or a run's ``usage``; True if recorded.
 
         One row per answered chat turn (cancelled ones included), board meeting or team run: the tokens
-        of all its model calls together. Event cards and errors are not counted; a turn whose model
-        failed records nothing, and neither does the call that titles a new session.
+        of all its model calls together, written into the row reserved when the turn was admitted, or a
+        new row. Event cards and errors are not counted; a turn whose model failed records nothing, and
+        neither does the call that titles a new session.
         """
         usage = metadata.get("usage")
         if not isinstance(usage, dict) or metadata.get("message_type") not in BILLED_MESSAGE_TYPES:
             return False
+        figures = {
+            "model": str(metadata.get("model") or ""),
+            "tier": metadata.get("tier"),
+            "prompt_tokens": int(usage.get("prompt_tokens") or 0),
+            "completion_tokens": int(usage.get("completion_tokens") or 0),
+        }
+        if reservation is not None and await self.accounts.settle_usage(reservation, **figures):
+            return True
         who = principal or Principal.anonymous()
         await self.accounts.record_usage(
-            session_id=session_id,
-            user_id=who.user_id,
-            department_id=who.department_id,
-            model=str(metadata.get("model") or ""),
-            tier=metadata.get("tier"),
-            prompt_tokens=int(usage.get("prompt_tokens") or 0),
-            completion_tokens=int(usage.get("completion_tokens") or 0),
+            session_id=session_id, user_id=who.user_id, department_id=who.department_id, **figures
         )
         return True
 

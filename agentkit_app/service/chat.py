@@ -125,6 +125,17 @@ class TurnRequest:
     regenerate: bool = False
     # who sends it: their sessions only, their department's quotas (None: no accounts, no limits)
     principal: Principal | None = None
+    # store the message as a new branch after this message ("" = at the start): an edit
+    fork_at: str | None = None
+
+
+@dataclass
+class _Billing:
+    """Who started a run in flight, the ledger row reserved when it was admitted, and whether it is billed."""
+
+    principal: Principal
+    reservation: int | None = None
+    billed: bool = False
 
 
 class ChatService:
@@ -153,9 +164,8 @@ class ChatService:
         self.flows = flows or {}
         # accounts, quotas and the usage ledger (None: none of them)
         self.access = access
-        # who started each run in flight, for the usage ledger; and those whose usage is not recorded yet
-        self._principals: dict[str, Principal] = {}
-        self._unbilled: set[str] = set()
+        # the runs in flight of known principals, for the usage ledger
+        self._billing: dict[str, _Billing] = {}
 
     async def session_or_404(self, session_id: str, principal: Principal | None = None) -> SessionPublic:
         """Return the session, or raise NotFound (also when it is not ``principal``'s to see)."""
@@ -224,19 +234,25 @@ class ChatService:
         running = [r for r in self.runs.of_session(session.session_id) if r.kind in ("board", "team")]
         if running:
             return await self._intervene(running[-1], text)
-        await self._admit(request.principal)
-        if is_board_command(text):
-            kind = "board"
-        elif is_team_command(text):
-            kind = "team"
-        else:
-            kind = "chat"
-        run = Run(session.session_id, kind, self.config.confirmation_timeout_s)
-        if kind == "chat":
-            producer = self._chat(run, session, request, text, language)
-        else:
-            producer = self.flows[kind](self, run, session, request, text, language)
-        self._launch(run, producer, request.principal)
+        reservation = await self._admit(request.principal, session.session_id)
+        try:
+            if request.fork_at is not None:
+                await self.store.set_leaf(session.session_id, request.fork_at)
+            if is_board_command(text):
+                kind = "board"
+            elif is_team_command(text):
+                kind = "team"
+            else:
+                kind = "chat"
+            run = Run(session.session_id, kind, self.config.confirmation_timeout_s)
+            if kind == "chat":
+                producer = self._chat(run, session, request, text, language)
+            else:
+                producer = self.flows[kind](self, run, session, request, text, language)
+        except BaseException:
+            await self._release(reservation)
+            raise
+        self._launch(run, producer, request.principal, reservation)
         return run
 
     async def run_turn(self, request: TurnRequest) -> AsyncIterator[ev.Event]:
@@ -252,22 +268,28 @@ class ChatService:
         async for event in run.follow():
             yield event
 
-    async def _admit(self, principal: Principal | None) -> None:
-        """Refuse a new turn or run that ``principal``'s department quotas forbid.
+    async def _admit(self, principal: Principal | None, session_id: str) -> int | None:
+        """Admit a new turn or run, or refuse it by ``principal``'s department quotas.
 
-        The department's runs still in flight count as requests: their usage is recorded when they end.
+        Returns the ledger row reserved for it (None when nothing limits ``principal``): hand it to
+        :meth:`_launch`, or to :meth:`_release` if the run is not started after all.
         """
-        if self.access is not None and principal is not None:
-            department = principal.department_id
-            unbilled = [self._principals[run_id] for run_id in self._unbilled]
-            in_flight = sum(1 for p in unbilled if department and p.department_id == department)
-            await self.access.check_quota(principal, in_flight=in_flight)
+        if self.access is None or principal is None:
+            return None
+        return await self.access.admit(principal, session_id)
 
-    def _launch(self, run: Run, producer: Any, principal: Principal | None = None) -> None:
+    async def _release(self, reservation: int | None) -> None:
+        if reservation is None or self.access is None:
+            return
+        try:
+            await self.access.release(reservation)
+        except Exception:  # the row then counts as one request: the safe side of a quota
+            log.exception("could not release the quota reservation %s", reservation)
+
+    def _launch(self, run: Run, producer: Any, principal: Principal | None = None, reservation: int | None = None) -> None:
         self.runs.add(run)
         if principal is not None:
-            self._principals[run.run_id] = principal
-            self._unbilled.add(run.run_id)
+            self._billing[run.run_id] = _Billing(principal, reservation)
 
         async def drive() -> None:
             try:
@@ -278,10 +300,11 @@ class ChatService:
                 log.exception("run %s failed", run.run_id)
                 run.publish(ev.Error(message=f"internal error: {type(exc).__name__}", code="internal"))
             finally:
+                billing = self._billing.pop(run.run_id, None)
+                if billing is not None and not billing.billed:  # never answered: it did not use the quota
+                    await self._release(billing.reservation)
                 run.finish()
                 self.runs.remove(run)
-                self._unbilled.discard(run.run_id)
-                self._principals.pop(run.run_id, None)
 
         run.task = asyncio.create_task(drive(), name=f"run-{run.run_id}")
 
@@ -300,11 +323,15 @@ class ChatService:
         An answer of ``run`` that carries its turn's or run's usage also adds a row to the usage ledger.
         """
         if run is not None and self.access is not None and fields.get("role") == "assistant":
+            billing = self._billing.get(run.run_id)
             try:
                 if await self.access.record_answer_usage(
-                    self._principals.get(run.run_id), session_id, dict(fields.get("metadata") or {})
-                ):
-                    self._unbilled.discard(run.run_id)
+                    billing.principal if billing else None,
+                    session_id,
+                    dict(fields.get("metadata") or {}),
+                    None if billing is None or billing.billed else billing.reservation,
+                ) and billing is not None:
+                    billing.billed = True
             except Exception:
                 log.exception("could not record the usage of run %s", run.run_id)
         try:
@@ -480,11 +507,12 @@ class ChatService:
         state = await self.checkpoints.load(team_run_id) if team_run_id else None
         if not state or not state.get("plan") or not state.get("lead"):
             raise InvalidInput("the interrupted team run left no checkpoint to resume from")
-        await self._admit(principal)
+        reservation = await self._admit(principal, session_id)
         if self.interrupted_team(session) is None:  # resumed by someone else while the checkpoint loaded
+            await self._release(reservation)
             raise NotFound("this session has no interrupted team run")
         run = Run(session.session_id, "team", self.config.confirmation_timeout_s)
-        self._launch(run, resume_team(self, run, session, team_run_id, state), principal)
+        self._launch(run, resume_team(self, run, session, team_run_id, state), principal, reservation)
         return run
 
     async def _idle_session(self, session_id: str, principal: Principal | None = None) -> SessionPublic:
@@ -517,10 +545,14 @@ class ChatService:
             or question.metadata.get("message_type")
         ):
             raise InvalidInput("only the last answer of a chat can be regenerated")
-        await self._admit(principal)
+        reservation = await self._admit(principal, session_id)
         skill = question.metadata.get("skill")
         text = f"@skill:{skill} {question.content}" if skill else question.content
-        await self.store.set_leaf(session_id, question.message_id)
+        try:
+            await self.store.set_leaf(session_id, question.message_id)
+        except BaseException:
+            await self._release(reservation)
+            raise
         request = TurnRequest(
             session_id=session_id,
             content=text,
@@ -533,7 +565,7 @@ class ChatService:
         )
         run = Run(session_id, "chat", self.config.confirmation_timeout_s)
         language = language or ("zh" if has_cjk(text) else "en")
-        self._launch(run, self._chat(run, session, request, text, language), principal)
+        self._launch(run, self._chat(run, session, request, text, language), principal, reservation)
         return run
 
     async def edit_message(
@@ -556,18 +588,17 @@ class ChatService:
             raise NotFound("unknown message")
         if target.role != "user":
             raise InvalidInput("only your own messages can be edited")
-        attachments = self._checked_attachments(list(target.metadata.get("attachments") or []), principal)
-        await self._admit(principal)  # before the fork, so that a refused edit changes nothing
-        await self.store.set_leaf(session_id, target.parent_id or "")
+        # the fork happens only once the edit is admitted: a refused edit changes nothing
         return await self.start_turn(
             TurnRequest(
                 session_id=session_id,
                 content=text,
                 model=model,
                 language=language,
-                attachments=attachments,
+                attachments=list(target.metadata.get("attachments") or []),
                 execution_mode=target.metadata.get("execution_mode"),
                 principal=principal,
+                fork_at=target.parent_id or "",
             )
         )
 

@@ -11,10 +11,11 @@ import base64
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
@@ -333,17 +334,80 @@ class AccountStore:
 
         def work() -> UsageTotals:
             with Session(self.engine) as db:
-                query = select(
-                    func.count(col(UsageRecord.id)),
-                    func.coalesce(func.sum(UsageRecord.prompt_tokens), 0),
-                    func.coalesce(func.sum(UsageRecord.completion_tokens), 0),
-                ).where(UsageRecord.department_id == department_id, col(UsageRecord.created_at) >= since)
-                requests, prompt, completion = db.exec(query).one()
-                return UsageTotals(
-                    requests=int(requests), prompt_tokens=int(prompt), completion_tokens=int(completion)
-                )
+                return _totals(db, department_id, since)
 
         return await self._run(work)
+
+    async def reserve_request(
+        self,
+        *,
+        department_id: str,
+        user_id: str | None,
+        session_id: str,
+        periods: dict[str, datetime],
+        admit: Callable[[dict[str, UsageTotals]], None],
+    ) -> int:
+        """Admit one request of a department atomically; return the id of the ledger row that holds its place.
+
+        In one transaction that holds the department's lock, the usage since each period's start
+        (``periods``: period name to start) goes to ``admit``, which raises to refuse; otherwise a
+        row with no tokens yet is added, so the request counts at once. Concurrent admissions of one
+        department, in this process or another one on the same database, wait for each other, so a
+        limit cannot be passed by asking at the same instant. The row's tokens are filled in by
+        :meth:`settle_usage`, or the row is dropped by :meth:`release` if the request is never answered.
+
+        Raises:
+            UnknownDepartment: no such department.
+        """
+
+        def work() -> int:
+            with Session(self.engine) as db:
+                # writing the department row takes its lock (SQLite: the database's write lock) until commit
+                touched = db.exec(
+                    update(DepartmentRecord)
+                    .where(col(DepartmentRecord.department_id) == department_id)
+                    .values(name=DepartmentRecord.name)
+                )
+                if touched.rowcount == 0:
+                    raise UnknownDepartment(department_id)
+                admit({period: _totals(db, department_id, since) for period, since in periods.items()})
+                row = UsageRecord(session_id=session_id, user_id=user_id, department_id=department_id)
+                db.add(row)
+                db.commit()
+                return int(row.id or 0)
+
+        return await self._run(work)
+
+    async def settle_usage(
+        self, row_id: int, *, model: str, tier: str | None, prompt_tokens: int, completion_tokens: int
+    ) -> bool:
+        """Fill in the tokens of a reserved ledger row; False if the row is gone."""
+
+        def work() -> bool:
+            with Session(self.engine) as db:
+                row = db.get(UsageRecord, row_id)
+                if row is None:
+                    return False
+                row.model, row.tier = model[:200], tier
+                row.prompt_tokens, row.completion_tokens = (
+                    max(0, int(prompt_tokens)),
+                    max(0, int(completion_tokens)),
+                )
+                db.add(row)
+                db.commit()
+                return True
+
+        return await self._run(work)
+
+    async def release(self, row_id: int) -> None:
+        """Drop a reserved ledger row whose request was never answered."""
+
+        def work() -> None:
+            with Session(self.engine) as db:
+                db.exec(delete(UsageRecord).where(col(UsageRecord.id) == row_id))
+                db.commit()
+
+        await self._run(work)
 
     async def usage_of_session(self, session_id: str) -> list[UsageRecord]:
         """Return the ledger rows of one session, oldest first."""
@@ -358,3 +422,13 @@ class AccountStore:
                 return [UsageRecord.model_validate(r) for r in rows]
 
         return await self._run(work)
+
+
+def _totals(db: Session, department_id: str, since: datetime) -> UsageTotals:
+    query = select(
+        func.count(col(UsageRecord.id)),
+        func.coalesce(func.sum(UsageRecord.prompt_tokens), 0),
+        func.coalesce(func.sum(UsageRecord.completion_tokens), 0),
+    ).where(UsageRecord.department_id == department_id, col(UsageRecord.created_at) >= since)
+    requests, prompt, completion = db.exec(query).one()
+    return UsageTotals(requests=int(requests), prompt_tokens=int(prompt), completion_tokens=int(completion))

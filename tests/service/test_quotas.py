@@ -152,6 +152,40 @@ async def test_turns_still_running_count_as_requests_until_their_usage_is_record
     assert (await access.accounts.usage_since(user.department_id, since)).requests == 3
 
 
+async def test_turns_asked_for_at_the_same_instant_get_only_the_places_left(service_factory):
+    service = service_factory(ScriptedModel(answer))
+    access = with_access(service)
+    user = await member(access, [QuotaPublic(quota_type="requests", period="day", limit=2)])
+    sessions = [await service.create_session("assistant", principal=user) for _ in range(6)]
+    outcomes = await asyncio.gather(
+        *(service.start_turn(TurnRequest(session_id=s.session_id, content="owls?", principal=user)) for s in sessions),
+        return_exceptions=True,
+    )
+    started = [o for o in outcomes if not isinstance(o, BaseException)]
+    assert len(started) == 2 and all(isinstance(o, QuotaExceeded) for o in outcomes if o not in started)
+    for run in started:
+        [e async for e in run.follow()]
+    since = period_start("day", datetime.now(UTC))
+    assert (await access.accounts.usage_since(user.department_id, since)).requests == 2
+
+
+async def test_a_turn_whose_model_fails_gives_its_place_back(service_factory):
+    def script(call: Call) -> Reply:
+        if "fail" in call.messages[-1]["content"]:
+            return Reply(error="the model is down")
+        return answer(call)
+
+    service = service_factory(ScriptedModel(script))
+    access = with_access(service)
+    user = await member(access, [QuotaPublic(quota_type="requests", period="day", limit=1)])
+    session = await service.create_session("assistant", principal=user)
+    events = await turn(service, user, session.session_id, "please fail")
+    assert any(isinstance(e, ev.Error) for e in events) and not any(isinstance(e, ev.FinalAnswer) for e in events)
+    assert await access.accounts.usage_of_session(session.session_id) == []
+    events = await turn(service, user, session.session_id, "tell me about owls")
+    assert any(isinstance(e, ev.FinalAnswer) for e in events), "the failed turn did not use up the day's request"
+
+
 async def test_admins_api_clients_and_users_without_a_department_are_not_limited(service_factory):
     service = service_factory(ScriptedModel(answer))
     access = with_access(service)

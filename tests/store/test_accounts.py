@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -191,6 +194,59 @@ async def test_usage_sums_count_a_department_since_a_moment(accounts: AccountSto
     assert (everything.requests, everything.total_tokens) == (4, 15_665)
     nothing = await accounts.usage_since(unique("none"), month_start)
     assert (nothing.requests, nothing.total_tokens) == (0, 0)
+
+
+def test_concurrent_reservations_in_several_processes_never_pass_the_limit(database_url: str):
+    accounts = AccountStore(make_engine(database_url))
+    department = asyncio.run(accounts.create_department(unique("Ops"))).department_id
+    start_at = time.time() + 2.0  # every worker is connected by then and they all ask at once
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.store.reserve_worker", database_url, department, "6", "5", str(start_at)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    admitted = [int(w.communicate(timeout=60)[0].strip()) for w in workers]
+    assert all(w.returncode == 0 for w in workers)
+    assert sum(admitted) == 5, f"18 requests for 5 places, admitted per worker: {admitted}"
+    assert asyncio.run(accounts.usage_since(department, datetime(2000, 1, 1, tzinfo=UTC))).requests == 5
+
+
+async def test_a_reserved_row_is_settled_with_its_tokens_or_released(accounts: AccountStore):
+    department = (await accounts.create_department(unique("Legal"))).department_id
+    since = {"day": datetime(2000, 1, 1, tzinfo=UTC)}
+    seen = []
+    first = await accounts.reserve_request(
+        department_id=department, user_id="u1", session_id="s-res", periods=since, admit=seen.append
+    )
+    second = await accounts.reserve_request(
+        department_id=department, user_id="u1", session_id="s-res", periods=since, admit=seen.append
+    )
+    assert [t["day"].requests for t in seen] == [0, 1], "the first reservation counts at once"
+    assert await accounts.settle_usage(first, model="m1", tier="main", prompt_tokens=30, completion_tokens=12)
+    await accounts.release(second)
+    (row,) = await accounts.usage_of_session("s-res")
+    assert (row.id, row.model, row.tier, row.prompt_tokens, row.completion_tokens) == (first, "m1", "main", 30, 12)
+    assert not await accounts.settle_usage(second, model="m", tier=None, prompt_tokens=1, completion_tokens=1)
+    with pytest.raises(UnknownDepartment):
+        await accounts.reserve_request(
+            department_id="no-such-department", user_id=None, session_id="s", periods={}, admit=seen.append
+        )
+
+
+async def test_a_refused_reservation_leaves_no_row(accounts: AccountStore):
+    department = (await accounts.create_department(unique("Sales"))).department_id
+
+    def refuse(totals) -> None:
+        raise RuntimeError("over")
+
+    with pytest.raises(RuntimeError):
+        await accounts.reserve_request(
+            department_id=department, user_id=None, session_id="s-ref", periods={"day": datetime(2000, 1, 1, tzinfo=UTC)}, admit=refuse
+        )
+    assert await accounts.usage_of_session("s-ref") == []
 
 
 async def test_usage_rows_keep_who_where_and_which_model(accounts: AccountStore):
