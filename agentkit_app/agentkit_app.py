@@ -8,8 +8,8 @@ import reflex as rx
 
 from agentkit_app.api.app import build_api
 from agentkit_app.service.runtime import get_service
-from agentkit_app.ui.pages import admin as admin_page  # noqa: F401  (registers the admin page)
-from agentkit_app.ui.pages import chat  # noqa: F401  (registers the pages)
+from agentkit_app.ui.pages import admin as admin_page
+from agentkit_app.ui.pages import chat as chat_pages
 
 
 async def prepare_service() -> None:
@@ -22,3 +22,5 @@ app = rx.App(
     stylesheets=["/styles.css"],
 )
 app.register_lifespan_task(prepare_service)
+chat_pages.register(app)
+admin_page.register(app)

@@ -319,11 +319,6 @@ def users_section() -> rx.Component:
     )
 
 
-@rx.page(
-    route=ADMIN_ROUTE,
-    title="AgentKit · Admin",
-    on_load=[AuthState.check, SessionsState.load, AdminState.load],
-)
 def admin() -> rx.Component:
     """The admin page; anyone but a signed-in admin is sent away before it shows."""
     return frame(
@@ -349,3 +344,8 @@ def admin() -> rx.Component:
             width="100%",
         )
     )
+
+
+def register(app: rx.App) -> None:
+    """Add the admin page to ``app``."""
+    app.add_page(admin, route=ADMIN_ROUTE, title="AgentKit · Admin", on_load=[AuthState.check, SessionsState.load, AdminState.load])

@@ -12,7 +12,6 @@ from agentkit_app.ui.states.chat import ChatState
 from agentkit_app.ui.states.sessions import SessionsState
 
 
-@rx.page(route=LOGIN_ROUTE, title="AgentKit · Sign in", on_load=AuthState.open_login)
 def login() -> rx.Component:
     """The sign-in page (only when accounts are on)."""
     return rx.center(
@@ -48,7 +47,6 @@ def login() -> rx.Component:
     )
 
 
-@rx.page(route="/", title="AgentKit", on_load=[AuthState.check, SessionsState.load])
 def index() -> rx.Component:
     """The welcome page: pick an agent and start."""
     return frame(
@@ -68,7 +66,13 @@ def index() -> rx.Component:
     )
 
 
-@rx.page(route="/chat/[session_id]", title="AgentKit", on_load=[AuthState.check, SessionsState.load, ChatState.load])
 def chat() -> rx.Component:
     """One conversation."""
     return frame(chat_column())
+
+
+def register(app: rx.App) -> None:
+    """Add the sign-in, welcome and conversation pages to ``app`` (once: a decorator's pages are added on every compile)."""
+    app.add_page(login, route=LOGIN_ROUTE, title="AgentKit · Sign in", on_load=AuthState.open_login)
+    app.add_page(index, route="/", title="AgentKit", on_load=[AuthState.check, SessionsState.load])
+    app.add_page(chat, route="/chat/[session_id]", title="AgentKit", on_load=[AuthState.check, SessionsState.load, ChatState.load])

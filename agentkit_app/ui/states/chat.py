@@ -302,7 +302,6 @@ class ChatState(rx.State):
                 return rx.toast.error(str(exc))
             stored = pending.finish(file.content_type or "")
             self.attachments.append({"filename": stored.filename, "stored_name": stored.stored_name})
-        return rx.clear_selected_files(UPLOAD_ID)
 
     @rx.var
     def last_answer_id(self) -> str:
