@@ -28,6 +28,8 @@ TEXT: dict[str, dict[str, str]] = {
     "group_yesterday": {"en": "Yesterday", "zh": "昨天"},
     "group_week": {"en": "Previous 7 days", "zh": "过去 7 天"},
     "group_older": {"en": "Older", "zh": "更早"},
+    "group_archived": {"en": "Archived", "zh": "已归档"},
+    "show_more": {"en": "Show more", "zh": "显示更多"},
     "no_sessions": {"en": "No conversations yet. Start one!", "zh": "还没有会话，开始一个吧！"},
     "badge_board": {"en": "Board", "zh": "私董会"},
     "badge_team": {"en": "Team", "zh": "团队"},

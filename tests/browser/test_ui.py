@@ -289,6 +289,8 @@ def test_archiving_the_open_conversation_returns_home_and_marks_it_closed(chat: 
     row = chat.locator(f".ak-session[data-session='{sid}']")
     row.locator(".ak-close-session").click()
     chat.wait_for_url(lambda url: "/chat/" not in url)
+    expect(row).to_be_hidden()  # folded away under "Archived"
+    chat.locator("#archived_toggle").click()
     expect(row).to_contain_text("closed")
     row.locator("a").click()
     chat.wait_for_url(f"**/chat/{sid}")

@@ -38,3 +38,17 @@ def test_only_the_first_row_of_each_group_carries_the_heading():
 def test_an_untitled_session_is_named_after_its_agent():
     untitled = _session(1, NOW).model_copy(update={"title": ""})
     assert session_rows([untitled], NOW)[0].title == "assistant"
+
+
+def test_archived_sessions_come_last_under_their_own_heading():
+    open_old = _session(1, NOW - timedelta(days=20))
+    closed_new = _session(2, NOW - timedelta(minutes=1)).model_copy(update={"status": "closed"})
+    open_new = _session(3, NOW - timedelta(minutes=5))
+    closed_old = _session(4, NOW - timedelta(days=40)).model_copy(update={"status": "closed"})
+    rows = session_rows([closed_new, open_new, open_old, closed_old], NOW)
+    assert [(r.title, r.group) for r in rows] == [
+        ("chat 3", "group_today"),
+        ("chat 1", "group_older"),
+        ("chat 2", "group_archived"),
+        ("chat 4", ""),
+    ]

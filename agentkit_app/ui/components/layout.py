@@ -54,13 +54,33 @@ GROUP_KEYS = ("group_today", "group_yesterday", "group_week", "group_older")
 
 
 def session_link(row: SessionRow) -> rx.Component:
-    """One session in the list (title, agent, time, badges, close), under its date heading if it starts a group."""
+    """One session in the list (title, agent, time, badges, close), under its group's heading if it starts one.
+
+    Archived sessions come last, folded under a heading that unfolds them.
+    """
     return rx.fragment(
-        rx.cond(
-            row.group != "",
+        rx.match(
+            row.group,
+            ("", rx.fragment()),
+            ("group_archived", archived_heading()),
             rx.text(rx.match(row.group, *[(key, tr(key)) for key in GROUP_KEYS], ""), size="1", color_scheme="gray", weight="bold", class_name="ak-group"),
         ),
-        _session_row(row),
+        rx.cond((row.status != "closed") | SessionsState.show_archived, _session_row(row)),
+    )
+
+
+def archived_heading() -> rx.Component:
+    """The fold of the archived sessions: "› Archived (3)"."""
+    return rx.button(
+        rx.icon(rx.cond(SessionsState.show_archived, "chevron_down", "chevron_right"), size=14),
+        tr("group_archived"),
+        rx.text.span("(", SessionsState.archived_count, ")"),
+        variant="ghost",
+        color_scheme="gray",
+        size="1",
+        on_click=SessionsState.toggle_archived,
+        class_name="ak-group ak-archived-toggle",
+        id="archived_toggle",
     )
 
 
@@ -165,7 +185,16 @@ def sidebar() -> rx.Component:
             rx.fragment(
                 rx.cond(
                     SessionsState.sessions.length() > 0,
-                    rx.vstack(rx.foreach(SessionsState.sessions, session_link), width="100%", spacing="1", id="session_list"),
+                    rx.vstack(
+                        rx.foreach(SessionsState.sessions, session_link),
+                        rx.cond(
+                            SessionsState.more,
+                            rx.button(tr("show_more"), variant="soft", color_scheme="gray", size="1", width="100%", on_click=SessionsState.show_more, id="show_more"),
+                        ),
+                        width="100%",
+                        spacing="1",
+                        id="session_list",
+                    ),
                     rx.text(tr("no_sessions"), size="2", color_scheme="gray"),
                 ),
             ),

@@ -13,6 +13,8 @@ from agentkit_app.service.runtime import get_service
 from agentkit_app.store.models import SessionPublic
 from agentkit_app.ui.states.auth import LOGIN_ROUTE, current_principal
 
+PAGE_SIZE = 100  # sessions listed at first, and added by each "show more"
+
 
 @dataclass
 class SessionRow:
@@ -40,11 +42,17 @@ def when_label(updated: datetime, now: datetime) -> tuple[str, str]:
 
 
 def session_rows(sessions: list[SessionPublic], now: datetime) -> list[SessionRow]:
-    """Turn sessions (newest first) into sidebar rows, the first of each date group carrying its heading."""
+    """Turn sessions (newest first) into sidebar rows: the open ones by date, then the archived ones.
+
+    The first row of each group carries the group's heading (an i18n key).
+    """
     rows: list[SessionRow] = []
     previous = ""
-    for s in sessions:
+    ordered = [s for s in sessions if s.status != "closed"] + [s for s in sessions if s.status == "closed"]
+    for s in ordered:
         group, shown = when_label(s.updated_at, now)
+        if s.status == "closed":
+            group = "group_archived"
         rows.append(
             SessionRow(
                 session_id=s.session_id,
@@ -89,6 +97,14 @@ class SessionsState(rx.State):
     query: str = ""
     hits: list[SearchRow] = []
     search_error: str = ""
+    show_archived: bool = False
+    limit: int = PAGE_SIZE
+    more: bool = False  # the list stopped at the limit: there may be older sessions
+
+    @rx.var
+    def archived_count(self) -> int:
+        """Return how many of the listed sessions are archived."""
+        return sum(1 for row in self.sessions if row.status == "closed")
 
     @rx.event
     async def load(self) -> None:
@@ -100,8 +116,20 @@ class SessionsState(rx.State):
         if principal is None:
             self.sessions = []
             return
-        rows = await service.store.list_sessions(limit=100, user_id=principal.owner_filter)
+        rows = await service.store.list_sessions(limit=self.limit, user_id=principal.owner_filter)
+        self.more = len(rows) == self.limit
         self.sessions = session_rows(rows, datetime.now().astimezone())
+
+    @rx.event
+    async def show_more(self) -> None:
+        """List the next page of older sessions too."""
+        self.limit += PAGE_SIZE
+        await self.load()
+
+    @rx.event
+    def toggle_archived(self) -> None:
+        """Fold or unfold the archived sessions."""
+        self.show_archived = not self.show_archived
 
     @rx.event
     async def search(self, query: str):
