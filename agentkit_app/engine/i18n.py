@@ -108,6 +108,10 @@ TEXT: dict[str, dict[str, str]] = {
     "regenerate": {"en": "Regenerate", "zh": "重新生成"},
     "copy_answer": {"en": "Copy answer", "zh": "复制回答"},
     "copied": {"en": "Copied", "zh": "已复制"},
+    "join_placeholder": {
+        "en": "Add to the discussion: the next speaker or phase reads your message",
+        "zh": "参与讨论：下一位发言者或下一阶段会读到你的消息",
+    },
     "read_attached": {"en": "Please read the attached file.", "zh": "请阅读附件。"},
     "jump_latest": {"en": "Jump to latest", "zh": "回到最新"},
     "edit": {"en": "Edit and resend", "zh": "编辑并重新发送"},

@@ -110,6 +110,9 @@ def test_tokens_stream_in_and_stop_keeps_the_partial_answer(chat: Page):
     bubble = chat.locator(".ak-bubble.ak-assistant").last
     expect(bubble).to_contain_text("Once upon a time")
     expect(chat.locator("#stop_button")).to_be_visible()
+    send(chat, "and another one")  # waits: one answer streams at a time
+    expect(chat.locator("#send_button")).to_be_disabled()
+    expect(chat.locator(".ak-bubble.ak-user")).to_have_count(1)
     first = len(bubble.inner_text())
     chat.wait_for_timeout(600)
     assert len(bubble.inner_text()) > first, "the answer should keep growing while it streams"
@@ -120,6 +123,8 @@ def test_tokens_stream_in_and_stop_keeps_the_partial_answer(chat: Page):
     chat.wait_for_timeout(500)
     assert len(bubble.inner_text()) == stopped_at, "nothing may arrive after stop"
     assert stopped_at > 0
+    expect(chat.locator("#composer")).to_have_value("and another one")  # the draft waited, kept
+    expect(chat.locator("#send_button")).to_be_enabled()
 
 
 def test_attached_file_is_read_by_the_agent(chat: Page, tmp_path):

@@ -14,6 +14,7 @@ from agentkit_app.engine.i18n import TEXT
 from agentkit_app.engine.llm.demo import DEMO_MODEL_NAME
 from agentkit_app.service.chat import ServiceError, TurnRequest
 from agentkit_app.service.export import export_session
+from agentkit_app.service.runs import Run
 from agentkit_app.service.runtime import get_service
 from agentkit_app.service.uploads import UploadTooLarge
 from agentkit_app.store.models import SessionPublic
@@ -51,6 +52,7 @@ class ChatState(rx.State):
     model: str = ""
     models: list[str] = []
     running: bool = False
+    run_kind: str = ""  # chat, board or team: what is running (a message during a board or team joins it)
     attachments: list[dict[str, str]] = []
     confirm_id: str = ""
     confirm_command: str = ""
@@ -108,9 +110,28 @@ class ChatState(rx.State):
         produced = set().union(*(r.persisted_ids for r in runs)) if runs else set()
         messages = await service.store.get_messages(session.session_id)
         self.items = items_from_messages([m for m in messages if m.message_id not in produced])
-        self.running = bool(runs)
+        self._set_running(runs)
         self.interrupted = service.interrupted_team(session) is not None
         return [*(ChatState.follow(r.run_id) for r in runs if r.kind != "intervention"), rx.call_script(SHOW_LINKED_MESSAGE)]
+
+    def _set_running(self, runs: list[Run]) -> None:
+        live = [r for r in runs if r.kind != "intervention"]
+        self.running, self.run_kind = bool(live), (live[-1].kind if live else "")
+
+    def _watch(self, run: Run):
+        """Show ``run`` as running and follow it."""
+        self._set_running([run])
+        return ChatState.follow(run.run_id)
+
+    @rx.var
+    def joins_run(self) -> bool:
+        """Whether a message now goes to the board meeting or team run in progress."""
+        return self.running and self.run_kind in ("board", "team")
+
+    @rx.var
+    def can_send(self) -> bool:
+        """Whether the composer may send: an open session with no chat answer streaming."""
+        return self.status == "active" and (not self.running or self.joins_run)
 
     def _reset_dialogs(self) -> None:
         self.confirm_id = self.question_id = ""
@@ -153,7 +174,7 @@ class ChatState(rx.State):
     async def send(self):
         """Start a turn for the composer's text and follow it."""
         text = self.draft.strip()
-        if not text and not self.attachments:
+        if (not text and not self.attachments) or not self.can_send:
             return
         model, lang = await self._turn_options()
         content = text or TEXT["read_attached"][lang]
@@ -184,8 +205,7 @@ class ChatState(rx.State):
         self.attachments = []
         if run.kind == "intervention":
             return
-        self.running = True
-        return ChatState.follow(run.run_id)
+        return self._watch(run)
 
     @rx.event(background=True)
     async def follow(self, run_id: str):
@@ -234,7 +254,7 @@ class ChatState(rx.State):
                         self.items = items_from_messages(stored)
                     self.confirm_id = self.question_id = ""
                     self.board_speaker = ""
-                self.running = bool(others)
+                self._set_running(others)
         yield SessionsState.load
 
     def _on_live_event(self, event: ev.Event) -> None:
@@ -327,8 +347,7 @@ class ChatState(rx.State):
         except ServiceError as exc:
             return rx.toast.error(str(exc))
         self.items = self.items[:-1]
-        self.running = True
-        return ChatState.follow(run.run_id)
+        return self._watch(run)
 
     @rx.event
     async def switch_alternative(self, message_id: str):
@@ -371,8 +390,7 @@ class ChatState(rx.State):
         timeline = Timeline(list(self.items[:at]))
         timeline.add_user(text.strip())
         self.items = timeline.items
-        self.running = True
-        return ChatState.follow(run.run_id)
+        return self._watch(run)
 
     @rx.event
     async def resume(self):
@@ -386,8 +404,7 @@ class ChatState(rx.State):
             self.interrupted = False
             return rx.toast.error(str(exc))
         self.interrupted = False
-        self.running = True
-        return ChatState.follow(run.run_id)
+        return self._watch(run)
 
     @rx.event
     def start_rename(self) -> None:
