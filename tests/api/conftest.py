@@ -34,16 +34,19 @@ class Backend:
     process: subprocess.Popen
 
 
+def data_settings(data: Path, db_file: str) -> dict[str, str]:
+    """Return the settings that put a server's SQLite database, uploads and scratch space under ``data``."""
+    return {
+        "AGENTKIT_DATABASE_URL": f"sqlite:///{data / db_file}",
+        "AGENTKIT_UPLOAD_DIR": str(data / "uploads"),
+        "AGENTKIT_SCRATCH_DIR": str(data / "scratch"),
+    }
+
+
 def start_backend(data: Path, **env: str) -> Backend:
     """Start the API in a subprocess and wait until it answers."""
     port = free_port()
-    settings = {
-        "AGENTKIT_DATABASE_URL": f"sqlite:///{data / 'api.db'}",
-        "AGENTKIT_UPLOAD_DIR": str(data / "uploads"),
-        "AGENTKIT_SCRATCH_DIR": str(data / "scratch"),
-        "AGENTKIT_REDIS_URL": "",
-        **env,
-    }
+    settings = {**data_settings(data, "api.db"), "AGENTKIT_REDIS_URL": "", **env}
     log = (data / "server.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "agentkit_app.api.app:build_api", "--factory", "--port", str(port), "--log-level", "warning"],

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.api.conftest import ROOT, free_port
+from tests.api.conftest import ROOT, data_settings, free_port
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's: Playwright's own browsers cannot be downloaded here
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -26,9 +26,7 @@ def start_app(data: Path, log_path: Path, **env: str) -> tuple[subprocess.Popen,
     port = free_port()
     environment = {
         **os.environ,
-        "AGENTKIT_DATABASE_URL": f"sqlite:///{data / 'agentkit.db'}",
-        "AGENTKIT_UPLOAD_DIR": str(data / "uploads"),
-        "AGENTKIT_SCRATCH_DIR": str(data / "scratch"),
+        **data_settings(data, "agentkit.db"),
         "AGENTKIT_LLM_BASE_URL": "",
         "AGENTKIT_API_KEY": "",
         "PATH": f"{ROOT / '.bun/node_modules/.bin'}:{os.environ.get('PATH', '')}",
