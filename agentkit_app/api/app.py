@@ -6,7 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from agentkit_app.api import auth, rest, ws
-from agentkit_app.service.chat import QuotaExceeded, ServiceError
+from agentkit_app.service.errors import QuotaExceeded, ServiceError
 from agentkit_app.store.checkpoint import CheckpointUnavailable
 
 

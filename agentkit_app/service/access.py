@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import jwt
 
-from agentkit_app.service.chat import NotFound, QuotaCheckFailed, QuotaExceeded, ServiceError
+from agentkit_app.service.errors import NotFound, QuotaCheckFailed, QuotaExceeded, ServiceError
 from agentkit_app.store.accounts import AccountStore, UnknownDepartment
 from agentkit_app.store.models import QuotaPublic, SessionPublic, UsageTotals, UserPublic, utcnow
 from agentkit_app.store.search import SearchHit

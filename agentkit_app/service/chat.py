@@ -1,26 +1,34 @@
-"""``ChatService.run_turn``: the one place that routes a message, persists it and yields events."""
+"""``ChatService.run_turn``: the one place that routes a message, persists it and yields events.
+
+The service admits and launches runs, keeps them followable and stores what they produce; what a
+run does is a flow: ``chat_flow.run_chat`` for chat turns, ``flows`` for board meetings and teams.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from agentkit_app.engine import events as ev
 from agentkit_app.engine.board import is_board_command
 from agentkit_app.engine.i18n import has_cjk
-from agentkit_app.engine.llm.base import ChatModel, LLMError, TextDelta
-from agentkit_app.engine.llm.fallback import FallbackModel
-from agentkit_app.engine.plan_exec import PhasePolicyError, parse_phase_policy, run_plan_exec
+from agentkit_app.engine.llm.base import ChatModel
 from agentkit_app.engine.ports import CheckpointStore
-from agentkit_app.engine.react import TurnSetup, run_direct, run_react
-from agentkit_app.engine.routing import UnknownSkillError, choose_skill, is_greeting
 from agentkit_app.engine.team import is_team_command
 from agentkit_app.engine.tools import ToolContext, ToolRegistry
 from agentkit_app.engine.tools.builtin import builtin_tools
 from agentkit_app.service.catalog import Catalog
+from agentkit_app.service.chat_flow import run_chat
+from agentkit_app.service.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    QuotaExceeded,
+    SessionClosed,
+)
 from agentkit_app.service.flows import resume_team
 from agentkit_app.service.runs import Run, RunRegistry
 from agentkit_app.service.uploads import UploadStore
@@ -34,65 +42,6 @@ log = logging.getLogger(__name__)
 
 EXECUTION_MODES = (None, "react", "plan_exec")
 MAX_ATTACHMENTS = 10
-
-
-class ServiceError(Exception):
-    """A request the service refuses; ``status`` is the HTTP status a REST client gets."""
-
-    status = 400
-
-
-class NotFound(ServiceError):
-    """Unknown session or agent."""
-
-    status = 404
-
-
-class SessionClosed(ServiceError):
-    """The session is closed and takes no new message."""
-
-    status = 400
-
-
-class InvalidInput(ServiceError):
-    """Empty or over-long content, or a bad option."""
-
-    status = 422
-
-
-class Conflict(ServiceError):
-    """The session is busy with a run that must end (or be stopped) first."""
-
-    status = 409
-
-
-class Busy(ServiceError):
-    """Too many runs in flight."""
-
-    status = 429
-
-
-class QuotaExceeded(ServiceError):
-    """The user's department has used up one of its quotas: the turn is refused and nothing is stored.
-
-    ``quota_info`` is ``{department_id, quota_type, period, limit, current}``.
-    """
-
-    status = 429
-
-    def __init__(self, quota_info: dict[str, Any]) -> None:
-        super().__init__("quota exceeded")
-        self.quota_info = quota_info
-
-    def event(self) -> ev.Error:
-        """Return the ``error`` event that tells a streaming client."""
-        return ev.Error(message="quota exceeded", code="quota", quota_info=dict(self.quota_info))
-
-
-class QuotaCheckFailed(ServiceError):
-    """The quotas could not be read (store down, department gone): the turn is refused (fail closed)."""
-
-    status = 503
 
 
 @dataclass
@@ -231,7 +180,7 @@ class ChatService:
         if request.execution_mode not in EXECUTION_MODES:
             raise InvalidInput("execution_mode must be react or plan_exec")
         language = request.language or ("zh" if has_cjk(text) else "en")
-        running = [r for r in self.runs.of_session(session.session_id) if r.kind in ("board", "team")]
+        running = [r for r in self.runs.busy(session.session_id) if r.kind in ("board", "team")]
         if running:
             return await self._intervene(running[-1], text)
         reservation = await self._admit(request.principal, session.session_id)
@@ -246,7 +195,7 @@ class ChatService:
                 kind = "chat"
             run = Run(session.session_id, kind, self.config.confirmation_timeout_s)
             if kind == "chat":
-                producer = self._chat(run, session, request, text, language)
+                producer = run_chat(self, run, session, request, text, language)
             else:
                 producer = self.flows[kind](self, run, session, request, text, language)
         except BaseException:
@@ -343,122 +292,7 @@ class ChatService:
             run.persisted_ids.add(stored.message_id)
         return stored
 
-    def _chat_setup(self, run: Run, request: TurnRequest, language: str, tools: ToolRegistry) -> TurnSetup:
-        context = self.config.tool_context
-        reader = request.principal.owner_filter if request.principal else None
-        if reader is not None:  # a regular user's agent opens only that user's files
-            context = replace(context, may_read=self.uploads.readable_by(reader))
-        return TurnSetup(
-            llm=self.llm,
-            tools=tools,
-            tool_context=context,
-            interaction=run.interaction,
-            model=request.model,
-            language=language,
-        )
-
-    async def _chat(
-        self, run: Run, session: SessionPublic, request: TurnRequest, text: str, language: str
-    ) -> None:
-        """Answer a chat message by skill, greeting, plan-execute or ReAct; store question and answer."""
-        agent = self.catalog.agent(session.agent_name) or next(iter(self.catalog.agents.values()))
-        system_prompt, tools = agent.system_prompt, self.tools.only(agent.tools)
-        try:
-            skill = choose_skill(text, self.catalog.skills)
-        except UnknownSkillError as exc:
-            await self.persist(session.session_id, role="user", content=text, metadata=_user_meta(request))
-            await self._fail(run, str(exc), agent.name, "invalid")
-            return
-        stored_text = skill.content if skill and skill.content else text
-        if not request.regenerate:
-            await self.persist(session.session_id, role="user", content=stored_text, metadata=_user_meta(request, skill))
-        setup = self._chat_setup(run, request, language, tools)
-        if skill:
-            run.publish(ev.SkillMatch(skill=skill.skill.name, method=skill.method, confidence=skill.confidence))
-            system_prompt, setup.tools = skill.skill.prompt, self.tools.only(skill.skill.tools)
-            setup.model = request.model or skill.skill.model
-        setup.model = setup.model or agent.model
-        history = await self.store.get_chat_messages(session.session_id)
-        messages = [{"role": "system", "content": system_prompt}, *history]
-        direct = skill is None and is_greeting(stored_text)
-        if direct:
-            engine = run_direct(setup, messages)
-        elif skill is None and request.execution_mode == "plan_exec" and self.config.plan_exec_enabled:
-            try:
-                policy = parse_phase_policy(self.config.plan_exec_policy, self.tools.names())
-            except PhasePolicyError as exc:
-                await self._fail(run, str(exc), agent.name, "invalid")
-                return
-            if isinstance(self.llm, FallbackModel):  # plan-execute bypasses the fallback chain
-                setup.llm = self.llm.main
-            engine = run_plan_exec(setup, messages, policy)
-        else:
-            engine = run_react(setup, messages)
-        partial: list[str] = []
-        steps: list[dict[str, Any]] = []
-        phases: list[str] = []
-        try:
-            async for event in engine:
-                if isinstance(event, ev.PhaseChanged):
-                    phases.append(event.phase)
-                elif isinstance(event, ev.Token):
-                    partial.append(event.content)
-                elif isinstance(event, ev.Thinking) and partial:
-                    partial.clear()
-                elif isinstance(event, ev.Step) and event.event_type in ("tool_call", "tool_result"):
-                    steps.append({"event_type": event.event_type, "step": event.step, **event.data})
-                if isinstance(event, ev.FinalAnswer):
-                    meta = _answer_meta(setup, agent.name, steps, skill.skill.name if skill else None, phases)
-                    stored = await self.persist(
-                        session.session_id,
-                        run=run,
-                        role="assistant",
-                        content=event.content,
-                        agent_name=agent.name,
-                        metadata=meta,
-                    )
-                    meta["message_id"] = stored.message_id if stored else None
-                    event = replace(event, metadata=meta)
-                run.publish(event)
-        except asyncio.CancelledError:
-            text_so_far = "".join(partial).strip()
-            meta = {**_answer_meta(setup, agent.name, steps, None, phases), "cancelled": True}
-            await self.persist(
-                session.session_id, run=run, role="assistant", content=text_so_far, agent_name=agent.name, metadata=meta
-            )
-            raise
-        except LLMError as exc:
-            await self._fail(run, str(exc), agent.name, "llm")
-            return
-        if partial or steps:
-            await self._name_session(session.session_id, stored_text, "".join(partial), setup.model)
-
-    async def _name_session(self, session_id: str, question: str, answer: str, model: str | None) -> None:
-        """Title a new conversation from its first exchange, once; a name the user gave is never replaced."""
-        session = await self.store.get_session(session_id)
-        if session is None or session.metadata.get("title_source"):
-            return
-        prompt = [
-            {"role": "system", "content": "Write a title of at most six words for this conversation, in its language. "
-                                          "Reply with the title only, without quotes."},
-            {"role": "user", "content": f"User: {question[:1000]}\nAssistant: {answer[:1000]}"},
-        ]  # fmt: skip
-        outcome = self.llm.new_outcome() if hasattr(self.llm, "new_outcome") else None
-        parts: list[str] = []
-        try:
-            async for chunk in self.llm.stream(prompt, None, model, "title", **({"outcome": outcome} if outcome else {})):
-                if isinstance(chunk, TextDelta):
-                    parts.append(chunk.content)
-        except LLMError:
-            return
-        if outcome is not None and outcome.tier == "emergency":  # the apology is no title
-            return
-        lines = "".join(parts).strip().splitlines()
-        title = lines[0].strip().strip("\"'“”「」*#").strip() if lines else ""
-        if title:
-            await self.store.update_session(session_id, title=title, metadata={"title_source": "model"})
-
-    async def _fail(self, run: Run, message: str, agent_name: str, code: str) -> None:
+    async def fail(self, run: Run, message: str, agent_name: str, code: str) -> None:
         """Publish and store an error the user should see."""
         message = message[:200]
         await self.persist(
@@ -519,7 +353,7 @@ class ChatService:
         session = await self.session_or_404(session_id, principal)
         if session.status != "active":
             raise SessionClosed("session is closed")
-        if self.runs.of_session(session_id):
+        if self.runs.busy(session_id):
             raise Conflict("an answer is still running in this session: wait for it or stop it first")
         return session
 
@@ -565,7 +399,7 @@ class ChatService:
         )
         run = Run(session_id, "chat", self.config.confirmation_timeout_s)
         language = language or ("zh" if has_cjk(text) else "en")
-        self._launch(run, self._chat(run, session, request, text, language), principal, reservation)
+        self._launch(run, run_chat(self, run, session, request, text, language), principal, reservation)
         return run
 
     async def edit_message(
@@ -616,49 +450,3 @@ class ChatService:
     def cancel(self, session_id: str) -> int:
         """Cancel every run of a session; return how many were stopped."""
         return sum(run.cancel() for run in self.runs.of_session(session_id))
-
-
-def _user_meta(request: TurnRequest, skill: Any = None) -> dict[str, Any]:
-    meta: dict[str, Any] = {}
-    if request.attachments:
-        meta["attachments"] = request.attachments
-    if request.model:
-        meta["model"] = request.model
-    if skill is not None:
-        meta["skill"] = skill.skill.name
-    if request.execution_mode == "plan_exec":
-        meta["execution_mode"] = "plan_exec"
-    return meta
-
-
-def _answer_meta(
-    setup: TurnSetup,
-    agent_name: str,
-    steps: list[dict[str, Any]],
-    skill: str | None,
-    phases: list[str] | None = None,
-) -> dict[str, Any]:
-    usage = setup.usage
-    meta: dict[str, Any] = {
-        "agent_name": agent_name,
-        "model": usage[-1]["model"] if usage else (setup.model or setup.llm.label),
-        "model_label": setup.llm.label,
-        "tier": setup.tier,
-        "fallback_status": setup.tier,
-        "usage": {
-            "prompt_tokens": sum(u["prompt_tokens"] for u in usage),
-            "completion_tokens": sum(u["completion_tokens"] for u in usage),
-            "first_token_s": next((u["first_token_s"] for u in usage if u["first_token_s"] is not None), None),
-            "total_s": round(sum(u["total_s"] for u in usage), 3),
-            "calls": len(usage),
-        },
-        "steps": steps,
-    }
-    if skill:
-        meta["skill"] = skill
-    if phases:
-        meta["execution_mode"] = "plan_exec"
-        meta["phases"] = list(phases)
-    if setup.error_struct:
-        meta["error_struct"] = setup.error_struct
-    return meta

@@ -168,7 +168,7 @@ async def run_board(
             raise BoardCommandError("a board meeting needs at least one expert and a moderator")
     except (BoardCommandError, UnknownExpertsError) as exc:
         await service.persist(session.session_id, role="user", content=text, metadata={"message_type": "board_request"})
-        await service._fail(run, str(exc), BOARD_AGENT, "invalid")
+        await service.fail(run, str(exc), BOARD_AGENT, "invalid")
         return
     await service.persist(
         session.session_id, role="user", content=f"@board {board.topic}", metadata={"message_type": "board_request"}
@@ -191,7 +191,7 @@ async def run_board(
         async with aclosing(orchestrator.run()) as events:  # a cancel closes the meeting's own tasks at once
             async for event in events:
                 if isinstance(event, ev.Error):
-                    await service._fail(run, event.message, BOARD_AGENT, event.code or "llm")
+                    await service.fail(run, event.message, BOARD_AGENT, event.code or "llm")
                     return
                 run.publish(event)
                 # the conclusion is the meeting's last model call: its card keeps the meeting's total
@@ -200,7 +200,7 @@ async def run_board(
                 if isinstance(event, ev.BoardConcluded):
                     concluded = event
     except LLMError as exc:
-        await service._fail(run, str(exc), BOARD_AGENT, "llm")
+        await service.fail(run, str(exc), BOARD_AGENT, "llm")
         return
     if concluded is not None:
         answer = conclusion_markdown(concluded, language)
@@ -221,7 +221,7 @@ async def run_team(
         experts = service.catalog.experts.resolve(names)
     except (TeamCommandError, UnknownExpertsError) as exc:
         await service.persist(session.session_id, role="user", content=text, metadata={"message_type": "team_request"})
-        await service._fail(run, str(exc), TEAM_AGENT, "invalid")
+        await service.fail(run, str(exc), TEAM_AGENT, "invalid")
         return
     await service.persist(session.session_id, role="user", content=text, metadata={"message_type": "team_request"})
     await service.store.update_session(
@@ -253,7 +253,7 @@ async def resume_team(
     try:
         experts = service.catalog.experts.resolve([str(state["lead"]), *map(str, state.get("members") or [])])
     except (KeyError, UnknownExpertsError) as exc:
-        await service._fail(run, f"the interrupted team cannot be formed again: {exc}", TEAM_AGENT, "invalid")
+        await service.fail(run, f"the interrupted team cannot be formed again: {exc}", TEAM_AGENT, "invalid")
         run.publish(ev.TeamDissolved(team_id=team_run_id, status="failed"))
         team_run = {"run_id": team_run_id, "status": "failed"}
         await service.store.update_session(session.session_id, metadata={"team_run": team_run})

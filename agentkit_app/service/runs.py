@@ -7,7 +7,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 
-from agentkit_app.engine.events import Event
+from agentkit_app.engine.events import Error, Event, FinalAnswer
 from agentkit_app.engine.interaction import Interaction
 
 
@@ -26,19 +26,23 @@ class Run:
         self.interaction = Interaction(confirmation_timeout_s)
         self.events: list[Event] = []
         self.done = False
+        # the final answer (or the error) is out: what the run still does (titling the session) blocks nobody
+        self.answered = False
         self.task: asyncio.Task[None] | None = None
         self.persisted_ids: set[str] = set()
         self._wake = asyncio.Event()
 
     def publish(self, event: Event) -> None:
         """Record an event and wake every viewer."""
+        if isinstance(event, FinalAnswer | Error):
+            self.answered = True
         self.events.append(event)
         self._wake.set()
         self._wake = asyncio.Event()
 
     def finish(self) -> None:
         """Mark the run ended and wake every viewer."""
-        self.done = True
+        self.done = self.answered = True
         self._wake.set()
 
     async def follow(self, start: int = 0) -> AsyncIterator[Event]:
@@ -86,6 +90,10 @@ class RunRegistry:
     def get(self, run_id: str) -> Run | None:
         """Return a run by id."""
         return self._runs.get(run_id)
+
+    def busy(self, session_id: str) -> list[Run]:
+        """Return the session's runs that have not answered yet (interventions excluded)."""
+        return [r for r in self.of_session(session_id) if not r.answered and r.kind != "intervention"]
 
     def of_session(self, session_id: str) -> list[Run]:
         """Return the session's runs still in flight, oldest first."""

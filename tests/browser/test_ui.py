@@ -18,6 +18,12 @@ pytestmark = pytest.mark.browser
 
 
 def send(page: Page, text: str) -> None:
+    """Type a message and press Enter once Send is enabled (one chat answer streams at a time)."""
+    expect(page.locator("#send_button")).to_be_enabled()
+    type_and_enter(page, text)
+
+
+def type_and_enter(page: Page, text: str) -> None:
     page.locator("#composer").fill(text)
     page.locator("#composer").press("Enter")
 
@@ -110,7 +116,7 @@ def test_tokens_stream_in_and_stop_keeps_the_partial_answer(chat: Page):
     bubble = chat.locator(".ak-bubble.ak-assistant").last
     expect(bubble).to_contain_text("Once upon a time")
     expect(chat.locator("#stop_button")).to_be_visible()
-    send(chat, "and another one")  # waits: one answer streams at a time
+    type_and_enter(chat, "and another one")  # waits: one answer streams at a time
     expect(chat.locator("#send_button")).to_be_disabled()
     expect(chat.locator(".ak-bubble.ak-user")).to_have_count(1)
     first = len(bubble.inner_text())

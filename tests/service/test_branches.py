@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from agentkit_app.engine.llm.scripted import Call, Reply, ScriptedModel
-from agentkit_app.service.chat import Conflict, TurnRequest
+from agentkit_app.service.chat import TurnRequest
+from agentkit_app.service.errors import Conflict
 
 
 async def test_branch_operations_wait_for_the_running_turn(service_factory):
@@ -17,6 +18,28 @@ async def test_branch_operations_wait_for_the_running_turn(service_factory):
     with pytest.raises(Conflict):
         await service.switch_branch(session.session_id, "whatever")
     run.cancel()
+
+
+async def test_once_the_answer_is_out_the_user_may_go_on_while_the_session_is_titled(service_factory):
+    def script(call: Call) -> Reply:
+        return Reply(text="Owls at night", delay=2.0) if call.purpose == "title" else Reply(text="owls hunt at night")
+
+    service = service_factory(ScriptedModel(script))
+    session = await service.create_session("assistant")
+    first = await service.start_turn(TurnRequest(session_id=session.session_id, content="tell me about owls"))
+    assert service.runs.busy(session.session_id) == [first]
+    async for event in first.follow():
+        if event.type == "final_answer":
+            break
+    assert not first.done and first.answered, "still titling"
+    assert service.runs.busy(session.session_id) == []
+    second = await service.start_turn(TurnRequest(session_id=session.session_id, content="and bats?"))
+    assert second.kind == "chat"
+    [e async for e in second.follow()]
+    [e async for e in first.follow()]
+    stored = await service.store.get_messages(session.session_id)
+    assert [m.content for m in stored] == ["tell me about owls", "owls hunt at night", "and bats?", "owls hunt at night"]
+    assert (await service.store.get_session(session.session_id)).title == "Owls at night"
 
 
 async def test_regenerated_answer_sees_the_same_history(service_factory):

@@ -23,7 +23,8 @@ from agentkit_app.service.access import (
     Unauthorized,
     period_start,
 )
-from agentkit_app.service.chat import ChatService, NotFound, TurnRequest
+from agentkit_app.service.chat import ChatService, TurnRequest
+from agentkit_app.service.errors import NotFound
 from agentkit_app.service.runtime import build_access
 from agentkit_app.settings import Settings
 from agentkit_app.store.accounts import AccountStore

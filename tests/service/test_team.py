@@ -13,7 +13,8 @@ from agentkit_app.engine.interaction import Interaction
 from agentkit_app.engine.llm.demo import DemoModel
 from agentkit_app.engine.llm.scripted import Call, Reply, ScriptedModel
 from agentkit_app.engine.team import TeamOrchestrator
-from agentkit_app.service.chat import ChatService, InvalidInput, NotFound, TurnRequest
+from agentkit_app.service.chat import ChatService, TurnRequest
+from agentkit_app.service.errors import InvalidInput, NotFound
 
 PLAN = {"phases": [
     {"id": "a", "name": "Design", "expert": "Product Manager", "depends_on": [], "goal": "design"},

@@ -11,7 +11,7 @@ from __future__ import annotations
 import reflex as rx
 
 from agentkit_app.service.access import Principal, Unauthorized
-from agentkit_app.service.chat import ServiceError
+from agentkit_app.service.errors import ServiceError
 from agentkit_app.service.runtime import get_service
 
 LOGIN_ROUTE = "/login"

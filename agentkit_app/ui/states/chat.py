@@ -12,7 +12,8 @@ import reflex as rx
 from agentkit_app.engine import events as ev
 from agentkit_app.engine.i18n import TEXT
 from agentkit_app.engine.llm.demo import DEMO_MODEL_NAME
-from agentkit_app.service.chat import ServiceError, TurnRequest
+from agentkit_app.service.chat import TurnRequest
+from agentkit_app.service.errors import ServiceError
 from agentkit_app.service.export import export_session
 from agentkit_app.service.runs import Run
 from agentkit_app.service.runtime import get_service
@@ -115,7 +116,8 @@ class ChatState(rx.State):
         return [*(ChatState.follow(r.run_id) for r in runs if r.kind != "intervention"), rx.call_script(SHOW_LINKED_MESSAGE)]
 
     def _set_running(self, runs: list[Run]) -> None:
-        live = [r for r in runs if r.kind != "intervention"]
+        """Show as running the runs that have not answered yet (the session may be titled after the answer)."""
+        live = [r for r in runs if r.kind != "intervention" and not r.answered]
         self.running, self.run_kind = bool(live), (live[-1].kind if live else "")
 
     def _watch(self, run: Run):
@@ -232,6 +234,8 @@ class ChatState(rx.State):
                             timeline.apply(event, agent)
                             self._on_live_event(event)
                         self.items = list(timeline.items)
+                        if run.answered:  # the answer is complete: the user may go on while the run titles
+                            self._set_running(get_service().runs.of_session(run.session_id))
                 if run.done and index >= len(run.events):
                     break
                 await run.wait_beyond(index, 1.0)

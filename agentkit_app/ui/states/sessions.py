@@ -8,7 +8,7 @@ from datetime import datetime
 import reflex as rx
 
 from agentkit_app.service.access import search_visible
-from agentkit_app.service.chat import ServiceError
+from agentkit_app.service.errors import ServiceError
 from agentkit_app.service.runtime import get_service
 from agentkit_app.store.models import SessionPublic
 from agentkit_app.ui.states.auth import LOGIN_ROUTE, current_principal

@@ -1,0 +1,200 @@
+"""A chat turn as a service flow: skill, greeting, plan-execute or ReAct; the question and answer stored,
+the new conversation titled."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from agentkit_app.engine import events as ev
+from agentkit_app.engine.llm.base import LLMError, TextDelta
+from agentkit_app.engine.llm.fallback import FallbackModel
+from agentkit_app.engine.plan_exec import PhasePolicyError, parse_phase_policy, run_plan_exec
+from agentkit_app.engine.react import TurnSetup, run_direct, run_react
+from agentkit_app.engine.routing import UnknownSkillError, choose_skill, is_greeting
+from agentkit_app.engine.tools import ToolRegistry
+
+if TYPE_CHECKING:
+    from agentkit_app.service.chat import ChatService, TurnRequest
+    from agentkit_app.service.runs import Run
+    from agentkit_app.store.models import SessionPublic
+
+
+def _setup(
+    service: ChatService, run: Run, request: TurnRequest, language: str, tools: ToolRegistry
+) -> TurnSetup:
+    context = service.config.tool_context
+    reader = request.principal.owner_filter if request.principal else None
+    if reader is not None:  # a regular user's agent opens only that user's files
+        context = replace(context, may_read=service.uploads.readable_by(reader))
+    return TurnSetup(
+        llm=service.llm,
+        tools=tools,
+        tool_context=context,
+        interaction=run.interaction,
+        model=request.model,
+        language=language,
+    )
+
+
+async def run_chat(
+    service: ChatService, run: Run, session: SessionPublic, request: TurnRequest, text: str, language: str
+) -> None:
+    """Answer a chat message by skill, greeting, plan-execute or ReAct; store question and answer."""
+    agent = service.catalog.agent(session.agent_name) or next(iter(service.catalog.agents.values()))
+    system_prompt, tools = agent.system_prompt, service.tools.only(agent.tools)
+    try:
+        skill = choose_skill(text, service.catalog.skills)
+    except UnknownSkillError as exc:
+        await service.persist(session.session_id, role="user", content=text, metadata=_user_meta(request))
+        await service.fail(run, str(exc), agent.name, "invalid")
+        return
+    stored_text = skill.content if skill and skill.content else text
+    if not request.regenerate:
+        await service.persist(
+            session.session_id, role="user", content=stored_text, metadata=_user_meta(request, skill)
+        )
+    setup = _setup(service, run, request, language, tools)
+    if skill:
+        run.publish(ev.SkillMatch(skill=skill.skill.name, method=skill.method, confidence=skill.confidence))
+        system_prompt, setup.tools = skill.skill.prompt, service.tools.only(skill.skill.tools)
+        setup.model = request.model or skill.skill.model
+    setup.model = setup.model or agent.model
+    history = await service.store.get_chat_messages(session.session_id)
+    messages = [{"role": "system", "content": system_prompt}, *history]
+    direct = skill is None and is_greeting(stored_text)
+    if direct:
+        engine = run_direct(setup, messages)
+    elif skill is None and request.execution_mode == "plan_exec" and service.config.plan_exec_enabled:
+        try:
+            policy = parse_phase_policy(service.config.plan_exec_policy, service.tools.names())
+        except PhasePolicyError as exc:
+            await service.fail(run, str(exc), agent.name, "invalid")
+            return
+        if isinstance(service.llm, FallbackModel):  # plan-execute bypasses the fallback chain
+            setup.llm = service.llm.main
+        engine = run_plan_exec(setup, messages, policy)
+    else:
+        engine = run_react(setup, messages)
+    partial: list[str] = []
+    steps: list[dict[str, Any]] = []
+    phases: list[str] = []
+    try:
+        async for event in engine:
+            if isinstance(event, ev.PhaseChanged):
+                phases.append(event.phase)
+            elif isinstance(event, ev.Token):
+                partial.append(event.content)
+            elif isinstance(event, ev.Thinking) and partial:
+                partial.clear()
+            elif isinstance(event, ev.Step) and event.event_type in ("tool_call", "tool_result"):
+                steps.append({"event_type": event.event_type, "step": event.step, **event.data})
+            if isinstance(event, ev.FinalAnswer):
+                meta = _answer_meta(setup, agent.name, steps, skill.skill.name if skill else None, phases)
+                stored = await service.persist(
+                    session.session_id,
+                    run=run,
+                    role="assistant",
+                    content=event.content,
+                    agent_name=agent.name,
+                    metadata=meta,
+                )
+                meta["message_id"] = stored.message_id if stored else None
+                event = replace(event, metadata=meta)
+            run.publish(event)
+    except asyncio.CancelledError:
+        text_so_far = "".join(partial).strip()
+        meta = {**_answer_meta(setup, agent.name, steps, None, phases), "cancelled": True}
+        await service.persist(
+            session.session_id,
+            run=run,
+            role="assistant",
+            content=text_so_far,
+            agent_name=agent.name,
+            metadata=meta,
+        )
+        raise
+    except LLMError as exc:
+        await service.fail(run, str(exc), agent.name, "llm")
+        return
+    if partial or steps:
+        await name_session(service, session.session_id, stored_text, "".join(partial), setup.model)
+
+
+async def name_session(
+    service: ChatService, session_id: str, question: str, answer: str, model: str | None
+) -> None:
+    """Title a new conversation from its first exchange, once; a name the user gave is never replaced."""
+    session = await service.store.get_session(session_id)
+    if session is None or session.metadata.get("title_source"):
+        return
+    prompt = [
+        {"role": "system", "content": "Write a title of at most six words for this conversation, in its language. "
+                                      "Reply with the title only, without quotes."},
+        {"role": "user", "content": f"User: {question[:1000]}\nAssistant: {answer[:1000]}"},
+    ]  # fmt: skip
+    outcome = service.llm.new_outcome() if hasattr(service.llm, "new_outcome") else None
+    parts: list[str] = []
+    try:
+        async for chunk in service.llm.stream(
+            prompt, None, model, "title", **({"outcome": outcome} if outcome else {})
+        ):
+            if isinstance(chunk, TextDelta):
+                parts.append(chunk.content)
+    except LLMError:
+        return
+    if outcome is not None and outcome.tier == "emergency":  # the apology is no title
+        return
+    lines = "".join(parts).strip().splitlines()
+    title = lines[0].strip().strip("\"'“”「」*#").strip() if lines else ""
+    if title:
+        await service.store.update_session(session_id, title=title, metadata={"title_source": "model"})
+
+
+def _user_meta(request: TurnRequest, skill: Any = None) -> dict[str, Any]:
+    meta: dict[str, Any] = {}
+    if request.attachments:
+        meta["attachments"] = request.attachments
+    if request.model:
+        meta["model"] = request.model
+    if skill is not None:
+        meta["skill"] = skill.skill.name
+    if request.execution_mode == "plan_exec":
+        meta["execution_mode"] = "plan_exec"
+    return meta
+
+
+def _answer_meta(
+    setup: TurnSetup,
+    agent_name: str,
+    steps: list[dict[str, Any]],
+    skill: str | None,
+    phases: list[str] | None = None,
+) -> dict[str, Any]:
+    usage = setup.usage
+    meta: dict[str, Any] = {
+        "agent_name": agent_name,
+        "model": usage[-1]["model"] if usage else (setup.model or setup.llm.label),
+        "model_label": setup.llm.label,
+        "tier": setup.tier,
+        "fallback_status": setup.tier,
+        "usage": {
+            "prompt_tokens": sum(u["prompt_tokens"] for u in usage),
+            "completion_tokens": sum(u["completion_tokens"] for u in usage),
+            "first_token_s": next(
+                (u["first_token_s"] for u in usage if u["first_token_s"] is not None), None
+            ),
+            "total_s": round(sum(u["total_s"] for u in usage), 3),
+            "calls": len(usage),
+        },
+        "steps": steps,
+    }
+    if skill:
+        meta["skill"] = skill
+    if phases:
+        meta["execution_mode"] = "plan_exec"
+        meta["phases"] = list(phases)
+    if setup.error_struct:
+        meta["error_struct"] = setup.error_struct
+    return meta

@@ -1,0 +1,66 @@
+"""The requests the service refuses, each with the HTTP status a REST client gets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agentkit_app.engine import events as ev
+
+
+class ServiceError(Exception):
+    """A request the service refuses; ``status`` is the HTTP status a REST client gets."""
+
+    status = 400
+
+
+class NotFound(ServiceError):
+    """Unknown session or agent."""
+
+    status = 404
+
+
+class SessionClosed(ServiceError):
+    """The session is closed and takes no new message."""
+
+    status = 400
+
+
+class InvalidInput(ServiceError):
+    """Empty or over-long content, or a bad option."""
+
+    status = 422
+
+
+class Conflict(ServiceError):
+    """The session is busy with a run that must end (or be stopped) first."""
+
+    status = 409
+
+
+class Busy(ServiceError):
+    """Too many runs in flight."""
+
+    status = 429
+
+
+class QuotaExceeded(ServiceError):
+    """The user's department has used up one of its quotas: the turn is refused and nothing is stored.
+
+    ``quota_info`` is ``{department_id, quota_type, period, limit, current}``.
+    """
+
+    status = 429
+
+    def __init__(self, quota_info: dict[str, Any]) -> None:
+        super().__init__("quota exceeded")
+        self.quota_info = quota_info
+
+    def event(self) -> ev.Error:
+        """Return the ``error`` event that tells a streaming client."""
+        return ev.Error(message="quota exceeded", code="quota", quota_info=dict(self.quota_info))
+
+
+class QuotaCheckFailed(ServiceError):
+    """The quotas could not be read (store down, department gone): the turn is refused (fail closed)."""
+
+    status = 503
