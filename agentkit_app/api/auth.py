@@ -14,8 +14,9 @@ from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
 
 from agentkit_app.api.security import AdminDep, PrincipalDep, ServiceDep
-from agentkit_app.service.access import AccessControl, AccountsDisabled
+from agentkit_app.service.access import AccessControl
 from agentkit_app.service.chat import ChatService
+from agentkit_app.service.errors import AccountsDisabled
 from agentkit_app.store.accounts import AccountConflict, UnknownDepartment
 from agentkit_app.store.models import DepartmentPublic, QuotaPublic, UserPublic
 

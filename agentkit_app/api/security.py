@@ -12,8 +12,9 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
-from agentkit_app.service.access import Principal, Unauthorized
+from agentkit_app.service.access import Principal
 from agentkit_app.service.chat import ChatService
+from agentkit_app.service.errors import Unauthorized
 from agentkit_app.service.runtime import get_service
 from agentkit_app.settings import get_settings
 

@@ -16,9 +16,9 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from agentkit_app.api.security import principal_of
 from agentkit_app.engine import events as ev
-from agentkit_app.service.access import Principal, Unauthorized
+from agentkit_app.service.access import Principal
 from agentkit_app.service.chat import TurnRequest
-from agentkit_app.service.errors import NotFound, QuotaExceeded, ServiceError
+from agentkit_app.service.errors import NotFound, QuotaExceeded, ServiceError, Unauthorized
 from agentkit_app.service.runs import Run
 from agentkit_app.service.runtime import get_service
 

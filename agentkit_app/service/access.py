@@ -17,23 +17,20 @@ from typing import Any, Literal
 
 import jwt
 
-from agentkit_app.service.errors import NotFound, QuotaCheckFailed, QuotaExceeded, ServiceError
+from agentkit_app.service.errors import (
+    AccountsDisabled,
+    Forbidden,
+    NotFound,
+    QuotaCheckFailed,
+    QuotaExceeded,
+    Unauthorized,
+)
 from agentkit_app.store.accounts import AccountStore, UnknownDepartment
 from agentkit_app.store.models import QuotaPublic, SessionPublic, UsageTotals, UserPublic, utcnow
 from agentkit_app.store.search import SearchHit
 from agentkit_app.store.sessions import SessionManager
 
-__all__ = [
-    "AccessControl",
-    "AccountsDisabled",
-    "Forbidden",
-    "Principal",
-    "QuotaCheckFailed",
-    "QuotaExceeded",
-    "QuotaGate",
-    "Unauthorized",
-    "period_start",
-]
+__all__ = ["AccessControl", "Principal", "QuotaGate", "period_start", "search_visible"]
 
 log = logging.getLogger(__name__)
 
@@ -42,24 +39,6 @@ Role = Literal["admin", "user", "apikey", "anonymous"]
 # (board and team event cards repeat their run's total and are not counted again)
 BILLED_MESSAGE_TYPES = (None, "board_final", "team_final")
 _ALGORITHM = "HS256"
-
-
-class Unauthorized(ServiceError):
-    """No credentials, or wrong or expired ones."""
-
-    status = 401
-
-
-class Forbidden(ServiceError):
-    """Signed in, but not allowed (e.g. a user on an admin route)."""
-
-    status = 403
-
-
-class AccountsDisabled(ServiceError):
-    """User accounts are off in this deployment (``AGENTKIT_AUTH_ENABLED``)."""
-
-    status = 404
 
 
 @dataclass(frozen=True)

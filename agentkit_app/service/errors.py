@@ -64,3 +64,21 @@ class QuotaCheckFailed(ServiceError):
     """The quotas could not be read (store down, department gone): the turn is refused (fail closed)."""
 
     status = 503
+
+
+class Unauthorized(ServiceError):
+    """No credentials, or wrong or expired ones."""
+
+    status = 401
+
+
+class Forbidden(ServiceError):
+    """Signed in, but not allowed (e.g. a user on an admin route)."""
+
+    status = 403
+
+
+class AccountsDisabled(ServiceError):
+    """User accounts are off in this deployment (``AGENTKIT_AUTH_ENABLED``)."""
+
+    status = 404

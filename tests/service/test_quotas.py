@@ -13,18 +13,16 @@ import pytest
 from agentkit_app.engine import events as ev
 from agentkit_app.engine.llm.demo import DemoModel
 from agentkit_app.engine.llm.scripted import Call, Reply, ScriptedModel
-from agentkit_app.service.access import (
-    AccessControl,
+from agentkit_app.service.access import AccessControl, Principal, period_start
+from agentkit_app.service.chat import ChatService, TurnRequest
+from agentkit_app.service.errors import (
     AccountsDisabled,
     Forbidden,
-    Principal,
+    NotFound,
     QuotaCheckFailed,
     QuotaExceeded,
     Unauthorized,
-    period_start,
 )
-from agentkit_app.service.chat import ChatService, TurnRequest
-from agentkit_app.service.errors import NotFound
 from agentkit_app.service.runtime import build_access
 from agentkit_app.settings import Settings
 from agentkit_app.store.accounts import AccountStore

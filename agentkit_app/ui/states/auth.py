@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import reflex as rx
 
-from agentkit_app.service.access import Principal, Unauthorized
-from agentkit_app.service.errors import ServiceError
+from agentkit_app.service.access import Principal
+from agentkit_app.service.errors import ServiceError, Unauthorized
 from agentkit_app.service.runtime import get_service
 
 LOGIN_ROUTE = "/login"
