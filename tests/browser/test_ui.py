@@ -201,6 +201,19 @@ def test_search_finds_a_message_and_opens_its_session(chat: Page):
     expect(chat.locator("#session_list")).to_be_visible()
 
 
+def test_each_conversation_keeps_its_own_unsent_draft(chat: Page):
+    first = chat.url
+    chat.locator("#composer").fill("half a thought for the first chat")
+    chat.locator("#new_chat").click()
+    chat.wait_for_url(lambda url: url != first and "/chat/" in url)
+    expect(chat.locator("#composer")).to_have_value("")
+    chat.locator("#composer").fill("something else")
+    chat.locator("#composer").blur()  # as leaving the box does: the text reaches the server now, not after the debounce
+    chat.go_back()
+    chat.wait_for_url(first)
+    expect(chat.locator("#composer")).to_have_value("half a thought for the first chat")
+
+
 def test_rename_a_conversation(chat: Page):
     send(chat, "hello there")
     expect(chat.locator(".ak-bubble.ak-assistant").last).to_be_visible()

@@ -66,6 +66,9 @@ class ChatState(rx.State):
     board_rounds: int = 0
     board_speaker: str = ""
     participants: list[dict[str, str]] = []
+    # the unsent text and files of the other conversations, by session id; which one the composer holds
+    _drafts: dict[str, dict] = {}
+    _composer_of: str = ""
 
     @rx.var
     def session_id(self) -> str:
@@ -95,6 +98,7 @@ class ChatState(rx.State):
         self.models = list(service.config.models)
         self.model = self.model if self.model in self.models else (self.models[0] if self.models else "")
         self._reset_dialogs()
+        self._swap_composer()
         principal = await current_principal(self)
         if principal is None:
             return rx.redirect(LOGIN_ROUTE)
@@ -134,6 +138,20 @@ class ChatState(rx.State):
     def can_send(self) -> bool:
         """Whether the composer may send: an open session with no chat answer streaming."""
         return self.status == "active" and (not self.running or self.joins_run)
+
+    def _swap_composer(self) -> None:
+        """Keep what was typed (and attached) for the conversation being left; bring back this one's."""
+        if self._composer_of == self.session_id:
+            return
+        # new dicts, never changed in place: the class default must stay empty for every other client
+        drafts = {k: v for k, v in self._drafts.items() if k != self.session_id}
+        if self._composer_of and (self.draft or self.attachments):
+            drafts[self._composer_of] = {"text": self.draft, "attachments": list(self.attachments)}
+        saved = self._drafts.get(self.session_id, {})
+        self._drafts = drafts
+        self.draft, self.attachments = saved.get("text", ""), saved.get("attachments", [])
+        self.editing_id, self.renaming = "", False
+        self._composer_of = self.session_id
 
     def _reset_dialogs(self) -> None:
         self.confirm_id = self.question_id = ""
