@@ -108,6 +108,7 @@ TEXT: dict[str, dict[str, str]] = {
     "regenerate": {"en": "Regenerate", "zh": "重新生成"},
     "copy_answer": {"en": "Copy answer", "zh": "复制回答"},
     "copied": {"en": "Copied", "zh": "已复制"},
+    "stop_hint": {"en": "Stop the answer (Esc)", "zh": "停止回答（Esc）"},
     "join_placeholder": {
         "en": "Add to the discussion: the next speaker or phase reads your message",
         "zh": "参与讨论：下一位发言者或下一阶段会读到你的消息",

@@ -133,6 +133,14 @@ def test_tokens_stream_in_and_stop_keeps_the_partial_answer(chat: Page):
     expect(chat.locator("#send_button")).to_be_enabled()
 
 
+def test_escape_stops_the_answer(chat: Page):
+    send(chat, "tell me a long story")
+    expect(chat.locator(".ak-bubble.ak-assistant").last).to_contain_text("Once upon a time")
+    chat.keyboard.press("Escape")
+    expect(chat.locator(".ak-stopped").last).to_be_visible()
+    expect(chat.locator("#stop_button")).to_be_hidden()
+
+
 def test_attached_file_is_read_by_the_agent(chat: Page, tmp_path):
     notes = tmp_path / "notes.txt"
     notes.write_text("alpha\nbeta\ngamma\n")

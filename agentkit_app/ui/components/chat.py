@@ -44,6 +44,12 @@ AUTOSCROLL_JS = """
   };
   attach();
   setInterval(attach, 1000);
+  // Esc stops the answer being written (unless a dialog is open: there Esc closes the dialog)
+  document.addEventListener('keydown', (e) => {
+    if (e.key !== 'Escape' || document.querySelector('[role=alertdialog], [role=dialog]')) return;
+    const stop = document.getElementById('stop_button');
+    if (stop) stop.click();
+  });
 })();
 """
 
@@ -245,7 +251,10 @@ def composer() -> rx.Component:
             rx.spacer(),
             rx.cond(
                 ChatState.running,
-                rx.button(rx.icon("square", size=14), tr("stop"), color_scheme="red", variant="soft", on_click=ChatState.stop, id="stop_button"),
+                rx.tooltip(
+                    rx.button(rx.icon("square", size=14), tr("stop"), color_scheme="red", variant="soft", on_click=ChatState.stop, id="stop_button"),
+                    content=tr("stop_hint"),
+                ),
             ),
             rx.button(rx.icon("send", size=14), tr("send"), on_click=ChatState.send, id="send_button", disabled=~ChatState.can_send),
             align="center",
