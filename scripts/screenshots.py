@@ -68,6 +68,7 @@ def main() -> None:
                 page.locator("#confirm_approve").click()
                 idle(page)
                 shoot(page, "chat.png")
+                chat_url = page.url
 
                 new_chat(page, url)
                 send(page, "@board:Strategist,Risk Officer,Customer Advocate rounds=2 should we open a second shop")
@@ -81,6 +82,11 @@ def main() -> None:
                 expect(page.locator(".ak-synthesis")).to_be_visible(timeout=120_000)
                 idle(page)
                 shoot(page, "team.png")
+
+                phone = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+                phone.goto(chat_url)
+                expect(phone.locator(".ak-bubble.ak-assistant").last).to_be_visible()
+                shoot(phone, "phone.png")
                 browser.close()
         finally:
             stop_app(process)

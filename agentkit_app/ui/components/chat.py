@@ -247,16 +247,18 @@ def composer() -> rx.Component:
                 ),
                 content=tr("plan_exec_hint"),
             ),
-            rx.cond(SessionsState.demo_mode, rx.badge(rx.icon("plug_zap", size=12), "offline demo model", color_scheme="amber", id="demo_badge", display=["none", "none", "flex"])),
-            rx.spacer(),
-            rx.cond(
-                ChatState.running,
-                rx.tooltip(
-                    rx.button(rx.icon("square", size=14), tr("stop"), color_scheme="red", variant="soft", on_click=ChatState.stop, id="stop_button"),
-                    content=tr("stop_hint"),
+            rx.cond(SessionsState.demo_mode, rx.badge(rx.icon("plug_zap", size=12), "offline demo model", color_scheme="amber", id="demo_badge")),
+            rx.hstack(
+                rx.cond(
+                    ChatState.running,
+                    rx.tooltip(
+                        rx.button(rx.icon("square", size=14), tr("stop"), color_scheme="red", variant="soft", on_click=ChatState.stop, id="stop_button"),
+                        content=tr("stop_hint"),
+                    ),
                 ),
+                rx.button(rx.icon("send", size=14), tr("send"), on_click=ChatState.send, id="send_button", disabled=~ChatState.can_send),
+                margin_left="auto",  # stays right when the row wraps on a phone
             ),
-            rx.button(rx.icon("send", size=14), tr("send"), on_click=ChatState.send, id="send_button", disabled=~ChatState.can_send),
             align="center",
             width="100%",
             flex_wrap="wrap",
@@ -313,7 +315,8 @@ def chat_column() -> rx.Component:
                 border_bottom="1px solid var(--gray-a4)",
                 width="100%",
             ),
-            rx.cond(SessionsState.demo_mode, rx.callout(tr("demo_notice"), icon="info", size="1", color_scheme="amber", margin="0.5em 1em 0", id="demo_notice")),
+            # the full notice where there is room; phones have the badge by the composer
+            rx.cond(SessionsState.demo_mode, rx.callout(tr("demo_notice"), icon="info", size="1", color_scheme="amber", margin="0.5em 1em 0", id="demo_notice", display=["none", "none", "flex"])),
             board_progress(),
             conversation(),
             question_card(),
