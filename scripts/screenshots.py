@@ -55,6 +55,10 @@ def main() -> None:
                 page = browser.new_page(viewport={"width": 1280, "height": 820})
                 page.set_default_timeout(30_000)
 
+                page.goto(url)
+                page.locator("#starter_team").wait_for()
+                shoot(page, "welcome.png")
+
                 new_chat(page, url)
                 send(page, "run `ls -la`")
                 expect(page.locator("#confirm_dialog")).to_be_visible()

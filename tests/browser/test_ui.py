@@ -155,6 +155,17 @@ def test_attached_file_is_read_by_the_agent(chat: Page, tmp_path):
     assert "[file:" not in question.inner_text(), "the file reference is for the model, not the bubble"
 
 
+def test_a_starter_on_the_welcome_page_opens_a_conversation_and_asks(page: Page, app_url: str):
+    page.set_default_timeout(20_000)
+    sign_in(page, app_url)
+    page.locator("#starter_board").wait_for()
+    page.locator("#starter_tool").click()
+    page.wait_for_url("**/chat/**")
+    expect(page.locator(".ak-bubble.ak-user")).to_have_text(["what is (3 + 4) * 12?"])
+    expect(page.locator(".ak-bubble.ak-assistant").last).to_contain_text("The result is 84")
+    expect(page.locator("#composer")).to_have_value("")
+
+
 def test_phone_width_has_no_horizontal_scroll(page: Page, app_url: str):
     page.set_viewport_size({"width": 375, "height": 740})
     page.set_default_timeout(20_000)

@@ -57,12 +57,45 @@ def index() -> rx.Component:
                 rx.text(tr("welcome_body"), color_scheme="gray", text_align="center", max_width="34em"),
                 rx.cond(SessionsState.demo_mode, rx.callout(tr("demo_notice"), icon="info", color_scheme="amber", id="demo_notice")),
                 rx.button(rx.icon("plus"), tr("new_chat"), size="3", on_click=SessionsState.new_chat, id="welcome_new_chat"),
+                rx.text(tr("starters"), size="2", color_scheme="gray", padding_top="0.5em"),
+                rx.grid(
+                    *[starter(icon, name) for icon, name in STARTERS],
+                    columns=rx.breakpoints(initial="1", sm="2"),
+                    spacing="3",
+                    width="100%",
+                    max_width="640px",
+                ),
                 align="center",
                 spacing="4",
                 padding="2em",
+                width="100%",
             ),
             flex="1",
+            overflow_y="auto",
         )
+    )
+
+
+# what a new user can try at once (each works on the offline demo model too)
+STARTERS = (("calculator", "tool"), ("square_terminal", "shell"), ("users", "board"), ("list_checks", "team"))
+
+
+def starter(icon: str, name: str) -> rx.Component:
+    """A card that starts a new conversation with an example message."""
+    return rx.card(
+        rx.hstack(
+            rx.icon(icon, size=18, color="var(--accent-9)"),
+            rx.vstack(
+                rx.text(tr(f"starter_{name}_title"), size="2", weight="medium"),
+                rx.text(tr(f"starter_{name}"), size="1", color_scheme="gray"),
+                spacing="0",
+            ),
+            align="center",
+        ),
+        on_click=ChatState.start_with(tr(f"starter_{name}")),
+        cursor="pointer",
+        class_name="ak-starter",
+        id=f"starter_{name}",
     )
 
 

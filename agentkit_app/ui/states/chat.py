@@ -69,6 +69,8 @@ class ChatState(rx.State):
     # the unsent text and files of the other conversations, by session id; which one the composer holds
     _drafts: dict[str, dict] = {}
     _composer_of: str = ""
+    # a message to send as soon as this new session opens: [session_id, text]
+    _autosend: list[str] = []
 
     @rx.var
     def session_id(self) -> str:
@@ -117,6 +119,9 @@ class ChatState(rx.State):
         self.items = items_from_messages([m for m in messages if m.message_id not in produced])
         self._set_running(runs)
         self.interrupted = service.interrupted_team(session) is not None
+        if self._autosend and self._autosend[0] == session.session_id:
+            self.draft, self._autosend = self._autosend[1], []
+            return ChatState.send
         return [*(ChatState.follow(r.run_id) for r in runs if r.kind != "intervention"), rx.call_script(SHOW_LINKED_MESSAGE)]
 
     def _set_running(self, runs: list[Run]) -> None:
@@ -158,6 +163,21 @@ class ChatState(rx.State):
         self.board_round = self.board_rounds = 0
         self.board_speaker = ""
         self.participants = []
+
+    @rx.event
+    async def start_with(self, text: str):
+        """Start a new conversation (with the agent picked in the sidebar) and send ``text`` in it."""
+        principal = await current_principal(self)
+        if principal is None:
+            return rx.redirect(LOGIN_ROUTE)
+        sessions = await self.get_state(SessionsState)
+        try:
+            session = await get_service().create_session(sessions.new_agent, principal=principal)
+        except ServiceError as exc:
+            return rx.toast.error(str(exc))
+        self._autosend = [session.session_id, text]
+        await sessions.load()
+        return rx.redirect(f"/chat/{session.session_id}")
 
     @rx.event
     def set_draft(self, value: str) -> None:
