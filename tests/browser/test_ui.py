@@ -241,8 +241,10 @@ def test_rename_a_conversation(chat: Page):
     chat.locator("#rename_input").press("Enter")
     expect(chat.locator("#session_title")).to_have_text("Greetings test")
     expect(chat.locator("#session_list")).to_contain_text("Greetings test")
+    expect(chat).to_have_title("Greetings test · AgentKit")
     chat.reload()
     expect(chat.locator("#session_title")).to_have_text("Greetings test")
+    expect(chat).to_have_title("Greetings test · AgentKit")
 
 
 def test_an_interrupted_team_run_offers_resume(page: Page, app_url: str):

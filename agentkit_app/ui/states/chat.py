@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import time
 from datetime import UTC, datetime
@@ -121,8 +122,9 @@ class ChatState(rx.State):
         self.interrupted = service.interrupted_team(session) is not None
         if self._autosend and self._autosend[0] == session.session_id:
             self.draft, self._autosend = self._autosend[1], []
-            return ChatState.send
-        return [*(ChatState.follow(r.run_id) for r in runs if r.kind != "intervention"), rx.call_script(SHOW_LINKED_MESSAGE)]
+            return [self._tab_title(), ChatState.send]
+        follows = [ChatState.follow(r.run_id) for r in runs if r.kind != "intervention"]
+        return [self._tab_title(), *follows, rx.call_script(SHOW_LINKED_MESSAGE)]
 
     def _set_running(self, runs: list[Run]) -> None:
         """Show as running the runs that have not answered yet (the session may be titled after the answer)."""
@@ -143,6 +145,10 @@ class ChatState(rx.State):
     def can_send(self) -> bool:
         """Whether the composer may send: an open session with no chat answer streaming."""
         return self.status == "active" and (not self.running or self.joins_run)
+
+    def _tab_title(self):
+        """Name the browser tab after the conversation."""
+        return rx.call_script(f"document.title = {json.dumps(f'{self.title} · AgentKit' if self.title else 'AgentKit')}")
 
     def _swap_composer(self) -> None:
         """Keep what was typed (and attached) for the conversation being left; bring back this one's."""
@@ -297,7 +303,7 @@ class ChatState(rx.State):
                     self.confirm_id = self.question_id = ""
                     self.board_speaker = ""
                 self._set_running(others)
-        yield SessionsState.load
+        yield [SessionsState.load, self._tab_title()]
 
     def _on_live_event(self, event: ev.Event) -> None:
         """Update the dialogs and progress shown outside the items."""
@@ -475,7 +481,7 @@ class ChatState(rx.State):
         renamed = await get_service().store.update_session(self.session_id, title=title, metadata={"title_source": "user"})
         if renamed is not None:
             self.title = renamed.title
-        return SessionsState.load
+        return [SessionsState.load, self._tab_title()]
 
     @rx.event
     async def export(self, fmt: str):
