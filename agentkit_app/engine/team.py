@@ -1,10 +1,9 @@
 """Team collaboration: a lead expert plans phases, members carry them out along their dependencies.
 
-``parse_team_command`` reads ``@team[:Lead,Member,...] TASK``. :class:`TeamOrchestrator` asks
-the lead for a plan: phases, each with an id, a name, the member who does it, the phases it
-depends on and its goal. :func:`check_plan` finds what keeps a plan from running (an unknown
-expert, a dependency on a phase that does not exist, a cycle, a reused id); the lead is asked
-once to fix those, and a plan that still cannot run ends the team with an error.
+:class:`TeamOrchestrator` asks the lead for a plan: phases, each with an id, a name, the member
+who does it, the phases it depends on and its goal. What keeps a plan from running (see
+``team_plan.check_plan``) goes back to the lead once to fix, and a plan that still cannot run
+ends the team with an error.
 
 Phases whose dependencies are all done run concurrently, each in its own task; their events
 are merged into the one stream as they come. A phase that fails lets the lead replan once;
@@ -28,152 +27,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agentkit_app.engine import events as ev
-from agentkit_app.engine.experts import Expert, UnknownExpertsError
+from agentkit_app.engine.experts import Expert
 from agentkit_app.engine.interaction import Interaction
 from agentkit_app.engine.llm.base import ChatModel, LLMError, Message, text_deltas
-from agentkit_app.engine.parsing import json_object, lang_rule, take_names
+from agentkit_app.engine.parsing import json_object, lang_rule
 from agentkit_app.engine.ports import CheckpointStore
+from agentkit_app.engine.team_plan import MAX_PHASES, NO_PLAN, check_plan, fallback_plan
 
-_COMMAND = re.compile(r"^\s*@team(?=$|[\s:])", re.IGNORECASE)
 _VERDICT = re.compile(r"^\s*VERDICT\s*[:：]\s*(\w+)\s*$", re.IGNORECASE | re.MULTILINE)
 _RISK = re.compile(r"^\s*RISK\s*[:：]\s*(.+)$", re.IGNORECASE | re.MULTILINE)
-MAX_PHASES = 8
-NO_PLAN = 'the reply holds no plan (one JSON object with a non-empty "phases" list)'
 log = logging.getLogger(__name__)
-
-
-class TeamCommandError(ValueError):
-    """The ``@team`` command cannot start a team (no task)."""
-
-
-@dataclass(frozen=True, slots=True)
-class TeamCommand:
-    """What ``@team`` asked for: the task and the experts named (first = lead; empty = template)."""
-
-    task: str
-    expert_names: list[str] = field(default_factory=list)
-
-
-def is_team_command(text: str) -> bool:
-    """Return whether a message starts a team run."""
-    return _COMMAND.match(text) is not None
-
-
-def parse_team_command(text: str, known: list[str] | None = None) -> TeamCommand:
-    """Parse ``@team[:Lead,Member] TASK``; unknown names raise UnknownExpertsError."""
-    match = _COMMAND.match(text)
-    if match is None:
-        raise TeamCommandError("not a team command")
-    body = text[match.end() :]
-    names: list[str] = []
-    if body.startswith(":"):
-        names, body = take_names(body[1:], known or [])
-    task = body.strip()
-    if not task:
-        raise TeamCommandError("a team task needs a description")
-    if known is not None:
-        unknown = [n for n in names if n.casefold() not in {k.casefold() for k in known}]
-        if unknown:
-            raise UnknownExpertsError(unknown)
-    return TeamCommand(task=task, expert_names=names)
-
-
-def _find_cycle(phases: list[dict[str, Any]]) -> list[str]:
-    """Return the ids along one dependency cycle (first id repeated at the end), or [] if none."""
-    needs = {p["id"]: list(p["depends_on"]) for p in phases}
-    finished: set[str] = set()
-    path: list[str] = []
-
-    def visit(node: str) -> list[str]:
-        path.append(node)
-        for dep in needs.get(node, []):
-            if dep in path:
-                return path[path.index(dep) :] + [dep]
-            if dep in needs and dep not in finished:
-                found = visit(dep)
-                if found:
-                    return found
-        path.pop()
-        finished.add(node)
-        return []
-
-    for node in needs:
-        if node not in finished:
-            found = visit(node)
-            if found:
-                return found
-    return []
-
-
-def check_plan(
-    raw: object, experts: list[str], *, finished: set[str] | None = None, taken: set[str] | None = None
-) -> tuple[list[dict[str, Any]], list[str]]:
-    """Return the phases of the lead's JSON plan and the problems that keep it from running.
-
-    Args:
-        raw: The JSON object the lead replied with (or None when the reply held none).
-        experts: The names a phase may be assigned to.
-        finished: Ids of finished phases the new phases may depend on (when replanning).
-        taken: Ids already used in the run, which the new phases must not reuse.
-
-    Returns:
-        ``(phases, problems)``. No phases means the reply held no readable plan (``problems``
-        then says so); phases with problems are a readable plan that cannot run as it is.
-    """
-    finished, taken = finished or set(), taken or set()
-    items = raw.get("phases") if isinstance(raw, dict) else None
-    items = [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
-    if not items:
-        return [], [NO_PLAN]
-    by_name = {name.casefold(): name for name in experts}
-    phases: list[dict[str, Any]] = []
-    problems: list[str] = []
-    seen: set[str] = set()
-    for index, item in enumerate(items):
-        phase_id = str(item.get("id") or f"p{index + 1}").strip()
-        if phase_id in seen or phase_id in taken:
-            problems.append(f"the id '{phase_id}' is used by more than one phase")
-        seen.add(phase_id)
-        asked = str(item.get("expert") or "").strip()
-        expert = by_name.get(asked.casefold())
-        if expert is None:
-            problems.append(
-                f"phase '{phase_id}' is assigned to an unknown expert '{asked}' (the members are: {', '.join(experts)})"
-            )
-        depends = item.get("depends_on") or []
-        depends = [depends] if isinstance(depends, str) else depends if isinstance(depends, list) else []
-        name = str(item.get("name") or item.get("goal") or phase_id).strip()[:120]
-        phases.append(
-            {
-                "id": phase_id,
-                "name": name,
-                "expert": expert or asked,
-                "depends_on": [str(d).strip() for d in depends],
-                "goal": str(item.get("goal") or name).strip()[:1000],
-                "status": "pending",
-            }
-        )
-    if len(phases) > MAX_PHASES:
-        problems.append(f"the plan has {len(phases)} phases; at most {MAX_PHASES} are allowed")
-    for phase in phases:
-        for dep in phase["depends_on"]:
-            if dep not in seen and dep not in finished:
-                problems.append(f"phase '{phase['id']}' depends on '{dep}', which is not a phase of the plan")
-    cycle = _find_cycle(phases)
-    if cycle:
-        problems.append("the dependencies form a cycle: " + " -> ".join(cycle) + " (each needs the next)")
-    return phases, problems
-
-
-def _fallback_plan(members: list[Expert], language: str) -> list[dict[str, Any]]:
-    """One phase per member, in order, each building on the previous: used when no plan is readable."""
-    phases: list[dict[str, Any]] = []
-    for index, member in enumerate(members):
-        name = f"{member.name} 的工作" if language == "zh" else f"{member.name}'s part"
-        depends = [phases[-1]["id"]] if phases else []
-        phases.append({"id": f"p{index + 1}", "name": name, "expert": member.name, "depends_on": depends,
-                       "goal": name, "status": "pending"})  # fmt: skip
-    return phases
 
 
 @dataclass
@@ -580,7 +443,7 @@ class TeamOrchestrator:
                 yield ev.CollaborationNotice(
                     content="the lead gave no readable plan; each member takes one part in turn"
                 )
-            self.state["plan"] = outcome.phases or _fallback_plan(self.members, self.language)
+            self.state["plan"] = outcome.phases or fallback_plan(self.members, self.language)
             await self._save()
         yield ev.TeamFormed(
             team_id=self.run_id, status="running", experts=[e.public() for e in experts],

@@ -17,7 +17,7 @@ from agentkit_app.engine.board import is_board_command
 from agentkit_app.engine.i18n import has_cjk
 from agentkit_app.engine.llm.base import ChatModel
 from agentkit_app.engine.ports import CheckpointStore
-from agentkit_app.engine.team import is_team_command
+from agentkit_app.engine.team_plan import is_team_command
 from agentkit_app.engine.tools import ToolContext, ToolRegistry
 from agentkit_app.engine.tools.builtin import builtin_tools
 from agentkit_app.service.catalog import Catalog

@@ -19,7 +19,8 @@ from agentkit_app.engine.board import (
 from agentkit_app.engine.experts import UnknownExpertsError
 from agentkit_app.engine.i18n import t
 from agentkit_app.engine.llm.base import ChatModel, Chunk, LLMError, Message, TextDelta, UsageInfo
-from agentkit_app.engine.team import TeamCommandError, TeamOrchestrator, parse_team_command
+from agentkit_app.engine.team import TeamOrchestrator
+from agentkit_app.engine.team_plan import TeamCommandError, parse_team_command
 
 if TYPE_CHECKING:
     from agentkit_app.service.chat import ChatService, TurnRequest

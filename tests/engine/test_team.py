@@ -15,13 +15,8 @@ from agentkit_app.engine.experts import Expert, UnknownExpertsError
 from agentkit_app.engine.interaction import Interaction
 from agentkit_app.engine.llm.scripted import Call, Reply, ScriptedModel
 from agentkit_app.engine.ports import MemoryCheckpointStore
-from agentkit_app.engine.team import (
-    NO_PLAN,
-    TeamCommandError,
-    TeamOrchestrator,
-    check_plan,
-    parse_team_command,
-)
+from agentkit_app.engine.team import TeamOrchestrator
+from agentkit_app.engine.team_plan import NO_PLAN, TeamCommandError, check_plan, parse_team_command
 
 LEAD = Expert("Lead", "L", "#111", "a lead.", role="lead")
 DEV = Expert("Dev", "D", "#222", "a developer.", role="developer")
