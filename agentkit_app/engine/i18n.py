@@ -42,6 +42,9 @@ TEXT: dict[str, dict[str, str]] = {
     "send": {"en": "Send", "zh": "发送"},
     "stop": {"en": "Stop", "zh": "停止"},
     "attach": {"en": "Attach file", "zh": "附加文件"},
+    "file_too_large": {"en": "larger than the {limit} upload limit", "zh": "超过了 {limit} 的上传上限"},
+    "too_many_files": {"en": "at most {n} files at a time", "zh": "一次最多 {n} 个文件"},
+    "file_refused": {"en": "cannot be attached", "zh": "无法附加"},
     "stopped": {"en": "stopped", "zh": "已停止"},
     "demo_notice": {
         "en": "Offline demo model: no LLM endpoint is configured, answers are canned and deterministic.",

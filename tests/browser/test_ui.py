@@ -166,6 +166,15 @@ def test_a_starter_on_the_welcome_page_opens_a_conversation_and_asks(page: Page,
     expect(page.locator("#composer")).to_have_value("")
 
 
+def test_a_file_over_the_limit_is_refused_before_it_is_sent(chat: Page, tmp_path):
+    big = tmp_path / "big.bin"
+    with big.open("wb") as out:
+        out.truncate(10 * 1024 * 1024 + 1)
+    chat.locator("#composer_upload input[type=file]").set_input_files(str(big))
+    expect(chat.get_by_text("big.bin: larger than the 10 MB upload limit")).to_be_visible()
+    expect(chat.locator(".ak-attachment")).to_have_count(0)
+
+
 def test_phone_width_has_no_horizontal_scroll(page: Page, app_url: str):
     page.set_viewport_size({"width": 375, "height": 740})
     page.set_default_timeout(20_000)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
+from reflex.vars import ArrayVar, ObjectVar
 
 from agentkit_app.ui.components.board import (
     board_start_card,
@@ -15,7 +18,7 @@ from agentkit_app.ui.components.board import (
 from agentkit_app.ui.components.bubbles import assistant_bubble, error_bubble, user_bubble
 from agentkit_app.ui.components.team import synthesis_card, team_card
 from agentkit_app.ui.i18n import tr
-from agentkit_app.ui.states.chat import UPLOAD_ID, ChatState
+from agentkit_app.ui.states.chat import MAX_FILES, UPLOAD_ID, ChatState
 from agentkit_app.ui.states.sessions import SessionsState
 from agentkit_app.ui.timeline import ChatItem
 
@@ -52,6 +55,21 @@ AUTOSCROLL_JS = """
   });
 })();
 """
+
+
+def refusals(rejected: ArrayVar) -> rx.Var:
+    """Turn the drop zone's refused files into ``"name|code,code"`` strings, in the browser.
+
+    The refusals hold the File objects: sent as they are, the whole file would travel to the server.
+    """
+
+    def one(refusal: ObjectVar) -> str:
+        refusal = refusal.to(ObjectVar, dict[str, dict[str, Any]])
+        file = refusal["file"].to(ObjectVar, dict[str, Any])
+        errors = refusal["errors"].to(ArrayVar, list[dict[str, Any]])
+        return f"{file['path']}|{errors.map(lambda e: e['code']).join(',')}"
+
+    return rejected.to(ArrayVar, list[dict[str, Any]]).map(one)
 
 
 def chat_item(item: ChatItem) -> rx.Component:
@@ -231,7 +249,9 @@ def composer() -> rx.Component:
                 rx.tooltip(rx.icon_button(rx.icon("paperclip", size=16), variant="ghost", type="button"), content=tr("attach")),
                 id=UPLOAD_ID,
                 on_drop=ChatState.upload(rx.upload_files(upload_id=UPLOAD_ID)),
-                max_files=5,
+                on_drop_rejected=lambda rejected: ChatState.upload_rejected(refusals(rejected)),
+                max_size=ChatState.upload_limit,
+                max_files=MAX_FILES,
                 no_drag=True,
                 class_name="ak-upload",
             ),

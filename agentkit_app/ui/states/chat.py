@@ -27,6 +27,7 @@ from agentkit_app.ui.timeline import ChatItem, Timeline, items_from_messages
 
 FLUSH_S = 0.05
 UPLOAD_ID = "composer_upload"
+MAX_FILES = 5  # files attached at once
 
 
 # A link to a message (``/chat/ID#MESSAGE_ID``, as search results make) scrolls to it and flashes it.
@@ -56,6 +57,7 @@ class ChatState(rx.State):
     running: bool = False
     run_kind: str = ""  # chat, board or team: what is running (a message during a board or team joins it)
     attachments: list[dict[str, str]] = []
+    upload_limit: int = 10 * 1024 * 1024  # the upload store's, read on load: the browser refuses bigger files
     confirm_id: str = ""
     confirm_command: str = ""
     confirm_reason: str = ""
@@ -99,6 +101,7 @@ class ChatState(rx.State):
         """Open the session of the URL: rebuild its items and follow what still runs in it."""
         service = get_service()
         self.models = list(service.config.models)
+        self.upload_limit = service.uploads.max_bytes
         self.model = self.model if self.model in self.models else (self.models[0] if self.models else "")
         self._reset_dialogs()
         self._swap_composer()
@@ -371,6 +374,15 @@ class ChatState(rx.State):
             stored = pending.finish(file.content_type or "")
             self.attachments.append({"filename": stored.filename, "stored_name": stored.stored_name})
 
+    @rx.event
+    async def upload_rejected(self, refusals: list[str]):
+        """Say, in the UI's language, which files the browser refused to upload and why.
+
+        Each refusal is ``"name|code,code"`` (see ``components.chat.refusals``): the files themselves never leave the browser.
+        """
+        lang = (await self.get_state(PrefsState)).lang
+        return rx.toast.error("; ".join(refusal_text(str(r), lang, self.upload_limit) for r in refusals[:5]))
+
     @rx.var
     def last_answer_id(self) -> str:
         """Return the id of the answer that can be regenerated (the last one, once nothing runs)."""
@@ -502,3 +514,16 @@ class ChatState(rx.State):
         """Drop an attachment from the next message."""
         self.attachments = [a for a in self.attachments if a["stored_name"] != stored_name]
 
+
+def refusal_text(refusal: str, lang: str, limit: int) -> str:
+    """Return "name: reason" for a file the browser's drop zone refused (``"name|code,..."``, react-dropzone's codes)."""
+    name, _, codes = refusal.rpartition("|") if "|" in refusal else (refusal, "", "")
+    name = name.lstrip("./") or "?"
+    lang = lang if lang in ("en", "zh") else "en"
+    if "file-too-large" in codes.split(","):
+        reason = TEXT["file_too_large"][lang].format(limit=f"{limit / (1024 * 1024):g} MB")
+    elif "too-many-files" in codes.split(","):
+        reason = TEXT["too_many_files"][lang].format(n=MAX_FILES)
+    else:
+        reason = TEXT["file_refused"][lang]
+    return f"{name}: {reason}"
