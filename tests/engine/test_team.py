@@ -112,6 +112,12 @@ def test_parse_team_command():
         parse_team_command("@team:Ghost do it", ["Developer"])
 
 
+def test_a_plan_longer_than_eight_phases_is_refused():
+    long = {"phases": [_phase(f"p{i}", f"Step {i}", depends_on=[f"p{i - 1}"] if i else []) for i in range(9)]}
+    assert check_plan(long, ["Dev"])[1] == ["the plan has 9 phases; at most 8 are allowed"]
+    assert check_plan({"phases": long["phases"][:8]}, ["Dev"])[1] == []
+
+
 def test_check_plan_names_every_problem():
     bad = {
         "phases": [

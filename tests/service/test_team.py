@@ -155,6 +155,26 @@ async def test_resume_team_continues_from_the_checkpoint(service_factory):
     assert stored[-1].metadata["message_type"] == "team_final"
 
 
+async def test_two_resumes_at_once_start_one_run(service_factory):
+    service = service_factory(ScriptedModel(_answer))
+    experts = service.catalog.experts.template("dev_team")
+    first = TeamOrchestrator(
+        llm=ScriptedModel(_answer), lead=experts[0], members=experts[1:], task="ship it",
+        interaction=Interaction(), checkpoints=service.checkpoints, run_id="old-run", language="en",
+    )  # fmt: skip
+    async with aclosing(first.run()) as events:
+        async for event in events:
+            if isinstance(event, ev.PhaseCompleted):
+                break
+    session_id = await _interrupted_session(service, "old-run")
+    outcomes = await asyncio.gather(service.resume_team(session_id), service.resume_team(session_id), return_exceptions=True)
+    runs = [o for o in outcomes if not isinstance(o, BaseException)]
+    assert len(runs) == 1 and any(isinstance(o, NotFound) for o in outcomes)
+    [e async for e in runs[0].follow()]
+    phases = [c for c in service.llm.calls if c.purpose == "team.phase"]
+    assert len(phases) == 2, "the remaining two phases ran once"
+
+
 async def test_the_team_total_counts_every_model_call(service_factory):
     service = service_factory(ScriptedModel(_answer))
     session = await service.create_session("assistant")

@@ -59,3 +59,22 @@ def test_the_record_holds_what_the_upload_returned(tmp_path):
     record = json.loads((store.directory / META_DIR / f"{stored.stored_name}.json").read_text())
     assert record == {"filename": "notes.md", "content_type": "text/plain", "size": 4, "owner": None}
     assert store.info(f"{META_DIR}/{stored.stored_name}.json", None) is None
+
+
+def test_a_record_that_cannot_be_written_keeps_neither_file_nor_record(tmp_path):
+    store = _store(tmp_path)
+    store.directory.mkdir(parents=True)
+    (store.directory / META_DIR).write_text("in the way")  # the records' folder cannot be made
+    pending = store.begin("a.txt", "alice")
+    pending.write(b"data")
+    with pytest.raises(OSError):
+        pending.finish("text/plain")
+    assert sorted(p.name for p in store.directory.iterdir()) == [META_DIR]
+
+
+def test_two_uploads_of_one_name_are_two_files(tmp_path):
+    store = _store(tmp_path)
+    first, second = _put(store, "notes.txt", b"one", "alice"), _put(store, "notes.txt", b"two", "bob")
+    assert first.stored_name != second.stored_name
+    assert store.info(first.stored_name, "alice").path.read_bytes() == b"one"
+    assert store.info(second.stored_name, "bob").path.read_bytes() == b"two"
