@@ -27,10 +27,11 @@ _ERROR_STATUS = {"invalid": 422, "llm": 502, "internal": 500}
 router = APIRouter(prefix="/api/v1/chat", dependencies=[Depends(authorize_session)], tags=["chat"])
 
 
-class SessionRename(BaseModel):
-    """Body of ``PATCH /sessions/{id}``."""
+class SessionUpdate(BaseModel):
+    """Body of ``PATCH /sessions/{id}``: a new title, pinned or not, or both."""
 
-    title: str = Field(min_length=1, max_length=200)
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    pinned: bool | None = None
 
 
 class SessionCreate(BaseModel):
@@ -117,15 +118,11 @@ async def get_session(session_id: str, service: ServiceDep) -> SessionPublic:
 
 
 @router.patch("/sessions/{session_id}")
-async def rename_session(session_id: str, body: SessionRename, service: ServiceDep) -> SessionPublic:
-    """Rename a session; a name given by a user is never replaced by a generated title."""
-    await service.session_or_404(session_id)
-    title = " ".join(body.title.split())
-    if not title:
-        raise HTTPException(422, "title must not be blank")
-    renamed = await service.store.update_session(session_id, title=title, metadata={"title_source": "user"})
-    assert renamed is not None
-    return renamed
+async def update_session(
+    session_id: str, body: SessionUpdate, service: ServiceDep, principal: PrincipalDep
+) -> SessionPublic:
+    """Rename and/or pin a session; a name given by a user is never replaced by a generated title."""
+    return await service.update_session(session_id, title=body.title, pinned=body.pinned, principal=principal)
 
 
 @router.get("/sessions/{session_id}/messages")

@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 
 EXECUTION_MODES = (None, "react", "plan_exec")
 MAX_ATTACHMENTS = 10
+MAX_TITLE_CHARS = 200
 
 
 @dataclass
@@ -131,6 +132,36 @@ class ChatService:
             raise NotFound(f"unknown agent: {agent_name}")
         owner = principal.user_id if principal else None
         return await self.store.create_session(agent_name=agent_name, metadata=metadata or {}, user_id=owner)
+
+    async def update_session(
+        self,
+        session_id: str,
+        *,
+        title: str | None = None,
+        pinned: bool | None = None,
+        principal: Principal | None = None,
+    ) -> SessionPublic:
+        """Rename a session (a name a user gave is never replaced by a generated one) and/or pin it.
+
+        Pinning alone keeps the session's place in time (``updated_at``).
+        """
+        await self.session_or_404(session_id, principal)
+        metadata: dict[str, Any] = {}
+        if title is not None:
+            title = " ".join(title.split())
+            if not title:
+                raise InvalidInput("title must not be blank")
+            if len(title) > MAX_TITLE_CHARS:
+                raise InvalidInput(f"title longer than {MAX_TITLE_CHARS} characters")
+            metadata["title_source"] = "user"
+        if pinned is not None:
+            metadata["pinned"] = bool(pinned)
+        if not metadata:
+            raise InvalidInput("nothing to change: give a title or pinned")
+        updated = await self.store.update_session(session_id, title=title, metadata=metadata, touch=title is not None)
+        if updated is None:
+            raise NotFound("session not found")
+        return updated
 
     async def close_session(self, session_id: str, principal: Principal | None = None) -> SessionPublic:
         """Close a session and stop what runs in it."""

@@ -129,8 +129,12 @@ class SessionManager:
         kind: str | None = None,
         metadata: dict[str, Any] | None = None,
         status: str | None = None,
+        touch: bool = True,
     ) -> SessionPublic | None:
-        """Change a session's title, kind, status or metadata (merged); None if unknown."""
+        """Change a session's title, kind, status or metadata (merged); None if unknown.
+
+        ``touch=False`` keeps ``updated_at`` (and so the session's place in the list).
+        """
 
         def work() -> SessionPublic | None:
             with self._append_lock, Session(self.engine) as db:
@@ -145,7 +149,8 @@ class SessionManager:
                     row.status = status
                 if metadata:
                     row.meta = {**(row.meta or {}), **metadata}
-                row.updated_at = utcnow()
+                if touch:
+                    row.updated_at = utcnow()
                 db.add(row)
                 db.commit()
                 db.refresh(row)

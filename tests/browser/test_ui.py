@@ -242,6 +242,24 @@ def test_each_conversation_keeps_its_own_unsent_draft(chat: Page):
     expect(chat.locator("#composer")).to_have_value("half a thought for the first chat")
 
 
+def test_pin_a_conversation_to_the_top(chat: Page):
+    send(chat, "hello, pin me")
+    expect(chat.locator(".ak-bubble.ak-assistant").last).to_be_visible()
+    sid = chat.url.rsplit("/", 1)[-1]
+    chat.locator("#new_chat").click()
+    chat.wait_for_url(lambda url: sid not in url and "/chat/" in url)
+    send(chat, "hello, a newer one")
+    expect(chat.locator(".ak-bubble.ak-assistant").last).to_be_visible()
+    row = chat.locator(f".ak-session[data-session='{sid}']")
+    row.locator(".ak-pin-session").click()
+    expect(chat.locator("#session_list .ak-group").first).to_have_text("Pinned")
+    expect(chat.locator(".ak-session").first).to_have_attribute("data-session", sid)
+    chat.reload()
+    expect(chat.locator(".ak-session").first).to_have_attribute("data-session", sid)
+    chat.locator(f".ak-session[data-session='{sid}'] .ak-pin-session").click()
+    expect(chat.locator("#session_list .ak-group").first).not_to_have_text("Pinned")
+
+
 def test_rename_a_conversation(chat: Page):
     send(chat, "hello there")
     expect(chat.locator(".ak-bubble.ak-assistant").last).to_be_visible()

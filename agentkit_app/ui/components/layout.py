@@ -50,7 +50,7 @@ def header() -> rx.Component:
     )
 
 
-GROUP_KEYS = ("group_today", "group_yesterday", "group_week", "group_older")
+GROUP_KEYS = ("group_pinned", "group_today", "group_yesterday", "group_week", "group_older")
 
 
 def session_link(row: SessionRow) -> rx.Component:
@@ -114,9 +114,25 @@ def _session_row(row: SessionRow) -> rx.Component:
         ),
         rx.cond(
             row.status == "active",
-            rx.tooltip(
-                rx.icon_button(rx.icon("archive", size=14), size="1", variant="ghost", on_click=SessionsState.close(row.session_id), class_name="ak-close-session"),
-                content=tr("close_session"),
+            rx.hstack(
+                rx.tooltip(
+                    rx.icon_button(
+                        rx.icon(rx.cond(row.pinned, "pin_off", "pin"), size=14),
+                        size="1",
+                        variant="ghost",
+                        color_scheme=rx.cond(row.pinned, "indigo", "gray"),
+                        on_click=SessionsState.pin(row.session_id, ~row.pinned),
+                        aria_label=rx.cond(row.pinned, tr("unpin"), tr("pin")),
+                        class_name="ak-pin-session",
+                    ),
+                    content=rx.cond(row.pinned, tr("unpin"), tr("pin")),
+                ),
+                rx.tooltip(
+                    rx.icon_button(rx.icon("archive", size=14), size="1", variant="ghost", on_click=SessionsState.close(row.session_id), aria_label=tr("close_session"), class_name="ak-close-session"),
+                    content=tr("close_session"),
+                ),
+                spacing="1",
+                class_name="ak-session-actions",
             ),
         ),
         class_name="ak-session",

@@ -487,12 +487,10 @@ class ChatState(rx.State):
         if principal is None:
             return rx.redirect(LOGIN_ROUTE)
         try:
-            await get_service().session_or_404(self.session_id, principal)
+            renamed = await get_service().update_session(self.session_id, title=title, principal=principal)
         except ServiceError as exc:
             return rx.toast.error(str(exc))
-        renamed = await get_service().store.update_session(self.session_id, title=title, metadata={"title_source": "user"})
-        if renamed is not None:
-            self.title = renamed.title
+        self.title = renamed.title
         return [SessionsState.load, self._tab_title()]
 
     @rx.event

@@ -27,6 +27,7 @@ class SessionRow:
     kind: str = "chat"
     status: str = "active"
     group: str = ""  # i18n key of the date heading above this row; empty when it continues the group above
+    pinned: bool = False
 
 
 def when_label(updated: datetime, now: datetime) -> tuple[str, str]:
@@ -42,17 +43,21 @@ def when_label(updated: datetime, now: datetime) -> tuple[str, str]:
 
 
 def session_rows(sessions: list[SessionPublic], now: datetime) -> list[SessionRow]:
-    """Turn sessions (newest first) into sidebar rows: the open ones by date, then the archived ones.
+    """Turn sessions (newest first) into sidebar rows: pinned ones, the other open ones by date, then the archived ones.
 
     The first row of each group carries the group's heading (an i18n key).
     """
     rows: list[SessionRow] = []
     previous = ""
-    ordered = [s for s in sessions if s.status != "closed"] + [s for s in sessions if s.status == "closed"]
-    for s in ordered:
+    closed = [s for s in sessions if s.status == "closed"]
+    pinned = [s for s in sessions if s.status != "closed" and s.metadata.get("pinned")]
+    rest = [s for s in sessions if s.status != "closed" and not s.metadata.get("pinned")]
+    for s in pinned + rest + closed:
         group, shown = when_label(s.updated_at, now)
         if s.status == "closed":
             group = "group_archived"
+        elif s.metadata.get("pinned"):
+            group = "group_pinned"
         rows.append(
             SessionRow(
                 session_id=s.session_id,
@@ -62,6 +67,7 @@ def session_rows(sessions: list[SessionPublic], now: datetime) -> list[SessionRo
                 kind=s.kind,
                 status=s.status,
                 group=group if group != previous else "",
+                pinned=bool(s.metadata.get("pinned")) and s.status != "closed",
             )
         )
         previous = group
@@ -167,6 +173,18 @@ class SessionsState(rx.State):
             return rx.toast.error(str(exc))
         await self.load()
         return rx.redirect(f"/chat/{session.session_id}")
+
+    @rx.event
+    async def pin(self, session_id: str, pinned: bool):
+        """Pin a session to the top of the list, or unpin it."""
+        principal = await current_principal(self)
+        if principal is None:
+            return rx.redirect(LOGIN_ROUTE)
+        try:
+            await get_service().update_session(session_id, pinned=pinned, principal=principal)
+        except ServiceError as exc:
+            return rx.toast.error(str(exc))
+        await self.load()
 
     @rx.event
     async def close(self, session_id: str):
