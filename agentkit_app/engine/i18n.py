@@ -25,6 +25,7 @@ TEXT: dict[str, dict[str, str]] = {
     "app_tagline": {"en": "Multi-agent chat workspace", "zh": "多智能体对话工作台"},
     "new_chat": {"en": "New chat", "zh": "新对话"},
     "group_pinned": {"en": "Pinned", "zh": "已置顶"},
+    "busy": {"en": "Still writing", "zh": "仍在生成"},
     "pin": {"en": "Pin", "zh": "置顶"},
     "unpin": {"en": "Unpin", "zh": "取消置顶"},
     "group_today": {"en": "Today", "zh": "今天"},

@@ -260,6 +260,17 @@ def test_pin_a_conversation_to_the_top(chat: Page):
     expect(chat.locator("#session_list .ak-group").first).not_to_have_text("Pinned")
 
 
+def test_the_sidebar_shows_a_run_going_on_elsewhere_until_it_ends(chat: Page):
+    send(chat, "@team write a changelog")
+    expect(chat.locator(".ak-phase").first).to_be_visible()
+    sid = chat.url.rsplit("/", 1)[-1]
+    chat.locator("#new_chat").click()
+    chat.wait_for_url(lambda url: sid not in url and "/chat/" in url)
+    row = chat.locator(f".ak-session[data-session='{sid}']")
+    expect(row.locator(".ak-busy")).to_be_visible()
+    expect(row.locator(".ak-busy")).to_be_hidden(timeout=40_000)
+
+
 def test_rename_a_conversation(chat: Page):
     send(chat, "hello there")
     expect(chat.locator(".ak-bubble.ak-assistant").last).to_be_visible()

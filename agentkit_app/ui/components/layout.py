@@ -99,6 +99,7 @@ def _session_row(row: SessionRow) -> rx.Component:
                         rx.fragment(),
                     ),
                     rx.cond(row.status == "closed", rx.badge(tr("closed"), color_scheme="gray", size="1")),
+                    rx.cond(row.busy, rx.tooltip(rx.spinner(size="1", class_name="ak-busy"), content=tr("busy"))),
                     spacing="2",
                     align="center",
                 ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,6 +15,7 @@ from agentkit_app.store.models import SessionPublic
 from agentkit_app.ui.states.auth import LOGIN_ROUTE, current_principal
 
 PAGE_SIZE = 100  # sessions listed at first, and added by each "show more"
+WATCH_S = 1.0  # how often the list looks whether a busy session is done
 
 
 @dataclass
@@ -28,6 +30,7 @@ class SessionRow:
     status: str = "active"
     group: str = ""  # i18n key of the date heading above this row; empty when it continues the group above
     pinned: bool = False
+    busy: bool = False  # an answer, board meeting or team run is being written in it
 
 
 def when_label(updated: datetime, now: datetime) -> tuple[str, str]:
@@ -42,7 +45,7 @@ def when_label(updated: datetime, now: datetime) -> tuple[str, str]:
     return ("group_week" if days < 7 else "group_older"), shown
 
 
-def session_rows(sessions: list[SessionPublic], now: datetime) -> list[SessionRow]:
+def session_rows(sessions: list[SessionPublic], now: datetime, busy: set[str] | None = None) -> list[SessionRow]:
     """Turn sessions (newest first) into sidebar rows: pinned ones, the other open ones by date, then the archived ones.
 
     The first row of each group carries the group's heading (an i18n key).
@@ -68,6 +71,7 @@ def session_rows(sessions: list[SessionPublic], now: datetime) -> list[SessionRo
                 status=s.status,
                 group=group if group != previous else "",
                 pinned=bool(s.metadata.get("pinned")) and s.status != "closed",
+                busy=s.session_id in (busy or set()),
             )
         )
         previous = group
@@ -106,6 +110,7 @@ class SessionsState(rx.State):
     show_archived: bool = False
     limit: int = PAGE_SIZE
     more: bool = False  # the list stopped at the limit: there may be older sessions
+    _watching: bool = False  # a watcher refreshes the list when a busy session's run ends
 
     @rx.var
     def archived_count(self) -> int:
@@ -124,7 +129,30 @@ class SessionsState(rx.State):
             return
         rows = await service.store.list_sessions(limit=self.limit, user_id=principal.owner_filter)
         self.more = len(rows) == self.limit
-        self.sessions = session_rows(rows, datetime.now().astimezone())
+        busy = {s.session_id for s in rows if service.runs.busy(s.session_id)}
+        self.sessions = session_rows(rows, datetime.now().astimezone(), busy)
+        if busy and not self._watching:
+            return SessionsState.watch_busy
+
+    @rx.event(background=True)
+    async def watch_busy(self):
+        """While sessions in the list are busy, refresh the list as soon as one of them is done."""
+        async with self:
+            if self._watching:
+                return
+            self._watching = True
+        try:
+            while True:
+                await asyncio.sleep(WATCH_S)
+                async with self:
+                    busy = [row.session_id for row in self.sessions if row.busy]
+                    if not busy:
+                        return
+                    if any(not get_service().runs.busy(session_id) for session_id in busy):
+                        await self.load()
+        finally:
+            async with self:
+                self._watching = False
 
     @rx.event
     async def show_more(self) -> None:
