@@ -23,6 +23,14 @@ def send(page: Page, text: str) -> None:
     type_and_enter(page, text)
 
 
+def new_conversation(page: Page) -> str:
+    """Leave this conversation for a new one; return the id of the one left."""
+    left = page.url.rsplit("/", 1)[-1]
+    page.locator("#new_chat").click()
+    page.wait_for_url(lambda url: "/chat/" in url and not url.endswith(left))
+    return left
+
+
 def type_and_enter(page: Page, text: str) -> None:
     page.locator("#composer").fill(text)
     page.locator("#composer").press("Enter")
@@ -217,8 +225,7 @@ def test_export_downloads_a_file_naming_every_board_speaker(chat: Page):
 def test_search_finds_a_message_and_opens_its_session(chat: Page):
     send(chat, "note for later: the password hint is periwinkle")
     expect(chat.locator(".ak-bubble.ak-assistant").last).to_contain_text("periwinkle")
-    chat.locator("#new_chat").click()
-    chat.wait_for_url("**/chat/**")
+    new_conversation(chat)
     chat.locator("#search_input").fill("periwinkle")
     hit = chat.locator(".ak-search-hit").first
     expect(hit).to_contain_text("periwinkle")
@@ -232,8 +239,7 @@ def test_search_finds_a_message_and_opens_its_session(chat: Page):
 def test_each_conversation_keeps_its_own_unsent_draft(chat: Page):
     first = chat.url
     chat.locator("#composer").fill("half a thought for the first chat")
-    chat.locator("#new_chat").click()
-    chat.wait_for_url(lambda url: url != first and "/chat/" in url)
+    new_conversation(chat)
     expect(chat.locator("#composer")).to_have_value("")
     chat.locator("#composer").fill("something else")
     chat.locator("#composer").blur()  # as leaving the box does: the text reaches the server now, not after the debounce
@@ -245,9 +251,7 @@ def test_each_conversation_keeps_its_own_unsent_draft(chat: Page):
 def test_pin_a_conversation_to_the_top(chat: Page):
     send(chat, "hello, pin me")
     expect(chat.locator(".ak-bubble.ak-assistant").last).to_be_visible()
-    sid = chat.url.rsplit("/", 1)[-1]
-    chat.locator("#new_chat").click()
-    chat.wait_for_url(lambda url: sid not in url and "/chat/" in url)
+    sid = new_conversation(chat)
     send(chat, "hello, a newer one")
     expect(chat.locator(".ak-bubble.ak-assistant").last).to_be_visible()
     row = chat.locator(f".ak-session[data-session='{sid}']")
@@ -263,9 +267,7 @@ def test_pin_a_conversation_to_the_top(chat: Page):
 def test_the_sidebar_shows_a_run_going_on_elsewhere_until_it_ends(chat: Page):
     send(chat, "@team write a changelog")
     expect(chat.locator(".ak-phase").first).to_be_visible()
-    sid = chat.url.rsplit("/", 1)[-1]
-    chat.locator("#new_chat").click()
-    chat.wait_for_url(lambda url: sid not in url and "/chat/" in url)
+    sid = new_conversation(chat)
     row = chat.locator(f".ak-session[data-session='{sid}']")
     expect(row.locator(".ak-busy")).to_be_visible()
     expect(row.locator(".ak-busy")).to_be_hidden(timeout=40_000)
