@@ -252,9 +252,14 @@ async def _answer_of(run: Run, session_id: str) -> dict[str, Any]:
 
 
 @router.delete("/sessions/{session_id}")
-async def close_session(session_id: str, service: ServiceDep) -> dict[str, str]:
-    """Close a session (stopping what runs in it)."""
-    await service.close_session(session_id)
+async def close_session(
+    session_id: str, service: ServiceDep, principal: PrincipalDep, purge: bool = False
+) -> dict[str, str]:
+    """Close a session (stopping what runs in it); with ``purge=true``, delete it and its messages for good (409 while it runs)."""
+    if purge:
+        await service.delete_session(session_id, principal)
+        return {"status": "deleted", "session_id": session_id}
+    await service.close_session(session_id, principal)
     return {"status": "closed", "session_id": session_id}
 
 

@@ -25,6 +25,12 @@ TEXT: dict[str, dict[str, str]] = {
     "app_tagline": {"en": "Multi-agent chat workspace", "zh": "多智能体对话工作台"},
     "new_chat": {"en": "New chat", "zh": "新对话"},
     "group_pinned": {"en": "Pinned", "zh": "已置顶"},
+    "delete": {"en": "Delete", "zh": "删除"},
+    "delete_title": {"en": "Delete this conversation?", "zh": "删除这个会话？"},
+    "delete_body": {
+        "en": "and all its messages will be deleted for good. This cannot be undone.",
+        "zh": "及其全部消息将被永久删除，无法恢复。",
+    },
     "busy": {"en": "Still writing", "zh": "仍在生成"},
     "pin": {"en": "Pin", "zh": "置顶"},
     "unpin": {"en": "Unpin", "zh": "取消置顶"},

@@ -172,6 +172,25 @@ class ChatService:
         assert closed is not None
         return closed
 
+    async def delete_session(self, session_id: str, principal: Principal | None = None) -> None:
+        """Delete a session for good: its messages, search entries and team checkpoint (the usage ledger stays).
+
+        Raises:
+            NotFound: unknown session, or not ``principal``'s.
+            Conflict: an answer, board meeting or team run is still being written in it.
+        """
+        session = await self.session_or_404(session_id, principal)
+        if self.runs.busy(session_id):
+            raise Conflict("an answer is still running in this session: wait for it or stop it first")
+        team_run = session.metadata.get("team_run")
+        if isinstance(team_run, dict) and team_run.get("run_id"):
+            try:
+                await self.checkpoints.delete(str(team_run["run_id"]))
+            except Exception:  # the checkpoint expires by its TTL anyway
+                log.exception("could not delete the team checkpoint of session %s", session_id)
+        if not await self.store.delete_session(session_id):
+            raise NotFound("session not found")
+
     def _validate(self, content: str) -> str:
         text = (content or "").strip()
         if not text:

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, delete, select
 
 from agentkit_app.store.models import MessagePublic, MessageRecord, SessionPublic, SessionRecord, utcnow
 from agentkit_app.store.search import MessageSearch, SearchHit
@@ -161,6 +161,21 @@ class SessionManager:
     async def close_session(self, session_id: str) -> SessionPublic | None:
         """Close a session; None if unknown."""
         return await self.update_session(session_id, status="closed")
+
+    async def delete_session(self, session_id: str) -> bool:
+        """Delete a session and all its messages (their search entries go with them); False if unknown."""
+
+        def work() -> bool:
+            with self._append_lock, Session(self.engine) as db:
+                row = db.get(SessionRecord, session_id)
+                if row is None:
+                    return False
+                db.exec(delete(MessageRecord).where(col(MessageRecord.session_id) == session_id))
+                db.delete(row)
+                db.commit()
+                return True
+
+        return await self._run(work)
 
     async def append_message(
         self,

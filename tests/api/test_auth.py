@@ -363,3 +363,19 @@ def test_uploads_belong_to_the_user_who_sent_them(http, admin):
     question = http.get(f"{CHAT}/sessions/{alice_sid}/messages", headers=alice).json()[0]
     assert question["content"] == "please read it", "file references stay out of the stored text"
     assert question["metadata"]["attachments"] == attachment
+
+
+def test_deleting_a_session_for_good(http, admin):
+    alice, department_id = new_member(http, admin)
+    bob, _ = new_member(http, admin)
+    sid = http.post(f"{CHAT}/sessions", json={"agent_name": "assistant"}, headers=alice).json()["session_id"]
+    http.post(f"{CHAT}/sessions/{sid}/messages", json={"content": "remember the word xylophonequartz"}, headers=alice)
+    used = http.get(f"/api/v1/admin/departments/{department_id}/usage", params={"period": "day"}, headers=admin).json()
+    assert http.delete(f"{CHAT}/sessions/{sid}", params={"purge": "true"}, headers=bob).status_code == 404
+    deleted = http.delete(f"{CHAT}/sessions/{sid}", params={"purge": "true"}, headers=alice)
+    assert deleted.status_code == 200 and deleted.json() == {"status": "deleted", "session_id": sid}
+    assert http.get(f"{CHAT}/sessions/{sid}", headers=alice).status_code == 404
+    assert http.get(f"{CHAT}/search", params={"q": "xylophonequartz"}, headers=admin).json() == []
+    assert http.delete(f"{CHAT}/sessions/{sid}", params={"purge": "true"}, headers=alice).status_code == 404
+    after = http.get(f"/api/v1/admin/departments/{department_id}/usage", params={"period": "day"}, headers=admin).json()
+    assert after["requests"] == used["requests"] == 1, "the usage ledger keeps what was used"

@@ -383,6 +383,22 @@ def test_archiving_the_open_conversation_returns_home_and_marks_it_closed(chat: 
     expect(chat.locator(".ak-bubble.ak-user").first).to_contain_text("archive me")
 
 
+def test_an_archived_conversation_can_be_deleted_for_good(chat: Page):
+    send(chat, "hello there, delete me later")
+    expect(chat.locator(".ak-bubble.ak-assistant").last).to_be_visible()
+    sid = chat.url.rsplit("/", 1)[-1]
+    row = chat.locator(f".ak-session[data-session='{sid}']")
+    row.locator(".ak-close-session").click()
+    chat.wait_for_url(lambda url: "/chat/" not in url)
+    chat.locator("#archived_toggle").click()
+    row.locator(".ak-delete-session").click()
+    expect(chat.get_by_text("Delete this conversation?")).to_be_visible()
+    chat.locator("#delete_confirm").click()
+    expect(row).to_have_count(0)
+    chat.goto(chat.url.split("/chat")[0].rstrip("/") + f"/chat/{sid}")
+    expect(chat.locator("#session_missing")).to_be_visible()
+
+
 def test_plan_and_execute_shows_the_phases_of_the_answer(chat: Page):
     chat.locator("#plan_exec_switch").click()
     send(chat, "what is 6 * 7?")

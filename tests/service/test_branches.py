@@ -1,4 +1,4 @@
-"""Branch operations in the service: refused while a turn runs, history follows the shown branch."""
+"""Branch operations (and deletion) in the service: refused while a turn runs, history follows the shown branch."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ async def test_branch_operations_wait_for_the_running_turn(service_factory):
         await service.regenerate(session.session_id)
     with pytest.raises(Conflict):
         await service.switch_branch(session.session_id, "whatever")
+    with pytest.raises(Conflict):  # deleting waits too: nothing half-written is left behind
+        await service.delete_session(session.session_id)
     run.cancel()
 
 

@@ -45,3 +45,16 @@ async def test_search_handles_short_and_odd_queries(manager: SessionManager):
         await manager.search("   ")
     with pytest.raises(ValueError, match="longer than"):
         await manager.search("x" * 201)
+
+
+async def test_a_deleted_session_leaves_nothing_to_find(manager: SessionManager):
+    kept = (await manager.create_session(agent_name="assistant")).session_id
+    gone = (await manager.create_session(agent_name="assistant")).session_id
+    for sid in (kept, gone):
+        await manager.append_message(session_id=sid, role="user", content=f"quetzalcoatl notes in {sid}")
+        await manager.append_message(session_id=sid, role="assistant", content="noted")
+    assert await manager.delete_session(gone) is True
+    assert {h.session_id for h in await manager.search("quetzalcoatl", 10)} == {kept}
+    assert await manager.get_session(gone) is None and await manager.get_messages(gone) == []
+    assert len(await manager.get_messages(kept)) == 2
+    assert await manager.delete_session(gone) is False

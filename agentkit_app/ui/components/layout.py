@@ -136,10 +136,30 @@ def _session_row(row: SessionRow) -> rx.Component:
                 class_name="ak-session-actions",
             ),
         ),
+        rx.cond(row.status == "closed", rx.box(delete_button(row), class_name="ak-session-actions")),
         class_name="ak-session",
         data_session=row.session_id,
         align="center",
         width="100%",
+    )
+
+
+def delete_button(row: SessionRow) -> rx.Component:
+    """Delete an archived conversation, after asking."""
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(
+            rx.icon_button(rx.icon("trash_2", size=14), size="1", variant="ghost", color_scheme="red", aria_label=tr("delete"), class_name="ak-delete-session"),
+        ),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(tr("delete_title")),
+            rx.alert_dialog.description(rx.text.strong(row.title), " ", tr("delete_body"), size="2"),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button(tr("cancel"), variant="soft", color_scheme="gray")),
+                rx.alert_dialog.action(rx.button(tr("delete"), color_scheme="red", on_click=SessionsState.delete(row.session_id), id="delete_confirm")),
+                justify="end",
+                padding_top="1em",
+            ),
+        ),
     )
 
 

@@ -215,6 +215,20 @@ class SessionsState(rx.State):
         await self.load()
 
     @rx.event
+    async def delete(self, session_id: str):
+        """Delete an archived session for good; leave it if it was open."""
+        principal = await current_principal(self)
+        if principal is None:
+            return rx.redirect(LOGIN_ROUTE)
+        try:
+            await get_service().delete_session(session_id, principal=principal)
+        except ServiceError as exc:
+            return rx.toast.error(str(exc))
+        await self.load()
+        if str(self.router.url.path).rstrip("/") == f"/chat/{session_id}":
+            return rx.redirect("/")
+
+    @rx.event
     async def close(self, session_id: str):
         """Close (archive) a session."""
         principal = await current_principal(self)
