@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 import reflex as rx
 
-from agentkit_app.service.access import search_visible
+from agentkit_app.service.access import Principal, search_visible
+from agentkit_app.service.chat import ChatService
 from agentkit_app.service.errors import ServiceError
 from agentkit_app.service.runtime import get_service
 from agentkit_app.store.models import SessionPublic
@@ -205,39 +207,27 @@ class SessionsState(rx.State):
     @rx.event
     async def pin(self, session_id: str, pinned: bool):
         """Pin a session to the top of the list, or unpin it."""
-        principal = await current_principal(self)
-        if principal is None:
-            return rx.redirect(LOGIN_ROUTE)
-        try:
-            await get_service().update_session(session_id, pinned=pinned, principal=principal)
-        except ServiceError as exc:
-            return rx.toast.error(str(exc))
-        await self.load()
+        return await self._change(session_id, lambda service, who: service.update_session(session_id, pinned=pinned, principal=who))
 
     @rx.event
     async def delete(self, session_id: str):
         """Delete an archived session for good; leave it if it was open."""
-        principal = await current_principal(self)
-        if principal is None:
-            return rx.redirect(LOGIN_ROUTE)
-        try:
-            await get_service().delete_session(session_id, principal=principal)
-        except ServiceError as exc:
-            return rx.toast.error(str(exc))
-        await self.load()
-        if str(self.router.url.path).rstrip("/") == f"/chat/{session_id}":
-            return rx.redirect("/")
+        return await self._change(session_id, lambda service, who: service.delete_session(session_id, principal=who), leave=True)
 
     @rx.event
     async def close(self, session_id: str):
-        """Close (archive) a session."""
+        """Close (archive) a session; leave it if it was open."""
+        return await self._change(session_id, lambda service, who: service.close_session(session_id, principal=who), leave=True)
+
+    async def _change(self, session_id: str, change: Callable[[ChatService, Principal], Awaitable[object]], leave: bool = False):
+        """Apply ``change`` as the signed-in principal, refresh the list, and (``leave``) go home if it was open."""
         principal = await current_principal(self)
         if principal is None:
             return rx.redirect(LOGIN_ROUTE)
         try:
-            await get_service().close_session(session_id, principal=principal)
+            await change(get_service(), principal)
         except ServiceError as exc:
             return rx.toast.error(str(exc))
         await self.load()
-        if str(self.router.url.path).rstrip("/") == f"/chat/{session_id}":
+        if leave and str(self.router.url.path).rstrip("/") == f"/chat/{session_id}":
             return rx.redirect("/")
