@@ -122,7 +122,7 @@ TEXT: dict[str, dict[str, str]] = {
     "export": {"en": "Export", "zh": "导出"},
     "export_md": {"en": "Markdown (.md)", "zh": "Markdown（.md）"},
     "export_json": {"en": "JSON (.json)", "zh": "JSON（.json）"},
-    "search": {"en": "Search conversations", "zh": "搜索会话"},
+    "search": {"en": "Search conversations (Ctrl+K)", "zh": "搜索会话（Ctrl+K）"},
     "search_none": {"en": "No matches.", "zh": "没有匹配的结果。"},
     "rename": {"en": "Rename", "zh": "重命名"},
     "save": {"en": "Save", "zh": "保存"},

@@ -226,7 +226,9 @@ def test_search_finds_a_message_and_opens_its_session(chat: Page):
     send(chat, "note for later: the password hint is periwinkle")
     expect(chat.locator(".ak-bubble.ak-assistant").last).to_contain_text("periwinkle")
     new_conversation(chat)
-    chat.locator("#search_input").fill("periwinkle")
+    chat.keyboard.press("Control+K")
+    expect(chat.locator("#search_input")).to_be_focused()
+    chat.keyboard.type("periwinkle")
     hit = chat.locator(".ak-search-hit").first
     expect(hit).to_contain_text("periwinkle")
     hit.click()

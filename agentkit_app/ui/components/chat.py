@@ -47,12 +47,6 @@ AUTOSCROLL_JS = """
   };
   attach();
   setInterval(attach, 1000);
-  // Esc stops the answer being written (unless a dialog is open: there Esc closes the dialog)
-  document.addEventListener('keydown', (e) => {
-    if (e.key !== 'Escape' || document.querySelector('[role=alertdialog], [role=dialog]')) return;
-    const stop = document.getElementById('stop_button');
-    if (stop) stop.click();
-  });
 })();
 """
 

@@ -9,6 +9,26 @@ from agentkit_app.ui.states.auth import AuthState
 from agentkit_app.ui.states.prefs import PrefsState
 from agentkit_app.ui.states.sessions import SearchRow, SessionRow, SessionsState
 
+# Keyboard shortcuts on every page: Ctrl/Cmd+K searches the conversations, Esc stops an answer.
+SHORTCUTS_JS = """
+(() => {
+  if (window.__akKeys) return;
+  window.__akKeys = true;
+  document.addEventListener('keydown', (e) => {
+    // Ctrl/Cmd+K: search the conversations
+    if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'k') {
+      const search = document.getElementById('search_input');
+      if (search && search.offsetParent !== null) { e.preventDefault(); search.focus(); search.select(); }
+      return;
+    }
+    // Esc stops the answer being written (unless a dialog is open: there Esc closes the dialog)
+    if (e.key !== 'Escape' || document.querySelector('[role=alertdialog], [role=dialog]')) return;
+    const stop = document.getElementById('stop_button');
+    if (stop) stop.click();
+  });
+})();
+"""
+
 
 def header() -> rx.Component:
     """The top bar: menu (narrow screens), name, demo badge, language and theme switches."""
@@ -275,4 +295,5 @@ def frame(*children: rx.Component) -> rx.Component:
         height="100dvh",
         spacing="0",
         width="100%",
+        on_mount=rx.call_script(SHORTCUTS_JS),
     )
