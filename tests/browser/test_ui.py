@@ -49,6 +49,21 @@ def test_chat_streams_a_tool_answer_and_survives_a_reload(chat: Page):
     expect(chat.locator(".ak-bubble.ak-assistant").last).to_contain_text("The result is 84")
 
 
+NAMELESS_BUTTONS_JS = """() => [...document.querySelectorAll('button')]
+    .filter(b => b.offsetParent !== null)
+    .filter(b => !(b.getAttribute('aria-label') || b.getAttribute('title') || b.getAttribute('aria-labelledby')
+                   || b.textContent.trim() || (b.closest('label') && b.closest('label').textContent.trim())))
+    .map(b => b.outerHTML.slice(0, 120))"""
+
+
+def test_every_button_says_what_it_does(chat: Page):
+    send(chat, "what is 6 * 7?")
+    expect(chat.locator("#regenerate_button")).to_be_visible()
+    chat.locator(".ak-session").first.hover()
+    nameless = chat.evaluate(NAMELESS_BUTTONS_JS)
+    assert nameless == [], nameless
+
+
 def test_shift_enter_makes_a_new_line_instead_of_sending(chat: Page):
     chat.locator("#composer").fill("first line")
     chat.locator("#composer").press("Shift+Enter")

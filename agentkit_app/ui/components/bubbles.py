@@ -85,10 +85,10 @@ def versions(item: ChatItem) -> rx.Component:
     return rx.cond(
         item.alt_label != "",
         rx.hstack(
-            rx.icon_button(rx.icon("chevron_left", size=14), variant="ghost", size="1", disabled=(item.alt_prev == "") | ChatState.running,
+            rx.icon_button(rx.icon("chevron_left", size=14), variant="ghost", size="1", aria_label=tr("previous_version"), disabled=(item.alt_prev == "") | ChatState.running,
                            on_click=ChatState.switch_alternative(item.alt_prev), class_name="ak-alt-prev"),  # fmt: skip
             rx.text(item.alt_label, size="1", color_scheme="gray", class_name="ak-alt-label"),
-            rx.icon_button(rx.icon("chevron_right", size=14), variant="ghost", size="1", disabled=(item.alt_next == "") | ChatState.running,
+            rx.icon_button(rx.icon("chevron_right", size=14), variant="ghost", size="1", aria_label=tr("next_version"), disabled=(item.alt_next == "") | ChatState.running,
                            on_click=ChatState.switch_alternative(item.alt_next), class_name="ak-alt-next"),  # fmt: skip
             spacing="1",
             align="center",
@@ -141,7 +141,7 @@ def _user_message(item: ChatItem) -> rx.Component:
             rx.cond(
                 ~ChatState.running & (ChatState.status == "active"),
                 rx.tooltip(
-                    rx.icon_button(rx.icon("pencil", size=12), variant="ghost", size="1", on_click=ChatState.start_edit(item.id), class_name="ak-edit"),
+                    rx.icon_button(rx.icon("pencil", size=12), variant="ghost", size="1", on_click=ChatState.start_edit(item.id), aria_label=tr("edit"), class_name="ak-edit"),
                     content=tr("edit"),
                 ),
             ),
@@ -195,7 +195,7 @@ def assistant_bubble(item: ChatItem) -> rx.Component:
             rx.cond(
                 ChatState.last_answer_id == item.id,
                 rx.tooltip(
-                    rx.icon_button(rx.icon("refresh_cw", size=12), variant="ghost", size="1", on_click=ChatState.regenerate, id="regenerate_button"),
+                    rx.icon_button(rx.icon("refresh_cw", size=12), variant="ghost", size="1", on_click=ChatState.regenerate, aria_label=tr("regenerate"), id="regenerate_button"),
                     content=tr("regenerate"),
                 ),
             ),

@@ -240,7 +240,7 @@ def composer() -> rx.Component:
         ),
         rx.hstack(
             rx.upload.root(
-                rx.tooltip(rx.icon_button(rx.icon("paperclip", size=16), variant="ghost", type="button"), content=tr("attach")),
+                rx.tooltip(rx.icon_button(rx.icon("paperclip", size=16), variant="ghost", type="button", aria_label=tr("attach")), content=tr("attach")),
                 id=UPLOAD_ID,
                 on_drop=ChatState.upload(rx.upload_files(upload_id=UPLOAD_ID)),
                 on_drop_rejected=lambda rejected: ChatState.upload_rejected(refusals(rejected)),
@@ -304,7 +304,7 @@ def chat_column() -> rx.Component:
                     rx.hstack(
                         rx.text(ChatState.title, weight="bold", size="3", class_name="ak-ellipsis", id="session_title"),
                         rx.tooltip(
-                            rx.icon_button(rx.icon("pencil", size=14), variant="ghost", size="1", on_click=ChatState.start_rename, id="rename_button"),
+                            rx.icon_button(rx.icon("pencil", size=14), variant="ghost", size="1", on_click=ChatState.start_rename, aria_label=tr("rename"), id="rename_button"),
                             content=tr("rename"),
                         ),
                         align="center",

@@ -33,7 +33,7 @@ SHORTCUTS_JS = """
 def header() -> rx.Component:
     """The top bar: menu (narrow screens), name, demo badge, language and theme switches."""
     return rx.hstack(
-        rx.icon_button(rx.icon("menu"), variant="ghost", on_click=PrefsState.toggle_drawer, display=["flex", "flex", "none"], id="menu_button"),
+        rx.icon_button(rx.icon("menu"), variant="ghost", on_click=PrefsState.toggle_drawer, display=["flex", "flex", "none"], aria_label=tr("sessions_menu"), id="menu_button"),
         rx.link(rx.hstack(rx.icon("bot", size=24, color="var(--accent-9)"), rx.heading("AgentKit", size="5"), align="center"), href="/", underline="none"),
         rx.text(tr("app_tagline"), size="2", color_scheme="gray", display=["none", "none", "block"]),
         rx.spacer(),
@@ -44,7 +44,7 @@ def header() -> rx.Component:
             on_change=PrefsState.set_lang,
             size="1",
         ),
-        rx.color_mode.button(size="1", id="theme_button"),
+        rx.color_mode.button(size="1", aria_label=tr("theme"), id="theme_button"),
         rx.cond(
             AuthState.auth_enabled & (AuthState.username != ""),
             rx.hstack(
@@ -54,7 +54,7 @@ def header() -> rx.Component:
                 ),
                 rx.badge(rx.icon("user", size=12), AuthState.username, variant="soft", id="signed_in_user", display=["none", "none", "flex"]),
                 rx.tooltip(
-                    rx.icon_button(rx.icon("log_out", size=14), variant="ghost", size="1", on_click=AuthState.logout, id="sign_out"),
+                    rx.icon_button(rx.icon("log_out", size=14), variant="ghost", size="1", on_click=AuthState.logout, aria_label=tr("sign_out"), id="sign_out"),
                     content=tr("sign_out"),
                 ),
                 align="center",
