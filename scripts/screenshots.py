@@ -8,11 +8,43 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import httpx
 from playwright.sync_api import Page, expect, sync_playwright
 
 from tests.browser.server import CHROMIUM, CHROMIUM_FLAGS, ROOT, start_app, stop_app
 
 OUT = ROOT / "assets" / "docs"
+ADMIN = ("admin", "screenshot-admin-password")
+ACCOUNTS = {  # accounts on, as a team deployment runs it: the header shows who is signed in
+    "AGENTKIT_AUTH_ENABLED": "true",
+    "AGENTKIT_ADMIN_USERNAME": ADMIN[0],
+    "AGENTKIT_ADMIN_PASSWORD": ADMIN[1],
+    "AGENTKIT_JWT_SECRET": "screenshots-secret-0123456789-0123456789-abcdef",
+}
+
+
+def seed_accounts(url: str) -> None:
+    """Two departments with limits and a few users, so the admin page has something to show."""
+    token = httpx.post(f"{url}/api/v1/auth/login", json={"username": ADMIN[0], "password": ADMIN[1]}).json()["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    for name, limits, users in (
+        ("Strategy", [("requests", "day", 200), ("tokens", "month", 2_000_000)], ["mei", "tom"]),
+        ("Engineering", [("tokens", "day", 500_000)], ["ada"]),
+    ):
+        dept = httpx.post(f"{url}/api/v1/admin/departments", json={"name": name}, headers=headers).json()["department_id"]
+        quotas = [{"quota_type": t, "period": p, "limit": n} for t, p, n in limits]
+        httpx.put(f"{url}/api/v1/admin/departments/{dept}/quotas", json=quotas, headers=headers).raise_for_status()
+        for user in users:
+            body = {"username": user, "password": f"{user}-password-1", "role": "user", "department_id": dept}
+            httpx.post(f"{url}/api/v1/admin/users", json=body, headers=headers).raise_for_status()
+
+
+def sign_in(page: Page, url: str) -> None:
+    page.goto(f"{url}/login")
+    page.locator("#login_username").fill(ADMIN[0])
+    page.locator("#login_password").fill(ADMIN[1])
+    page.locator("#login_submit").click()
+    page.wait_for_url(lambda address: "/login" not in address)
 
 
 def new_chat(page: Page, url: str) -> None:
@@ -48,12 +80,14 @@ def shoot(page: Page, name: str) -> None:
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as data:
-        process, url = start_app(Path(data), Path(data) / "app.log")
+        process, url = start_app(Path(data), Path(data) / "app.log", **ACCOUNTS)
+        seed_accounts(url)
         try:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
                 page = browser.new_page(viewport={"width": 1280, "height": 820})
                 page.set_default_timeout(30_000)
+                sign_in(page, url)
 
                 page.goto(url)
                 page.locator("#starter_team").wait_for()
@@ -87,7 +121,12 @@ def main() -> None:
                 idle(page)
                 shoot(page, "team.png")
 
+                page.goto(f"{url}/admin")
+                expect(page.locator("#admin_page")).to_contain_text("Engineering")
+                shoot(page, "admin.png")
+
                 phone = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+                sign_in(phone, url)
                 phone.goto(chat_url)
                 expect(phone.locator(".ak-bubble.ak-assistant").last).to_be_visible()
                 shoot(phone, "phone.png")

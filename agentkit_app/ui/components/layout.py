@@ -108,7 +108,7 @@ def _session_row(row: SessionRow) -> rx.Component:
     return rx.hstack(
         rx.link(
             rx.vstack(
-                rx.text(row.title, size="2", weight="medium", trim="both", class_name="ak-ellipsis"),
+                rx.text(row.title, size="2", weight="medium", class_name="ak-ellipsis"),
                 rx.hstack(
                     rx.text(row.agent, size="1", color_scheme="gray"),
                     rx.text(row.time, size="1", color_scheme="gray"),
