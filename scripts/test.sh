@@ -12,4 +12,5 @@ fi
 source "$ROOT/scripts/env.sh"
 cd "$ROOT"
 "${PYTHON:-python3}" -m ruff check .
+"${PYTHON:-python3}" -m mypy
 "${PYTHON:-python3}" -m pytest -q "$@"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass, field
 
@@ -296,7 +296,7 @@ class BoardOrchestrator:
             role=expert.role,
         )
 
-    async def _speak(self, expert: Expert, round_no: int) -> AsyncIterator[ev.Event]:
+    async def _speak(self, expert: Expert, round_no: int) -> AsyncGenerator[ev.Event, None]:
         parts: list[str] = []
         async for piece in text_deltas(
             self.llm, self._speech_prompt(expert, round_no), self.model, "board.speech"
@@ -305,7 +305,7 @@ class BoardOrchestrator:
             yield ev.ExpertSpeechChunk(content=piece, expert_name=expert.name, round=round_no)
         yield self._speech(expert, round_no, parts)
 
-    async def _opening_round(self) -> AsyncIterator[ev.Event]:
+    async def _opening_round(self) -> AsyncGenerator[ev.Event, None]:
         """Round 1: every expert writes at once, the events come out in expert order.
 
         Each expert's model stream runs in a task of its own and feeds one queue; the chunks of
@@ -380,7 +380,7 @@ class BoardOrchestrator:
             consensus_reached=consensus,
         )
 
-    async def run(self) -> AsyncIterator[ev.Event]:
+    async def run(self) -> AsyncGenerator[ev.Event, None]:
         """Hold the meeting: start, rounds of speeches and summaries, conclusion."""
         yield ev.BoardStarted(
             team_id=self.team_id,

@@ -9,10 +9,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-_frozen = dataclass(frozen=True, slots=True, kw_only=True)
 
-
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Token:
     """A piece of the answer text as it streams."""
 
@@ -20,7 +18,7 @@ class Token:
     type: Literal["token"] = "token"
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Thinking:
     """Reasoning text, or text that turned out to precede a tool call."""
 
@@ -28,7 +26,7 @@ class Thinking:
     type: Literal["thinking"] = "thinking"
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Step:
     """An engine step: ``tool_call``, ``tool_result``, ``direct_chat`` and the like."""
 
@@ -38,7 +36,7 @@ class Step:
     type: Literal["step"] = "step"
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FinalAnswer:
     """The turn's answer; ``metadata`` says how it was produced (model, tier, usage)."""
 
@@ -48,7 +46,7 @@ class FinalAnswer:
     type: Literal["final_answer"] = "final_answer"
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Error:
     """A failure the user should see: short, no stack trace, no secrets.
 
@@ -62,7 +60,7 @@ class Error:
     type: Literal["error"] = "error"
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ConfirmationRequest:
     """A dangerous tool asks the user before it runs."""
 
@@ -73,7 +71,7 @@ class ConfirmationRequest:
     type: Literal["confirmation_request"] = "confirmation_request"
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ConfirmationResult:
     """How a confirmation ended (a timeout or cancel counts as denied)."""
 
@@ -82,7 +80,7 @@ class ConfirmationResult:
     type: Literal["confirmation_result"] = "confirmation_result"
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AskHuman:
     """The agent asks the user a question and waits for a ``reply``."""
 
@@ -91,7 +89,7 @@ class AskHuman:
     type: Literal["ask_human"] = "ask_human"
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class HumanReply:
     """The user's answer to an ``ask_human`` question reached the engine."""
 
@@ -100,7 +98,7 @@ class HumanReply:
     type: Literal["human_reply"] = "human_reply"
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Result:
     """How a run ended when it did not end with an answer (``cancelled``)."""
 
@@ -108,7 +106,7 @@ class Result:
     type: Literal["result"] = "result"
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SkillMatch:
     """A skill was selected for this message."""
 
@@ -118,7 +116,7 @@ class SkillMatch:
     type: Literal["skill_match"] = "skill_match"
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Usage:
     """Token usage and timing of one model call."""
 
@@ -131,7 +129,7 @@ class Usage:
     type: Literal["usage"] = "usage"
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PhaseChanged:
     """Plan-execute moved from one phase to the next."""
 
@@ -140,7 +138,7 @@ class PhaseChanged:
     type: Literal["phase_changed"] = "phase_changed"
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PhaseViolation:
     """The model called a tool that its current phase forbids; the call was refused."""
 
@@ -150,7 +148,7 @@ class PhaseViolation:
     type: Literal["phase_violation"] = "phase_violation"
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BoardStarted:
     """A board meeting began."""
 
@@ -161,7 +159,7 @@ class BoardStarted:
     type: Literal["board_started"] = "board_started"
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ExpertSpeechChunk:
     """Part of an expert's speech while it streams."""
 
@@ -171,7 +169,7 @@ class ExpertSpeechChunk:
     type: Literal["expert_speech_chunk"] = "expert_speech_chunk"
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ExpertSpeech:
     """An expert's whole speech in a round."""
 
@@ -184,7 +182,7 @@ class ExpertSpeech:
     type: Literal["expert_speech"] = "expert_speech"
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RoundSummary:
     """The moderator's summary that closes a round."""
 
@@ -197,7 +195,7 @@ class RoundSummary:
     type: Literal["round_summary"] = "round_summary"
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class UserIntervention:
     """A user message read by the board during a meeting."""
 
@@ -205,7 +203,7 @@ class UserIntervention:
     type: Literal["user_intervention"] = "user_intervention"
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BoardConcluded:
     """The meeting's structured conclusion."""
 
@@ -217,7 +215,7 @@ class BoardConcluded:
     type: Literal["board_concluded"] = "board_concluded"
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TeamFormed:
     """A team was formed and its plan made."""
 
@@ -229,7 +227,7 @@ class TeamFormed:
     type: Literal["team_formed"] = "team_formed"
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PlanUpdate:
     """The plan's phases changed (planned, replanned, or a status moved)."""
 
@@ -237,7 +235,7 @@ class PlanUpdate:
     type: Literal["plan_update"] = "plan_update"
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PlanStep:
     """A note from the lead while planning."""
 
@@ -245,7 +243,7 @@ class PlanStep:
     type: Literal["plan_step"] = "plan_step"
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PhaseStarted:
     """A phase began."""
 
@@ -256,7 +254,7 @@ class PhaseStarted:
     type: Literal["phase_started"] = "phase_started"
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PhaseCompleted:
     """A phase finished with a result."""
 
@@ -268,7 +266,7 @@ class PhaseCompleted:
     type: Literal["phase_completed"] = "phase_completed"
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PhaseFailed:
     """A phase failed."""
 
@@ -279,7 +277,7 @@ class PhaseFailed:
     type: Literal["phase_failed"] = "phase_failed"
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Replanning:
     """The lead is replanning after a failed phase."""
 
@@ -287,7 +285,7 @@ class Replanning:
     type: Literal["replanning"] = "replanning"
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ExpertStep:
     """A member expert's intermediate step."""
 
@@ -299,7 +297,7 @@ class ExpertStep:
     type: Literal["expert_step"] = "expert_step"
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ExpertResultChunk:
     """Part of a member's phase result while it streams."""
 
@@ -309,7 +307,7 @@ class ExpertResultChunk:
     type: Literal["expert_result_chunk"] = "expert_result_chunk"
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ExpertResultChunkReset:
     """Discard the streamed chunks of a phase (it is being retried)."""
 
@@ -317,7 +315,7 @@ class ExpertResultChunkReset:
     type: Literal["expert_result_chunk_reset"] = "expert_result_chunk_reset"
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ExpertResult:
     """A member's whole phase result."""
 
@@ -327,7 +325,7 @@ class ExpertResult:
     type: Literal["expert_result"] = "expert_result"
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CollaborationContractDefined:
     """The team agreed how the members hand work to each other."""
 
@@ -335,7 +333,7 @@ class CollaborationContractDefined:
     type: Literal["collaboration_contract_defined"] = "collaboration_contract_defined"
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CollaborationNotice:
     """A notice to the team (for example a resumed run)."""
 
@@ -343,7 +341,7 @@ class CollaborationNotice:
     type: Literal["collaboration_notice"] = "collaboration_notice"
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ReviewResult:
     """A reviewer's verdict on a phase."""
 
@@ -354,7 +352,7 @@ class ReviewResult:
     type: Literal["review_result"] = "review_result"
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RiskFlagged:
     """A reviewer flagged a risk."""
 
@@ -364,7 +362,7 @@ class RiskFlagged:
     type: Literal["risk_flagged"] = "risk_flagged"
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TeamSynthesisChunk:
     """Part of the lead's synthesis while it streams."""
 
@@ -372,7 +370,7 @@ class TeamSynthesisChunk:
     type: Literal["team_synthesis_chunk"] = "team_synthesis_chunk"
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TeamSynthesis:
     """The lead's whole synthesis (the team's final result)."""
 
@@ -380,7 +378,7 @@ class TeamSynthesis:
     type: Literal["team_synthesis"] = "team_synthesis"
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TeamInterventionAck:
     """A user message reached a running team and will be read by the next phase."""
 
@@ -388,7 +386,7 @@ class TeamInterventionAck:
     type: Literal["team_intervention_ack"] = "team_intervention_ack"
 
 
-@_frozen
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TeamDissolved:
     """The team ended (always sent, also after failure or cancel)."""
 

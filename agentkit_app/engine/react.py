@@ -157,7 +157,8 @@ async def run_react(
     for _ in range(max_steps or setup.max_steps):
         if gate is not None:
             schemas = gate.offer(messages)
-        text, calls = "", ()
+        text = ""
+        calls: tuple[ToolCall, ...] = ()
         async for item in _model_reply(setup, messages, schemas):
             if isinstance(item, tuple):
                 text, calls = item
@@ -195,11 +196,11 @@ async def run_react(
                 for event in gate_events:
                     yield event
             else:
-                async for item in _run_tool(setup, setup.tools.get(call.name), call, step):
-                    if isinstance(item, str):
-                        result = item
+                async for out in _run_tool(setup, setup.tools.get(call.name), call, step):
+                    if isinstance(out, str):
+                        result = out
                     else:
-                        yield item
+                        yield out
             yield ev.Step(
                 event_type="tool_result",
                 step=step,

@@ -21,7 +21,7 @@ import copy
 import logging
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
@@ -106,7 +106,7 @@ class TeamOrchestrator:
 
     async def _plan(
         self, purpose: str, note: str, outcome: _PlanOutcome, finished: set[str] | None = None
-    ) -> AsyncIterator[ev.Event]:
+    ) -> AsyncGenerator[ev.Event, None]:
         """Get a plan from the lead, asking once (``team.plan_fix``) to fix one that cannot run.
 
         Fills ``outcome``: phases without problems run; phases with problems are a readable
@@ -255,7 +255,7 @@ class TeamOrchestrator:
             if p["status"] == "pending" and all(d in done for d in p["depends_on"])
         ]
 
-    async def _execute(self) -> AsyncIterator[ev.Event]:
+    async def _execute(self) -> AsyncGenerator[ev.Event, None]:
         """Run the plan along its dependencies, concurrently where it can; yield the merged events."""
         queue: asyncio.Queue[ev.Event] = asyncio.Queue()
         running: dict[str, asyncio.Task[None]] = {}
@@ -309,7 +309,7 @@ class TeamOrchestrator:
                 task.cancel()
             await asyncio.gather(*running.values(), return_exceptions=True)
 
-    async def _replan(self, phase: dict[str, Any]) -> AsyncIterator[ev.Event]:
+    async def _replan(self, phase: dict[str, Any]) -> AsyncGenerator[ev.Event, None]:
         """Ask the lead for phases that replace a failed one; the phases that needed it wait on them."""
         self.state["replans"] += 1
         error = self.state["failed"][phase["id"]]
@@ -354,7 +354,7 @@ class TeamOrchestrator:
             f"### {p['name']}\n{results[p['id']]}" for p in self.state["plan"] if p["id"] in results
         )
 
-    async def _synthesise(self) -> AsyncIterator[ev.Event]:
+    async def _synthesise(self) -> AsyncGenerator[ev.Event, None]:
         system = (
             f"You are {self.lead.name}, {self.lead.persona} Your team has finished. Write the final result for the "
             f"user from the phase results, in markdown. {lang_rule(self.language)}"
@@ -370,7 +370,7 @@ class TeamOrchestrator:
             parts = []
         yield ev.TeamSynthesis(content="".join(parts).strip() or self._fallback_result())
 
-    async def run(self, resume: bool = False) -> AsyncIterator[ev.Event]:
+    async def run(self, resume: bool = False) -> AsyncGenerator[ev.Event, None]:
         """Plan (or reload the checkpoint), run the phases, synthesise; end with ``team_dissolved``.
 
         A plan that cannot run after the lead's one fix attempt yields an ``error`` and ends the
@@ -409,7 +409,7 @@ class TeamOrchestrator:
             "status": "running",
         }
 
-    async def _run(self, resume: bool) -> AsyncIterator[ev.Event]:
+    async def _run(self, resume: bool) -> AsyncGenerator[ev.Event, None]:
         experts = [self.lead, *[m for m in self.members if m is not self.lead]]
         if resume:
             saved = await self.checkpoints.load(self.run_id)

@@ -332,17 +332,21 @@ class AccessControl:
         usage = metadata.get("usage")
         if not isinstance(usage, dict) or metadata.get("message_type") not in BILLED_MESSAGE_TYPES:
             return False
-        figures = {
-            "model": str(metadata.get("model") or ""),
-            "tier": metadata.get("tier"),
-            "prompt_tokens": int(usage.get("prompt_tokens") or 0),
-            "completion_tokens": int(usage.get("completion_tokens") or 0),
-        }
-        if reservation is not None and await self.accounts.settle_usage(reservation, **figures):
+        model, tier = str(metadata.get("model") or ""), metadata.get("tier")
+        prompt, completion = int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
+        if reservation is not None and await self.accounts.settle_usage(
+            reservation, model=model, tier=tier, prompt_tokens=prompt, completion_tokens=completion
+        ):
             return True
         who = principal or Principal.anonymous()
         await self.accounts.record_usage(
-            session_id=session_id, user_id=who.user_id, department_id=who.department_id, **figures
+            session_id=session_id,
+            user_id=who.user_id,
+            department_id=who.department_id,
+            model=model,
+            tier=tier,
+            prompt_tokens=prompt,
+            completion_tokens=completion,
         )
         return True
 

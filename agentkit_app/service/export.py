@@ -73,7 +73,7 @@ def _team(messages: list[MessagePublic]) -> dict[str, Any] | None:
                 phases.setdefault(p["id"], _planned_phase(p))
         elif kind == "team_phase" and data.get("phase_id") in phases:
             phase = phases[data["phase_id"]]
-            event = m.metadata.get("event_type")
+            event = str(m.metadata.get("event_type") or "")
             phase["status"] = {"phase_started": "running", "phase_completed": "completed"}.get(event, "failed")
             if event == "phase_completed":
                 phase["result"], phase["duration_s"] = data.get("result"), data.get("duration_s")

@@ -238,7 +238,9 @@ class OpenAICompatibleModel:
 
     async def _create(self, request: dict[str, Any], with_options: bool) -> openai.AsyncStream[Any]:
         extra = {"stream_options": {"include_usage": True}} if with_options else {}
-        return cast("openai.AsyncStream[Any]", await self._client.chat.completions.create(**request, **extra))
+        # the request is assembled at run time (model, messages, tools, stream): no overload can match a dict
+        stream = await self._client.chat.completions.create(**request, **extra)  # type: ignore[call-overload]
+        return cast("openai.AsyncStream[Any]", stream)
 
     def _timed_out(self) -> str:
         return f"model endpoint timed out after {self.timeout_s:g}s"
