@@ -25,7 +25,9 @@ async def _seed(manager: SessionManager) -> str:
     for i in range(MESSAGES):
         if i and i % 50 == 0:  # an edit: go back one message and continue from there
             await manager.set_leaf(sid, previous)
-        stored = await manager.append_message(session_id=sid, role="user" if i % 2 == 0 else "assistant", content=f"m{i}")
+        stored = await manager.append_message(
+            session_id=sid, role="user" if i % 2 == 0 else "assistant", content=f"m{i}"
+        )
         previous = stored.parent_id or ""
     return sid
 
@@ -49,7 +51,9 @@ async def main() -> None:
         every = await _best(manager, sid, "all")
         active = await _best(manager, sid, "active")
         print(f"{MESSAGES} messages, {shown} on the active branch")
-        print(f"all (baseline): {every * 1000:.2f} ms   active: {active * 1000:.2f} ms   ratio: {active / every:.2f}x")
+        print(
+            f"all (baseline): {every * 1000:.2f} ms   active: {active * 1000:.2f} ms   ratio: {active / every:.2f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -43,14 +43,20 @@ async def main() -> None:
         accounts = AccountStore(make_engine(url))
         department = (await accounts.create_department("bench")).department_id
         for i in range(ROWS):
-            await accounts.record_usage(session_id=f"s{i % 50}", department_id=department, prompt_tokens=10, completion_tokens=5)
+            await accounts.record_usage(
+                session_id=f"s{i % 50}", department_id=department, prompt_tokens=10, completion_tokens=5
+            )
 
         def read():
             return accounts.usage_since(department, SINCE)
 
         def admit():
             return accounts.reserve_request(
-                department_id=department, user_id="u", session_id="bench", periods={"day": SINCE}, admit=lambda totals: None
+                department_id=department,
+                user_id="u",
+                session_id="bench",
+                periods={"day": SINCE},
+                admit=lambda totals: None,
             )
 
         base = await _sequential(read, TIMES)
@@ -58,8 +64,12 @@ async def main() -> None:
         base_8 = await _parallel(read, TIMES // 8)
         reserve_8 = await _parallel(admit, TIMES // 8)
         print(f"{ROWS} ledger rows, SQLite")
-        print(f"one at a time  read (baseline): {base * 1000:.2f} ms   admit: {reserve * 1000:.2f} ms   ratio: {reserve / base:.2f}x")
-        print(f"8 at once      read (baseline): {base_8 * 1000:.2f} ms   admit: {reserve_8 * 1000:.2f} ms   ratio: {reserve_8 / base_8:.2f}x")
+        print(
+            f"one at a time  read (baseline): {base * 1000:.2f} ms   admit: {reserve * 1000:.2f} ms   ratio: {reserve / base:.2f}x"
+        )
+        print(
+            f"8 at once      read (baseline): {base_8 * 1000:.2f} ms   admit: {reserve_8 * 1000:.2f} ms   ratio: {reserve_8 / base_8:.2f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -25,15 +25,21 @@ ACCOUNTS = {  # accounts on, as a team deployment runs it: the header shows who 
 
 def seed_accounts(url: str) -> None:
     """Two departments with limits and a few users, so the admin page has something to show."""
-    token = httpx.post(f"{url}/api/v1/auth/login", json={"username": ADMIN[0], "password": ADMIN[1]}).json()["token"]
+    token = httpx.post(f"{url}/api/v1/auth/login", json={"username": ADMIN[0], "password": ADMIN[1]}).json()[
+        "token"
+    ]
     headers = {"Authorization": f"Bearer {token}"}
     for name, limits, users in (
         ("Strategy", [("requests", "day", 200), ("tokens", "month", 2_000_000)], ["mei", "tom"]),
         ("Engineering", [("tokens", "day", 500_000)], ["ada"]),
     ):
-        dept = httpx.post(f"{url}/api/v1/admin/departments", json={"name": name}, headers=headers).json()["department_id"]
+        dept = httpx.post(f"{url}/api/v1/admin/departments", json={"name": name}, headers=headers).json()[
+            "department_id"
+        ]
         quotas = [{"quota_type": t, "period": p, "limit": n} for t, p, n in limits]
-        httpx.put(f"{url}/api/v1/admin/departments/{dept}/quotas", json=quotas, headers=headers).raise_for_status()
+        httpx.put(
+            f"{url}/api/v1/admin/departments/{dept}/quotas", json=quotas, headers=headers
+        ).raise_for_status()
         for user in users:
             body = {"username": user, "password": f"{user}-password-1", "role": "user", "department_id": dept}
             httpx.post(f"{url}/api/v1/admin/users", json=body, headers=headers).raise_for_status()
@@ -109,7 +115,10 @@ def main() -> None:
                 chat_url = page.url
 
                 new_chat(page, url)
-                send(page, "@board:Strategist,Risk Officer,Customer Advocate rounds=2 should we open a second shop")
+                send(
+                    page,
+                    "@board:Strategist,Risk Officer,Customer Advocate rounds=2 should we open a second shop",
+                )
                 expect(page.locator(".ak-conclusion")).to_be_visible(timeout=120_000)
                 idle(page)
                 page.locator(".ak-speech").first.scroll_into_view_if_needed()

@@ -12,5 +12,6 @@ fi
 source "$ROOT/scripts/env.sh"
 cd "$ROOT"
 "${PYTHON:-python3}" -m ruff check .
+"${PYTHON:-python3}" -m ruff format --check .
 "${PYTHON:-python3}" -m mypy
 "${PYTHON:-python3}" -m pytest -q "$@"

@@ -131,7 +131,9 @@ async def get_messages(
     service: ServiceDep,
     limit: Annotated[int | None, Query(ge=1, le=1000)] = None,
     offset: Annotated[int, Query(ge=0)] = 0,
-    branch: Annotated[str, Query(pattern="^(active|all)$", description="active (shown) branch, or all messages")] = "active",
+    branch: Annotated[
+        str, Query(pattern="^(active|all)$", description="active (shown) branch, or all messages")
+    ] = "active",
 ) -> list[MessagePublic]:
     """Return the session's messages in conversation order, with their metadata and alternatives."""
     await service.session_or_404(session_id)
@@ -189,7 +191,9 @@ async def export(
     session = await service.session_or_404(session_id)
     body, media_type, filename = export_session(session, await service.store.get_messages(session_id), format)
     quoted = quote(filename)
-    return Response(body, media_type=media_type, headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quoted}"})
+    return Response(
+        body, media_type=media_type, headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quoted}"}
+    )
 
 
 @router.post("/sessions/{session_id}/messages")
@@ -234,10 +238,17 @@ async def _answer_of(run: Run, session_id: str) -> dict[str, Any]:
         elif isinstance(event, ev.Result) and event.status == "cancelled":
             raise HTTPException(status_code=409, detail="the turn was cancelled")
         elif isinstance(event, ev.TeamInterventionAck):
-            return {"role": "user", "content": event.content, "session_id": session_id, "metadata": {"message_type": "intervention"}}
+            return {
+                "role": "user",
+                "content": event.content,
+                "session_id": session_id,
+                "metadata": {"message_type": "intervention"},
+            }
     if answer is None:
         detail = error.message if error else "the turn ended without an answer"
-        raise HTTPException(status_code=_ERROR_STATUS.get(error.code or "", 500) if error else 500, detail=detail)
+        raise HTTPException(
+            status_code=_ERROR_STATUS.get(error.code or "", 500) if error else 500, detail=detail
+        )
     meta = answer.metadata
     return {
         "message_id": meta.get("message_id"),
@@ -281,7 +292,9 @@ async def answer_confirmation(
 
 
 @router.post("/sessions/{session_id}/replies/{request_id}")
-async def answer_question(session_id: str, request_id: str, body: HumanReplyBody, service: ServiceDep) -> dict[str, str]:
+async def answer_question(
+    session_id: str, request_id: str, body: HumanReplyBody, service: ServiceDep
+) -> dict[str, str]:
     """Answer a pending ask-human question (404 if nothing waits under that id)."""
     if not service.answer(session_id, request_id, body.content):
         raise HTTPException(status_code=404, detail="no pending question with that id")
@@ -312,4 +325,9 @@ async def download(stored_name: str, service: ServiceDep, principal: PrincipalDe
     info = service.uploads.info(stored_name, principal.owner_filter)
     if info is None:
         raise HTTPException(status_code=404, detail="file not found")
-    return FileResponse(info.path, media_type=info.content_type or None, filename=info.filename, content_disposition_type="inline")
+    return FileResponse(
+        info.path,
+        media_type=info.content_type or None,
+        filename=info.filename,
+        content_disposition_type="inline",
+    )

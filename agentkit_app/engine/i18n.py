@@ -21,7 +21,10 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "I stopped after {n} tool steps without a final answer.",
         "zh": "已执行 {n} 个工具步骤，仍未得到最终答案，已停止。",
     },
-    "confirm_reason": {"en": "The agent wants to run a shell command.", "zh": "智能体想要运行一条 shell 命令。"},
+    "confirm_reason": {
+        "en": "The agent wants to run a shell command.",
+        "zh": "智能体想要运行一条 shell 命令。",
+    },
     "app_tagline": {"en": "Multi-agent chat workspace", "zh": "多智能体对话工作台"},
     "new_chat": {"en": "New chat", "zh": "新对话"},
     "group_pinned": {"en": "Pinned", "zh": "已置顶"},

@@ -96,12 +96,19 @@ async def _model_reply(
         first_token_s=round(first, 3) if first is not None else None,
         total_s=round(time.monotonic() - started, 3),
     )
-    setup.usage.append({k: getattr(figures, k) for k in ("model", "tier", "prompt_tokens", "completion_tokens", "first_token_s", "total_s")})
+    setup.usage.append(
+        {
+            k: getattr(figures, k)
+            for k in ("model", "tier", "prompt_tokens", "completion_tokens", "first_token_s", "total_s")
+        }
+    )
     yield figures
     yield ("".join(parts), calls)
 
 
-async def _run_tool(setup: TurnSetup, tool: Tool | None, call: ToolCall, step: int) -> AsyncIterator[ev.Event | str]:
+async def _run_tool(
+    setup: TurnSetup, tool: Tool | None, call: ToolCall, step: int
+) -> AsyncIterator[ev.Event | str]:
     """Run one tool call with its confirmation or question; the last item is the result text."""
     try:
         args = json.loads(call.arguments or "{}")

@@ -158,7 +158,9 @@ class ChatService:
             metadata["pinned"] = bool(pinned)
         if not metadata:
             raise InvalidInput("nothing to change: give a title or pinned")
-        updated = await self.store.update_session(session_id, title=title, metadata=metadata, touch=title is not None)
+        updated = await self.store.update_session(
+            session_id, title=title, metadata=metadata, touch=title is not None
+        )
         if updated is None:
             raise NotFound("session not found")
         return updated
@@ -199,7 +201,9 @@ class ChatService:
             raise InvalidInput(f"content longer than {self.config.max_content_chars} characters")
         return text
 
-    def _checked_attachments(self, attachments: list[Any], principal: Principal | None) -> list[dict[str, str]]:
+    def _checked_attachments(
+        self, attachments: list[Any], principal: Principal | None
+    ) -> list[dict[str, str]]:
         """Return the attachments as ``{filename, stored_name}``; each must be an upload ``principal`` may read."""
         if not isinstance(attachments, list):
             raise InvalidInput("attachments must be a list of uploads")
@@ -285,7 +289,9 @@ class ChatService:
         except Exception:  # the row then counts as one request: the safe side of a quota
             log.exception("could not release the quota reservation %s", reservation)
 
-    def _launch(self, run: Run, producer: Any, principal: Principal | None = None, reservation: int | None = None) -> None:
+    def _launch(
+        self, run: Run, producer: Any, principal: Principal | None = None, reservation: int | None = None
+    ) -> None:
         self.runs.add(run)
         if principal is not None:
             self._billing[run.run_id] = _Billing(principal, reservation)
@@ -309,14 +315,18 @@ class ChatService:
 
     async def _intervene(self, target: Run, text: str) -> Run:
         """Hand a message to the board or team running in the session, and acknowledge it."""
-        await self.persist(target.session_id, role="user", content=text, metadata={"message_type": "intervention"})
+        await self.persist(
+            target.session_id, role="user", content=text, metadata={"message_type": "intervention"}
+        )
         target.interaction.post(text)
         run = Run(target.session_id, "intervention")
         run.publish(ev.TeamInterventionAck(content=text))
         run.finish()
         return run
 
-    async def persist(self, session_id: str, *, run: Run | None = None, **fields: Any) -> MessagePublic | None:
+    async def persist(
+        self, session_id: str, *, run: Run | None = None, **fields: Any
+    ) -> MessagePublic | None:
         """Store a message (one that ``run`` produced, if given); a failure is logged, the stream goes on.
 
         An answer of ``run`` that carries its turn's or run's usage also adds a row to the usage ledger.
@@ -324,12 +334,15 @@ class ChatService:
         if run is not None and self.access is not None and fields.get("role") == "assistant":
             billing = self._billing.get(run.run_id)
             try:
-                if await self.access.record_answer_usage(
-                    billing.principal if billing else None,
-                    session_id,
-                    dict(fields.get("metadata") or {}),
-                    None if billing is None or billing.billed else billing.reservation,
-                ) and billing is not None:
+                if (
+                    await self.access.record_answer_usage(
+                        billing.principal if billing else None,
+                        session_id,
+                        dict(fields.get("metadata") or {}),
+                        None if billing is None or billing.billed else billing.reservation,
+                    )
+                    and billing is not None
+                ):
                     billing.billed = True
             except Exception:
                 log.exception("could not record the usage of run %s", run.run_id)
@@ -467,7 +480,14 @@ class ChatService:
         """
         await self._idle_session(session_id, principal)
         text = self._validate(content)
-        target = next((m for m in await self.store.get_messages(session_id, branch="all") if m.message_id == message_id), None)
+        target = next(
+            (
+                m
+                for m in await self.store.get_messages(session_id, branch="all")
+                if m.message_id == message_id
+            ),
+            None,
+        )
         if target is None:
             raise NotFound("unknown message")
         if target.role != "user":

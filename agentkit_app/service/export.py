@@ -35,7 +35,11 @@ def _board(messages: list[MessagePublic]) -> dict[str, Any] | None:
                 held["summary"] = m.content
             else:
                 held["speeches"].append(
-                    {"expert": m.metadata.get("expert_name"), "role": m.metadata.get("board_role"), "content": m.content}
+                    {
+                        "expert": m.metadata.get("expert_name"),
+                        "role": m.metadata.get("board_role"),
+                        "content": m.content,
+                    }
                 )
         elif kind == "board_conclusion":
             conclusion = dict(m.metadata.get("payload", {}))
@@ -44,8 +48,10 @@ def _board(messages: list[MessagePublic]) -> dict[str, Any] | None:
             interventions.append(m.content)
     return {
         "topic": payload.get("topic", ""),
-        "experts": [{"name": e.get("name"), "role": e.get("role"), "is_moderator": e.get("is_moderator", False)}
-                    for e in payload.get("experts", [])],  # fmt: skip
+        "experts": [
+            {"name": e.get("name"), "role": e.get("role"), "is_moderator": e.get("is_moderator", False)}
+            for e in payload.get("experts", [])
+        ],  # fmt: skip
         "max_rounds": payload.get("max_rounds"),
         "rounds": [rounds[k] for k in sorted(rounds)],
         "interventions": interventions,
@@ -74,7 +80,9 @@ def _team(messages: list[MessagePublic]) -> dict[str, Any] | None:
         elif kind == "team_phase" and data.get("phase_id") in phases:
             phase = phases[data["phase_id"]]
             event = str(m.metadata.get("event_type") or "")
-            phase["status"] = {"phase_started": "running", "phase_completed": "completed"}.get(event, "failed")
+            phase["status"] = {"phase_started": "running", "phase_completed": "completed"}.get(
+                event, "failed"
+            )
             if event == "phase_completed":
                 phase["result"], phase["duration_s"] = data.get("result"), data.get("duration_s")
             elif event == "phase_failed":
@@ -97,8 +105,14 @@ def session_document(session: SessionPublic, messages: list[MessagePublic]) -> d
             "created_at": session.created_at.isoformat(),
         },
         "messages": [
-            {"message_id": m.message_id, "role": m.role, "agent_name": m.agent_name, "content": m.content,
-             "message_type": m.metadata.get("message_type", "chat"), "created_at": m.created_at.isoformat()}
+            {
+                "message_id": m.message_id,
+                "role": m.role,
+                "agent_name": m.agent_name,
+                "content": m.content,
+                "message_type": m.metadata.get("message_type", "chat"),
+                "created_at": m.created_at.isoformat(),
+            }
             for m in messages
         ],  # fmt: skip
         "board": _board(messages),
@@ -121,7 +135,12 @@ def to_markdown(doc: dict[str, Any]) -> str:
         if kind in _HIDDEN:
             continue
         if m["role"] == "user":
-            lines += [f"**User:** {m['content']}" if kind != "intervention" else f"**User (stepped in):** {m['content']}", ""]
+            lines += [
+                f"**User:** {m['content']}"
+                if kind != "intervention"
+                else f"**User (stepped in):** {m['content']}",
+                "",
+            ]
         elif kind == "error":
             lines += [f"**Error:** {m['content']}", ""]
         else:
@@ -137,7 +156,14 @@ def to_markdown(doc: dict[str, Any]) -> str:
                 lines += ["**Moderator's summary:**", "", _quote(r["summary"]), ""]
         if board["conclusion"]:
             c = board["conclusion"]
-            lines += ["### Conclusion", "", c.get("summary", ""), "", "**Decision advice:** " + c.get("decision_advice", ""), ""]
+            lines += [
+                "### Conclusion",
+                "",
+                c.get("summary", ""),
+                "",
+                "**Decision advice:** " + c.get("decision_advice", ""),
+                "",
+            ]
             lines += ["**Consensus:**", *[f"- {p}" for p in c.get("consensus_points", [])], ""]
             lines += ["**Dissent:**", *[f"- {p}" for p in c.get("dissent_points", [])], ""]
     if team:
@@ -158,5 +184,8 @@ def export_session(session: SessionPublic, messages: list[MessagePublic], fmt: s
         raise ValueError(f"format must be one of {', '.join(FORMATS)}")
     doc = session_document(session, messages)
     body = to_markdown(doc) if fmt == "md" else json.dumps(doc, ensure_ascii=False, indent=2)
-    stem = re.sub(r"[^\w-]+", "-", session.title or session.agent_name, flags=re.UNICODE).strip("-")[:60] or "session"
+    stem = (
+        re.sub(r"[^\w-]+", "-", session.title or session.agent_name, flags=re.UNICODE).strip("-")[:60]
+        or "session"
+    )
     return body, FORMATS[fmt], f"{stem}-{session.session_id[:8]}.{fmt}"

@@ -119,7 +119,13 @@ def event_message(event: ev.Event) -> tuple[str, dict[str, Any]] | None:
         return None
     payload = ev.to_wire(event)["data"]
     meta: dict[str, Any] = {"message_type": kind, "event_type": event.type, "payload": payload}
-    content = str(payload.get("content") or payload.get("summary") or payload.get("topic") or payload.get("result") or "")
+    content = str(
+        payload.get("content")
+        or payload.get("summary")
+        or payload.get("topic")
+        or payload.get("result")
+        or ""
+    )
     if isinstance(event, ev.ExpertSpeech):
         meta.update(
             expert_name=event.expert_name,
@@ -153,7 +159,9 @@ async def _store_event(
     if stored is not None:
         content, meta = stored
         meta.update(extra or {})
-        await service.persist(run.session_id, run=run, role="assistant", content=content, agent_name=agent_name, metadata=meta)
+        await service.persist(
+            run.session_id, run=run, role="assistant", content=content, agent_name=agent_name, metadata=meta
+        )
 
 
 async def run_board(
@@ -168,11 +176,16 @@ async def run_board(
         if not experts or moderator is None:
             raise BoardCommandError("a board meeting needs at least one expert and a moderator")
     except (BoardCommandError, UnknownExpertsError) as exc:
-        await service.persist(session.session_id, role="user", content=text, metadata={"message_type": "board_request"})
+        await service.persist(
+            session.session_id, role="user", content=text, metadata={"message_type": "board_request"}
+        )
         await service.fail(run, str(exc), BOARD_AGENT, "invalid")
         return
     await service.persist(
-        session.session_id, role="user", content=f"@board {board.topic}", metadata={"message_type": "board_request"}
+        session.session_id,
+        role="user",
+        content=f"@board {board.topic}",
+        metadata={"message_type": "board_request"},
     )
     await service.store.update_session(session.session_id, kind="board")
     counter = UsageCounter(service.llm)
@@ -207,9 +220,18 @@ async def run_board(
         answer = conclusion_markdown(concluded, language)
         meta = {"message_type": "board_final", "agent_name": BOARD_AGENT, **counter.metadata()}
         stored = await service.persist(
-            session.session_id, run=run, role="assistant", content=answer, agent_name=BOARD_AGENT, metadata=meta
+            session.session_id,
+            run=run,
+            role="assistant",
+            content=answer,
+            agent_name=BOARD_AGENT,
+            metadata=meta,
         )
-        run.publish(ev.FinalAnswer(content=answer, metadata={**meta, "message_id": stored.message_id if stored else None}))
+        run.publish(
+            ev.FinalAnswer(
+                content=answer, metadata={**meta, "message_id": stored.message_id if stored else None}
+            )
+        )
 
 
 async def run_team(
@@ -221,10 +243,14 @@ async def run_team(
         names = team.expert_names or service.catalog.experts.templates["dev_team"]
         experts = service.catalog.experts.resolve(names)
     except (TeamCommandError, UnknownExpertsError) as exc:
-        await service.persist(session.session_id, role="user", content=text, metadata={"message_type": "team_request"})
+        await service.persist(
+            session.session_id, role="user", content=text, metadata={"message_type": "team_request"}
+        )
         await service.fail(run, str(exc), TEAM_AGENT, "invalid")
         return
-    await service.persist(session.session_id, role="user", content=text, metadata={"message_type": "team_request"})
+    await service.persist(
+        session.session_id, role="user", content=text, metadata={"message_type": "team_request"}
+    )
     await service.store.update_session(
         session.session_id, kind="team", metadata={"team_run": {"run_id": run.run_id, "status": "running"}}
     )
@@ -315,9 +341,18 @@ async def _drive_team(
         answer = synthesis or t("team_no_result", language)
         meta = {"message_type": "team_final", "agent_name": TEAM_AGENT, **counter.metadata()}
         stored = await service.persist(
-            session.session_id, run=run, role="assistant", content=answer, agent_name=TEAM_AGENT, metadata=meta
+            session.session_id,
+            run=run,
+            role="assistant",
+            content=answer,
+            agent_name=TEAM_AGENT,
+            metadata=meta,
         )
-        run.publish(ev.FinalAnswer(content=answer, metadata={**meta, "message_id": stored.message_id if stored else None}))
+        run.publish(
+            ev.FinalAnswer(
+                content=answer, metadata={**meta, "message_id": stored.message_id if stored else None}
+            )
+        )
 
 
 FLOWS = {"board": run_board, "team": run_team}

@@ -97,7 +97,10 @@ class RunRegistry:
 
     def of_session(self, session_id: str) -> list[Run]:
         """Return the session's runs still in flight, oldest first."""
-        return sorted((r for r in self._runs.values() if r.session_id == session_id and not r.done), key=lambda r: r.started_at)
+        return sorted(
+            (r for r in self._runs.values() if r.session_id == session_id and not r.done),
+            key=lambda r: r.started_at,
+        )
 
     def find_waiting(self, session_id: str, key: str) -> Run | None:
         """Return the session's run waiting for the confirmation or question ``key``."""

@@ -58,7 +58,9 @@ def build_llm(settings: Settings) -> ChatModel:
 def build_checkpoints(settings: Settings) -> CheckpointStore:
     """Return the Redis checkpoint store, or an in-process one without a Redis URL."""
     if settings.redis_url:
-        return RedisCheckpointStore(settings.redis_url, settings.redis_key_prefix, settings.team_checkpoint_ttl_s)
+        return RedisCheckpointStore(
+            settings.redis_url, settings.redis_key_prefix, settings.team_checkpoint_ttl_s
+        )
     return MemoryCheckpointStore()
 
 

@@ -92,7 +92,12 @@ class PendingUpload:
             size=self.size,
             download_url=f"/api/v1/chat/uploads/{self.path.name}",
         )
-        record = {"filename": stored.filename, "content_type": stored.content_type, "size": stored.size, "owner": self.owner}
+        record = {
+            "filename": stored.filename,
+            "content_type": stored.content_type,
+            "size": stored.size,
+            "owner": self.owner,
+        }
         meta = self.path.parent / META_DIR / f"{self.path.name}.json"
         try:
             meta.parent.mkdir(exist_ok=True)
@@ -135,7 +140,9 @@ class UploadStore:
         owner = record.get("owner")
         if reader is not None and owner != reader:
             return None
-        return UploadInfo(path, str(record.get("filename") or path.name), str(record.get("content_type") or ""), owner)
+        return UploadInfo(
+            path, str(record.get("filename") or path.name), str(record.get("content_type") or ""), owner
+        )
 
     def readable_by(self, reader: str | None) -> Callable[[str], bool]:
         """Return the check ``read_file`` applies to a stored name for ``reader`` (see :meth:`info`)."""

@@ -32,7 +32,9 @@ class SessionRecord(SQLModel, table=True):
     title: str = Field(default="", max_length=200)
     kind: str = Field(default="chat", max_length=16)
     meta: dict[str, Any] = Field(default_factory=dict, sa_column=Column("metadata", JSON, nullable=False))
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
     updated_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False, index=True)
     )
@@ -53,7 +55,9 @@ class MessageRecord(SQLModel, table=True):
     tool_call_id: str | None = Field(default=None, max_length=128)
     agent_name: str | None = Field(default=None, max_length=100)
     meta: dict[str, Any] = Field(default_factory=dict, sa_column=Column("metadata", JSON, nullable=False))
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
     # the message this one follows: edits and regenerations are siblings under the same parent
     parent_id: str | None = Field(default=None, max_length=64, index=True)
 
@@ -139,7 +143,9 @@ class UserRecord(SQLModel, table=True):
     password_hash: str = Field(max_length=255)
     role: str = Field(default="user", max_length=16)  # admin | user
     department_id: str | None = Field(default=None, foreign_key="departments.department_id", max_length=64)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
     disabled: bool = False
 
 
@@ -171,7 +177,9 @@ class UsageRecord(SQLModel, table=True):
     tier: str | None = Field(default=None, max_length=16)
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
 
 
 # A user as the API shows it (never the password hash).

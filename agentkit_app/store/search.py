@@ -70,7 +70,8 @@ class MessageSearch:
         if dialect == "sqlite" and len(query) >= 3:
             phrase = '"' + query.replace('"', '""') + '"'
             sql = (
-                _SELECT + " JOIN messages_fts f ON f.rowid = m.id WHERE m.role != 'tool' AND messages_fts MATCH :q "
+                _SELECT
+                + " JOIN messages_fts f ON f.rowid = m.id WHERE m.role != 'tool' AND messages_fts MATCH :q "
                 "ORDER BY f.rank, m.id DESC LIMIT :limit"
             )
             return sql, {"q": phrase}
@@ -99,7 +100,11 @@ class MessageSearch:
             hits = []
             for r in rows:
                 meta = r.metadata if isinstance(r.metadata, dict) else json.loads(r.metadata or "{}")
-                created = r.created_at if isinstance(r.created_at, datetime) else datetime.fromisoformat(str(r.created_at))
+                created = (
+                    r.created_at
+                    if isinstance(r.created_at, datetime)
+                    else datetime.fromisoformat(str(r.created_at))
+                )
                 hits.append(
                     SearchHit(
                         session_id=r.session_id,

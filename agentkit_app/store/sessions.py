@@ -28,7 +28,9 @@ def _title_from(text: str) -> str:
 
 def _message(db: Session, session_id: str, message_id: str) -> MessageRecord | None:
     return db.exec(
-        select(MessageRecord).where(MessageRecord.session_id == session_id, MessageRecord.message_id == message_id)
+        select(MessageRecord).where(
+            MessageRecord.session_id == session_id, MessageRecord.message_id == message_id
+        )
     ).first()
 
 
@@ -38,7 +40,9 @@ def _leaf(db: Session, session: SessionRecord) -> str:
     if isinstance(leaf, str):
         return leaf
     last = db.exec(
-        select(MessageRecord.message_id).where(MessageRecord.session_id == session.session_id).order_by(col(MessageRecord.id).desc())
+        select(MessageRecord.message_id)
+        .where(MessageRecord.session_id == session.session_id)
+        .order_by(col(MessageRecord.id).desc())
     ).first()
     return last or ""
 
@@ -264,7 +268,11 @@ class SessionManager:
         def work() -> list[MessagePublic]:
             with Session(self.engine) as db:
                 rows = list(
-                    db.exec(select(MessageRecord).where(MessageRecord.session_id == session_id).order_by(col(MessageRecord.id)))
+                    db.exec(
+                        select(MessageRecord)
+                        .where(MessageRecord.session_id == session_id)
+                        .order_by(col(MessageRecord.id))
+                    )
                 )
                 if branch == "all":
                     chosen = rows
@@ -290,7 +298,11 @@ class SessionManager:
 
         def work() -> int:
             with Session(self.engine) as db:
-                query = select(func.count()).select_from(MessageRecord).where(MessageRecord.session_id == session_id)
+                query = (
+                    select(func.count())
+                    .select_from(MessageRecord)
+                    .where(MessageRecord.session_id == session_id)
+                )
                 return int(db.exec(query).one())
 
         return await self._run(work)
@@ -301,7 +313,11 @@ class SessionManager:
         def work() -> list[dict[str, str]]:
             with Session(self.engine) as db:
                 rows = list(
-                    db.exec(select(MessageRecord).where(MessageRecord.session_id == session_id).order_by(col(MessageRecord.id)))
+                    db.exec(
+                        select(MessageRecord)
+                        .where(MessageRecord.session_id == session_id)
+                        .order_by(col(MessageRecord.id))
+                    )
                 )
                 session = db.get(SessionRecord, session_id)
                 branch = _path(rows, _leaf(db, session) if session else None)
@@ -322,7 +338,9 @@ class SessionManager:
 
 def _with_file_refs(row: MessageRecord) -> str:
     """Return a message's text as the model reads it: attached files named as ``[file: stored_name] filename``."""
-    files = [a for a in (row.meta or {}).get("attachments") or [] if isinstance(a, dict) and a.get("stored_name")]
+    files = [
+        a for a in (row.meta or {}).get("attachments") or [] if isinstance(a, dict) and a.get("stored_name")
+    ]
     if not files:
         return row.content
     refs = "\n".join(f"[file: {a['stored_name']}] {a.get('filename') or ''}".rstrip() for a in files)

@@ -168,7 +168,9 @@ class Timeline:
 
     def _new(self, **fields: Any) -> ChatItem:
         self._counter += 1
-        item = ChatItem(id=fields.pop("id", f"live-{self._counter}"), time=fields.pop("time", _clock()), **fields)
+        item = ChatItem(
+            id=fields.pop("id", f"live-{self._counter}"), time=fields.pop("time", _clock()), **fields
+        )
         self.items.append(item)
         return item
 
@@ -190,7 +192,12 @@ class Timeline:
 
     def add_user(self, content: str, attachments: list[str] | None = None, item_id: str = "") -> None:
         """Show the user's message at once (before the server confirms it)."""
-        self._new(kind="user", content=content, attachments=attachments or [], **({"id": item_id} if item_id else {}))
+        self._new(
+            kind="user",
+            content=content,
+            attachments=attachments or [],
+            **({"id": item_id} if item_id else {}),
+        )
 
     def apply(self, event: ev.Event, agent: str = "") -> None:
         """Update the items for one live event."""
@@ -234,7 +241,12 @@ class Timeline:
     def _on_phase_violation(self, event: ev.PhaseViolation, agent: str) -> None:
         allowed = ", ".join(event.allowed) or "-"
         self._open_answer(agent).steps.append(
-            StepItem(kind="tool", tool=event.tool, result=f"refused in phase {event.phase} (allowed: {allowed})", status="denied")
+            StepItem(
+                kind="tool",
+                tool=event.tool,
+                result=f"refused in phase {event.phase} (allowed: {allowed})",
+                status="denied",
+            )
         )
 
     def _on_confirmation_result(self, event: ev.ConfirmationResult, agent: str) -> None:
@@ -282,8 +294,7 @@ class Timeline:
             round=event.max_rounds,
             anchors=[f"board-{self._boards}-round-{n}" for n in range(1, event.max_rounds + 1)],
             participants=[
-                {k: str(e.get(k, "")) for k in ("name", "avatar", "color", "role")}
-                for e in event.experts
+                {k: str(e.get(k, "")) for k in ("name", "avatar", "color", "role")} for e in event.experts
             ],
         )
 
@@ -486,12 +497,20 @@ def items_from_messages(messages: list[Any]) -> list[ChatItem]:
             continue
         if message.role == "user":
             if kind == "intervention":
-                timeline.items.append(ChatItem(id=message.message_id, kind="intervention", content=message.content, time=stamp))
+                timeline.items.append(
+                    ChatItem(id=message.message_id, kind="intervention", content=message.content, time=stamp)
+                )
                 continue
             attachments = [str(a.get("filename", "")) for a in meta.get("attachments") or []]
             timeline.items.append(
                 _alternatives(
-                    ChatItem(id=message.message_id, kind="user", content=message.content, time=stamp, attachments=attachments),
+                    ChatItem(
+                        id=message.message_id,
+                        kind="user",
+                        content=message.content,
+                        time=stamp,
+                        attachments=attachments,
+                    ),
                     message,
                 )
             )

@@ -49,7 +49,17 @@ def start_backend(data: Path, **env: str) -> Backend:
     settings = {**data_settings(data, "api.db"), "AGENTKIT_REDIS_URL": "", **env}
     log = (data / "server.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "agentkit_app.api.app:build_api", "--factory", "--port", str(port), "--log-level", "warning"],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "agentkit_app.api.app:build_api",
+            "--factory",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
         cwd=ROOT,
         env={**os.environ, **settings},
         stdout=log,

@@ -344,20 +344,30 @@ def test_uploads_belong_to_the_user_who_sent_them(http, admin):
     assert http.get(url).status_code == 401
     attachment = [{"filename": "plan.txt", "stored_name": stored["stored_name"]}]
 
-    bob_sid = http.post(f"{CHAT}/sessions", json={"agent_name": "assistant"}, headers=bob).json()["session_id"]
+    bob_sid = http.post(f"{CHAT}/sessions", json={"agent_name": "assistant"}, headers=bob).json()[
+        "session_id"
+    ]
     refused = http.post(
-        f"{CHAT}/sessions/{bob_sid}/messages", json={"content": "read it", "attachments": attachment}, headers=bob
+        f"{CHAT}/sessions/{bob_sid}/messages",
+        json={"content": "read it", "attachments": attachment},
+        headers=bob,
     )
     assert refused.status_code == 422 and "unknown attachment" in refused.json()["detail"]
     # naming the file in the text does not get around it: the agent's file reader refuses too
     sneaky = http.post(
-        f"{CHAT}/sessions/{bob_sid}/messages", json={"content": f"read [file: {stored['stored_name']}]"}, headers=bob
+        f"{CHAT}/sessions/{bob_sid}/messages",
+        json={"content": f"read [file: {stored['stored_name']}]"},
+        headers=bob,
     ).json()
     assert "secret plan" not in sneaky["content"]
 
-    alice_sid = http.post(f"{CHAT}/sessions", json={"agent_name": "assistant"}, headers=alice).json()["session_id"]
+    alice_sid = http.post(f"{CHAT}/sessions", json={"agent_name": "assistant"}, headers=alice).json()[
+        "session_id"
+    ]
     answer = http.post(
-        f"{CHAT}/sessions/{alice_sid}/messages", json={"content": "please read it", "attachments": attachment}, headers=alice
+        f"{CHAT}/sessions/{alice_sid}/messages",
+        json={"content": "please read it", "attachments": attachment},
+        headers=alice,
     )
     assert answer.status_code == 200 and "alpha secret plan" in answer.json()["content"]
     question = http.get(f"{CHAT}/sessions/{alice_sid}/messages", headers=alice).json()[0]
@@ -369,13 +379,21 @@ def test_deleting_a_session_for_good(http, admin):
     alice, department_id = new_member(http, admin)
     bob, _ = new_member(http, admin)
     sid = http.post(f"{CHAT}/sessions", json={"agent_name": "assistant"}, headers=alice).json()["session_id"]
-    http.post(f"{CHAT}/sessions/{sid}/messages", json={"content": "remember the word xylophonequartz"}, headers=alice)
-    used = http.get(f"/api/v1/admin/departments/{department_id}/usage", params={"period": "day"}, headers=admin).json()
+    http.post(
+        f"{CHAT}/sessions/{sid}/messages",
+        json={"content": "remember the word xylophonequartz"},
+        headers=alice,
+    )
+    used = http.get(
+        f"/api/v1/admin/departments/{department_id}/usage", params={"period": "day"}, headers=admin
+    ).json()
     assert http.delete(f"{CHAT}/sessions/{sid}", params={"purge": "true"}, headers=bob).status_code == 404
     deleted = http.delete(f"{CHAT}/sessions/{sid}", params={"purge": "true"}, headers=alice)
     assert deleted.status_code == 200 and deleted.json() == {"status": "deleted", "session_id": sid}
     assert http.get(f"{CHAT}/sessions/{sid}", headers=alice).status_code == 404
     assert http.get(f"{CHAT}/search", params={"q": "xylophonequartz"}, headers=admin).json() == []
     assert http.delete(f"{CHAT}/sessions/{sid}", params={"purge": "true"}, headers=alice).status_code == 404
-    after = http.get(f"/api/v1/admin/departments/{department_id}/usage", params={"period": "day"}, headers=admin).json()
+    after = http.get(
+        f"/api/v1/admin/departments/{department_id}/usage", params={"period": "day"}, headers=admin
+    ).json()
     assert after["requests"] == used["requests"] == 1, "the usage ledger keeps what was used"

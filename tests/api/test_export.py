@@ -9,7 +9,9 @@ API = "/api/v1/chat"
 
 def _session(client, text: str) -> str:
     sid = client.post(f"{API}/sessions", json={"agent_name": "assistant"}).json()["session_id"]
-    assert client.post(f"{API}/sessions/{sid}/messages", json={"content": text}, timeout=60).status_code == 200
+    assert (
+        client.post(f"{API}/sessions/{sid}/messages", json={"content": text}, timeout=60).status_code == 200
+    )
     return sid
 
 
@@ -27,7 +29,11 @@ def test_board_export_names_every_speaker_in_both_formats(client):
     assert [len(r["speeches"]) for r in board["rounds"]] == [3, 3]
     assert all(r["summary"] for r in board["rounds"])
     assert board["conclusion"]["consensus_points"]
-    assert doc["messages"][0] == {**doc["messages"][0], "role": "user", "content": "@board open a second shop"}
+    assert doc["messages"][0] == {
+        **doc["messages"][0],
+        "role": "user",
+        "content": "@board open a second shop",
+    }
 
 
 def test_team_export_keeps_phases_and_synthesis(client):

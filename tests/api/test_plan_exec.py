@@ -124,13 +124,17 @@ def test_plan_exec_bypasses_the_fallback_chain(tmp_path):
 
 def test_regenerate_and_edit_keep_plan_exec(client, session_id):
     first = client.post(
-        f"/api/v1/chat/sessions/{session_id}/messages", json={"content": "what is 6 * 7?", "execution_mode": "plan_exec"}, timeout=60
+        f"/api/v1/chat/sessions/{session_id}/messages",
+        json={"content": "what is 6 * 7?", "execution_mode": "plan_exec"},
+        timeout=60,
     )
     assert first.status_code == 200 and first.json()["metadata"].get("phases")
     again = client.post(f"/api/v1/chat/sessions/{session_id}/regenerate", timeout=60).json()
     assert again["metadata"].get("phases") == first.json()["metadata"]["phases"]
     question = client.get(f"/api/v1/chat/sessions/{session_id}/messages").json()[0]
     edited = client.post(
-        f"/api/v1/chat/sessions/{session_id}/messages/{question['message_id']}/edit", json={"content": "what is 7 * 7?"}, timeout=60
+        f"/api/v1/chat/sessions/{session_id}/messages/{question['message_id']}/edit",
+        json={"content": "what is 7 * 7?"},
+        timeout=60,
     ).json()
     assert edited["metadata"].get("phases") and "49" in edited["content"]

@@ -100,7 +100,9 @@ def test_malformed_upload_is_422(client):
 
 
 def test_the_agent_reads_an_uploaded_file(client, session_id):
-    stored = client.post(f"{API}/upload", files={"file": ("notes.txt", b"first line\nsecond line\n", "text/plain")}).json()
+    stored = client.post(
+        f"{API}/upload", files={"file": ("notes.txt", b"first line\nsecond line\n", "text/plain")}
+    ).json()
     content = f"Please read this file [file: {stored['stored_name']}]"
     body = client.post(f"{API}/sessions/{session_id}/messages", json={"content": content}).json()
     assert "first line" in body["content"]
@@ -108,20 +110,38 @@ def test_the_agent_reads_an_uploaded_file(client, session_id):
 
 def test_attachments_reach_the_agent_and_unknown_ones_are_refused(client, session_id):
     stored = client.post(f"{API}/upload", files={"file": ("list.txt", b"one\ntwo\n", "text/plain")}).json()
-    sent = {"content": "what is in it?", "attachments": [{"stored_name": stored["stored_name"], "filename": "x", "extra": 1}]}
+    sent = {
+        "content": "what is in it?",
+        "attachments": [{"stored_name": stored["stored_name"], "filename": "x", "extra": 1}],
+    }
     body = client.post(f"{API}/sessions/{session_id}/messages", json=sent).json()
     assert "The file has 2 lines" in body["content"]
     question = client.get(f"{API}/sessions/{session_id}/messages").json()[0]
-    assert question["metadata"]["attachments"] == [{"filename": "list.txt", "stored_name": stored["stored_name"]}]
-    for bad in ([{"stored_name": "0" * 32 + ".txt"}], [{"stored_name": "../etc/passwd"}], ["not-an-object"], [{}]):
-        refused = client.post(f"{API}/sessions/{session_id}/messages", json={"content": "hi", "attachments": bad})
+    assert question["metadata"]["attachments"] == [
+        {"filename": "list.txt", "stored_name": stored["stored_name"]}
+    ]
+    for bad in (
+        [{"stored_name": "0" * 32 + ".txt"}],
+        [{"stored_name": "../etc/passwd"}],
+        ["not-an-object"],
+        [{}],
+    ):
+        refused = client.post(
+            f"{API}/sessions/{session_id}/messages", json={"content": "hi", "attachments": bad}
+        )
         assert refused.status_code == 422, bad
-    assert len(client.get(f"{API}/sessions/{session_id}/messages").json()) == 2, "a refused message is not stored"
+    assert len(client.get(f"{API}/sessions/{session_id}/messages").json()) == 2, (
+        "a refused message is not stored"
+    )
 
 
 def test_the_upload_records_stay_private(client):
     stored = client.post(f"{API}/upload", files={"file": ("a.txt", b"x", "text/plain")}).json()
-    for name in (".meta", f".meta/{stored['stored_name']}.json", f"..%2F.meta%2F{stored['stored_name']}.json"):
+    for name in (
+        ".meta",
+        f".meta/{stored['stored_name']}.json",
+        f"..%2F.meta%2F{stored['stored_name']}.json",
+    ):
         assert client.get(f"{API}/uploads/{name}").status_code == 404, name
 
 
@@ -143,7 +163,10 @@ def test_api_key_is_required_when_configured(tmp_path):
 
 def test_a_model_endpoint_that_is_down_gives_a_short_error_and_keeps_the_message(tmp_path):
     server = start_backend(
-        tmp_path, AGENTKIT_LLM_BASE_URL="http://127.0.0.1:9/v1", AGENTKIT_FALLBACK_ENABLED="false", AGENTKIT_LLM_TIMEOUT_S="3"
+        tmp_path,
+        AGENTKIT_LLM_BASE_URL="http://127.0.0.1:9/v1",
+        AGENTKIT_FALLBACK_ENABLED="false",
+        AGENTKIT_LLM_TIMEOUT_S="3",
     )
     try:
         with httpx.Client(base_url=server.base, timeout=30) as http:
@@ -158,7 +181,9 @@ def test_a_model_endpoint_that_is_down_gives_a_short_error_and_keeps_the_message
 
 
 def test_the_fallback_chain_answers_with_the_emergency_tier(tmp_path):
-    server = start_backend(tmp_path, AGENTKIT_LLM_BASE_URL="http://127.0.0.1:9/v1", AGENTKIT_LLM_TIMEOUT_S="3")
+    server = start_backend(
+        tmp_path, AGENTKIT_LLM_BASE_URL="http://127.0.0.1:9/v1", AGENTKIT_LLM_TIMEOUT_S="3"
+    )
     try:
         with httpx.Client(base_url=server.base, timeout=30) as http:
             sid = http.post(f"{API}/sessions", json={"agent_name": "assistant"}).json()["session_id"]

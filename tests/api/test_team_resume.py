@@ -53,12 +53,20 @@ def test_an_interrupted_team_run_resumes_from_redis(tmp_path):
     try:
         with httpx.Client(base_url=server.base, timeout=60) as http:
             meta = {"team_run": {"run_id": run_id, "status": "running"}}
-            sid = http.post(f"{API}/sessions", json={"agent_name": "assistant", "metadata": meta}).json()["session_id"]
+            sid = http.post(f"{API}/sessions", json={"agent_name": "assistant", "metadata": meta}).json()[
+                "session_id"
+            ]
             resumed = http.post(f"{API}/sessions/{sid}/team/resume")
             assert resumed.status_code == 200, resumed.text
-            assert resumed.json()["agent_name"] == "team_collab" and "Team result" in resumed.json()["content"]
+            assert (
+                resumed.json()["agent_name"] == "team_collab" and "Team result" in resumed.json()["content"]
+            )
             stored = http.get(f"{API}/sessions/{sid}/messages").json()
-            started = [m["metadata"]["phase_id"] for m in stored if m["metadata"].get("event_type") == "phase_started"]
+            started = [
+                m["metadata"]["phase_id"]
+                for m in stored
+                if m["metadata"].get("event_type") == "phase_started"
+            ]
             assert "p1" not in started and started, "the finished first phase is not run again"
             assert http.get(f"{API}/sessions/{sid}").json()["metadata"]["team_run"]["status"] == "completed"
             again = http.post(f"{API}/sessions/{sid}/team/resume")

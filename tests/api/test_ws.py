@@ -46,7 +46,11 @@ async def test_confirmation_approve_and_deny(backend, session_id, approved):
         await ws.send(json.dumps({"type": "message", "content": "please run `echo from-the-shell`"}))
         request, _ = await until(ws, "confirmation_request")
         assert request["data"]["command"] == "echo from-the-shell"
-        reply = {"type": "confirmation_reply", "confirmation_id": request["data"]["confirmation_id"], "approved": approved}
+        reply = {
+            "type": "confirmation_reply",
+            "confirmation_id": request["data"]["confirmation_id"],
+            "approved": approved,
+        }
         await ws.send(json.dumps(reply))
         result, _ = await until(ws, "confirmation_result")
         assert result["data"]["approved"] is approved
@@ -111,7 +115,9 @@ async def test_a_wrong_api_key_closes_with_4001(tmp_path):
     server = start_backend(tmp_path, AGENTKIT_API_KEY="s3cret")
     try:
         sid = httpx.post(
-            f"{server.base}/api/v1/chat/sessions", json={"agent_name": "assistant"}, headers={"X-API-Key": "s3cret"}
+            f"{server.base}/api/v1/chat/sessions",
+            json={"agent_name": "assistant"},
+            headers={"X-API-Key": "s3cret"},
         ).json()["session_id"]
         async with websockets.connect(f"{server.ws}/{sid}?api_key=wrong") as ws:
             assert (await receive(ws))["type"] == "error"
@@ -129,19 +135,31 @@ async def test_ask_human_reply_resumes_the_turn(backend, session_id):
         await receive(ws)
         await ws.send(json.dumps({"type": "message", "content": "ask me my name"}))
         question, _ = await until(ws, "ask_human")
-        await ws.send(json.dumps({"type": "reply", "request_id": question["data"]["request_id"], "content": "Ada"}))
+        await ws.send(
+            json.dumps({"type": "reply", "request_id": question["data"]["request_id"], "content": "Ada"})
+        )
         final, _ = await until(ws, "final_answer")
         assert "Ada" in final["data"]["content"]
 
 
 async def test_attachments_over_the_websocket_are_checked(backend, client, session_id):
-    stored = client.post(f"{backend.base}/api/v1/chat/upload", files={"file": ("ws.txt", b"one\ntwo\nthree\n", "text/plain")}).json()
+    stored = client.post(
+        f"{backend.base}/api/v1/chat/upload", files={"file": ("ws.txt", b"one\ntwo\nthree\n", "text/plain")}
+    ).json()
     async with websockets.connect(f"{backend.ws}/{session_id}") as ws:
         await receive(ws)
         for bad in (5, "ws.txt", [{"stored_name": "f" * 32 + ".txt"}]):
             await ws.send(json.dumps({"type": "message", "content": "read it", "attachments": bad}))
             error, _ = await until(ws, "error")
             assert "attachment" in error["data"]["message"], bad
-        await ws.send(json.dumps({"type": "message", "content": "read it", "attachments": [{"stored_name": stored["stored_name"]}]}))
+        await ws.send(
+            json.dumps(
+                {
+                    "type": "message",
+                    "content": "read it",
+                    "attachments": [{"stored_name": stored["stored_name"]}],
+                }
+            )
+        )
         final, _ = await until(ws, "final_answer")
         assert "The file has 3 lines" in final["data"]["content"]

@@ -14,7 +14,13 @@ import httpx
 from tests.api.conftest import ROOT, data_settings, free_port
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's: Playwright's own browsers cannot be downloaded here
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def start_app(data: Path, log_path: Path, **env: str) -> tuple[subprocess.Popen, str]:
@@ -53,7 +59,10 @@ def start_app(data: Path, log_path: Path, **env: str) -> tuple[subprocess.Popen,
             stop_app(process)
             raise RuntimeError(f"the app did not start in 420 s:\n{log_path.read_text()[-3000:]}")
         try:
-            if httpx.get(f"{url}/api/v1/health", timeout=2).status_code == 200 and httpx.get(url, timeout=5).status_code == 200:
+            if (
+                httpx.get(f"{url}/api/v1/health", timeout=2).status_code == 200
+                and httpx.get(url, timeout=5).status_code == 200
+            ):
                 return process, url
         except httpx.HTTPError:
             pass

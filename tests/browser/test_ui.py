@@ -259,7 +259,9 @@ def test_each_conversation_keeps_its_own_unsent_draft(chat: Page):
     new_conversation(chat)
     expect(chat.locator("#composer")).to_have_value("")
     chat.locator("#composer").fill("something else")
-    chat.locator("#composer").blur()  # as leaving the box does: the text reaches the server now, not after the debounce
+    chat.locator(
+        "#composer"
+    ).blur()  # as leaving the box does: the text reaches the server now, not after the debounce
     chat.go_back()
     chat.wait_for_url(first)
     expect(chat.locator("#composer")).to_have_value("half a thought for the first chat")
@@ -310,7 +312,9 @@ def test_an_interrupted_team_run_offers_resume(page: Page, app_url: str):
         pool.submit(asyncio.run, _half_run(REDIS_PREFIX, run_id)).result()
     meta = {"team_run": {"run_id": run_id, "status": "running"}}
     sid = httpx.post(
-        f"{app_url}/api/v1/chat/sessions", json={"agent_name": "assistant", "metadata": meta}, headers=admin_headers(app_url)
+        f"{app_url}/api/v1/chat/sessions",
+        json={"agent_name": "assistant", "metadata": meta},
+        headers=admin_headers(app_url),
     ).json()["session_id"]
     page.set_default_timeout(20_000)
     sign_in(page, app_url)
@@ -354,7 +358,9 @@ def test_copy_an_answer_and_jump_back_to_the_latest_message(chat: Page):
     expect(jump).to_be_visible()
     jump.click()
     expect(jump).to_be_hidden()
-    assert chat.locator("#conversation").evaluate("el => el.scrollHeight - el.scrollTop - el.clientHeight") < 80
+    assert (
+        chat.locator("#conversation").evaluate("el => el.scrollHeight - el.scrollTop - el.clientHeight") < 80
+    )
 
 
 def test_edit_a_message_forks_and_the_old_branch_stays(chat: Page):
@@ -377,7 +383,9 @@ def test_a_message_during_a_team_run_reaches_the_next_phase(chat: Page):
     send(chat, "@team write release notes")
     expect(chat.locator(".ak-phase").first).to_be_visible()
     send(chat, "mention the dark theme")
-    expect(chat.locator(".ak-phase .ak-intervention").first).to_contain_text("mention the dark theme", timeout=30_000)
+    expect(chat.locator(".ak-phase .ak-intervention").first).to_contain_text(
+        "mention the dark theme", timeout=30_000
+    )
     expect(chat.locator(".ak-synthesis")).to_contain_text("Team result", timeout=30_000)
     chat.reload()
     expect(chat.locator(".ak-phase .ak-intervention").first).to_contain_text("mention the dark theme")
@@ -431,7 +439,9 @@ def test_sign_in_is_required_and_users_see_only_their_own_conversations(browser,
     expect(chat.locator(".ak-bubble.ak-assistant").last).to_be_visible()
     admin_sid = chat.url.rsplit("/", 1)[-1]
     headers = admin_headers(app_url)
-    dept = httpx.post(f"{app_url}/api/v1/admin/departments", json={"name": f"sales-{uuid.uuid4().hex[:6]}"}, headers=headers).json()
+    dept = httpx.post(
+        f"{app_url}/api/v1/admin/departments", json={"name": f"sales-{uuid.uuid4().hex[:6]}"}, headers=headers
+    ).json()
     httpx.put(f"{app_url}/api/v1/admin/departments/{dept['department_id']}/quotas",
               json=[{"quota_type": "requests", "period": "day", "limit": 1}], headers=headers).raise_for_status()  # fmt: skip
     name = f"ann-{uuid.uuid4().hex[:6]}"

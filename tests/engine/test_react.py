@@ -37,7 +37,9 @@ async def test_tokens_stream_before_the_final_answer(tmp_path):
 
 
 async def test_tool_call_then_answer_reports_steps_and_feeds_the_result_back(tmp_path):
-    model = ScriptedModel([Reply("Let me compute", tool_calls=[("calculator", {"expression": "(3+4)*12"})]), "It is 84"])
+    model = ScriptedModel(
+        [Reply("Let me compute", tool_calls=[("calculator", {"expression": "(3+4)*12"})]), "It is 84"]
+    )
     events = await collect(run_react(setup_for(model, tmp_path), [{"role": "user", "content": "q"}]))
     steps = [e for e in events if isinstance(e, ev.Step)]
     assert [s.event_type for s in steps] == ["tool_call", "tool_result"]
@@ -77,7 +79,9 @@ async def test_denied_tool_is_reported_to_the_model_and_the_turn_goes_on(tmp_pat
 
 async def test_confirmation_timeout_counts_as_denied(tmp_path):
     model = ScriptedModel([Reply(tool_calls=[("shell", {"command": "echo hi"})]), "fine"])
-    events = await collect(run_react(setup_for(model, tmp_path, timeout_s=0.05), [{"role": "user", "content": "q"}]))
+    events = await collect(
+        run_react(setup_for(model, tmp_path, timeout_s=0.05), [{"role": "user", "content": "q"}])
+    )
     assert next(e for e in events if isinstance(e, ev.ConfirmationResult)).approved is False
 
 
@@ -92,7 +96,9 @@ async def test_ask_human_waits_for_the_reply(tmp_path):
 
 
 async def test_empty_answer_is_replaced_by_the_fixed_text(tmp_path):
-    events = await collect(run_react(setup_for(ScriptedModel([""]), tmp_path), [{"role": "user", "content": "q"}]))
+    events = await collect(
+        run_react(setup_for(ScriptedModel([""]), tmp_path), [{"role": "user", "content": "q"}])
+    )
     assert events[-1].content == t("empty_answer")
 
 

@@ -6,7 +6,10 @@ import pytest
 
 from agentkit_app.engine.routing import Skill, UnknownSkillError, choose_skill, is_greeting
 
-SKILLS = [Skill("translate", "t", "p", triggers=["translate:"]), Skill("math", "m", "p", tools=["calculator"])]
+SKILLS = [
+    Skill("translate", "t", "p", triggers=["translate:"]),
+    Skill("math", "m", "p", tools=["calculator"]),
+]
 
 
 @pytest.mark.parametrize("text", ["hi", "Hello!", "你好", "  hey  ", "您好！"])

@@ -10,7 +10,14 @@ from agentkit_app.engine.tools.builtin import builtin_tools, evaluate, resolve_u
 
 @pytest.mark.parametrize(
     ("expression", "value"),
-    [("(3 + 4) * 12", 84), ("2 ^ 10", 1024), ("7 / 2", 3.5), ("sqrt(16)", 4.0), ("-3 + 1", -2), ("6 × 7", 42)],
+    [
+        ("(3 + 4) * 12", 84),
+        ("2 ^ 10", 1024),
+        ("7 / 2", 3.5),
+        ("sqrt(16)", 4.0),
+        ("-3 + 1", -2),
+        ("6 × 7", 42),
+    ],
 )
 def test_calculator_evaluates_arithmetic(expression, value):
     assert evaluate(expression) == value
@@ -37,7 +44,9 @@ async def test_read_file_reads_an_upload_and_refuses_traversal(tmp_path):
     (tmp_path / "secret.txt").write_text("secret")
     read = ToolRegistry(builtin_tools()).get("read_file")
     assert await read.handler({"stored_name": "abc.txt"}, context(tmp_path)) == "line one\nline two"
-    assert (await read.handler({"stored_name": "../secret.txt"}, context(tmp_path))).startswith("error: no uploaded file")
+    assert (await read.handler({"stored_name": "../secret.txt"}, context(tmp_path))).startswith(
+        "error: no uploaded file"
+    )
     assert resolve_upload(tmp_path / "up", "..") is None
 
 
@@ -49,7 +58,9 @@ async def test_read_file_opens_only_what_the_turn_may_read(tmp_path):
     only_mine = ToolContext(tmp_path / "up", tmp_path / "scratch", may_read=lambda name: name == "mine.txt")
     assert await read.handler({"stored_name": "mine.txt"}, only_mine) == "mine"
     refused = await read.handler({"stored_name": "theirs.txt"}, only_mine)
-    assert refused == "error: no uploaded file named 'theirs.txt'", "the same answer as for a missing file: nothing leaks"
+    assert refused == "error: no uploaded file named 'theirs.txt'", (
+        "the same answer as for a missing file: nothing leaks"
+    )
 
 
 async def test_shell_runs_in_the_scratch_dir_and_times_out(tmp_path):

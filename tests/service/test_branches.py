@@ -12,7 +12,9 @@ from agentkit_app.service.errors import Conflict
 async def test_branch_operations_wait_for_the_running_turn(service_factory):
     service = service_factory(ScriptedModel(lambda call: Reply(text="slow answer", delay=2.0)))
     session = await service.create_session("assistant")
-    run = await service.start_turn(TurnRequest(session_id=session.session_id, content="hi there, how are you"))
+    run = await service.start_turn(
+        TurnRequest(session_id=session.session_id, content="hi there, how are you")
+    )
     with pytest.raises(Conflict, match="still running"):
         await service.regenerate(session.session_id)
     with pytest.raises(Conflict):
@@ -24,7 +26,11 @@ async def test_branch_operations_wait_for_the_running_turn(service_factory):
 
 async def test_once_the_answer_is_out_the_user_may_go_on_while_the_session_is_titled(service_factory):
     def script(call: Call) -> Reply:
-        return Reply(text="Owls at night", delay=2.0) if call.purpose == "title" else Reply(text="owls hunt at night")
+        return (
+            Reply(text="Owls at night", delay=2.0)
+            if call.purpose == "title"
+            else Reply(text="owls hunt at night")
+        )
 
     service = service_factory(ScriptedModel(script))
     session = await service.create_session("assistant")
@@ -40,7 +46,12 @@ async def test_once_the_answer_is_out_the_user_may_go_on_while_the_session_is_ti
     [e async for e in second.follow()]
     [e async for e in first.follow()]
     stored = await service.store.get_messages(session.session_id)
-    assert [m.content for m in stored] == ["tell me about owls", "owls hunt at night", "and bats?", "owls hunt at night"]
+    assert [m.content for m in stored] == [
+        "tell me about owls",
+        "owls hunt at night",
+        "and bats?",
+        "owls hunt at night",
+    ]
     assert (await service.store.get_session(session.session_id)).title == "Owls at night"
 
 
@@ -55,7 +66,12 @@ async def test_regenerated_answer_sees_the_same_history(service_factory):
 
     service = service_factory(ScriptedModel(script))
     session = await service.create_session("assistant")
-    [e async for e in service.run_turn(TurnRequest(session_id=session.session_id, content="tell me about owls"))]
+    [
+        e
+        async for e in service.run_turn(
+            TurnRequest(session_id=session.session_id, content="tell me about owls")
+        )
+    ]
     run = await service.regenerate(session.session_id)
     [e async for e in run.follow()]
     assert seen[0] == seen[1] == ["tell me about owls"], "the model is asked the same question, once"
@@ -69,7 +85,12 @@ async def test_first_exchange_titles_the_session_once_and_a_user_title_stays(ser
 
     service = service_factory(ScriptedModel(script))
     session = await service.create_session("assistant")
-    [e async for e in service.run_turn(TurnRequest(session_id=session.session_id, content="tell me about owls"))]
+    [
+        e
+        async for e in service.run_turn(
+            TurnRequest(session_id=session.session_id, content="tell me about owls")
+        )
+    ]
     titled = await service.store.get_session(session.session_id)
     assert titled.title == "Night birds" and titled.metadata["title_source"] == "model"
     await service.store.update_session(session.session_id, title="Mine", metadata={"title_source": "user"})
@@ -83,5 +104,10 @@ async def test_a_failing_title_call_keeps_the_first_message_as_title(service_fac
 
     service = service_factory(ScriptedModel(script))
     session = await service.create_session("assistant")
-    [e async for e in service.run_turn(TurnRequest(session_id=session.session_id, content="tell me about owls"))]
+    [
+        e
+        async for e in service.run_turn(
+            TurnRequest(session_id=session.session_id, content="tell me about owls")
+        )
+    ]
     assert (await service.store.get_session(session.session_id)).title == "tell me about owls"

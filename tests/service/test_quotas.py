@@ -157,7 +157,10 @@ async def test_turns_asked_for_at_the_same_instant_get_only_the_places_left(serv
     user = await member(access, [QuotaPublic(quota_type="requests", period="day", limit=2)])
     sessions = [await service.create_session("assistant", principal=user) for _ in range(6)]
     outcomes = await asyncio.gather(
-        *(service.start_turn(TurnRequest(session_id=s.session_id, content="owls?", principal=user)) for s in sessions),
+        *(
+            service.start_turn(TurnRequest(session_id=s.session_id, content="owls?", principal=user))
+            for s in sessions
+        ),
         return_exceptions=True,
     )
     started = [o for o in outcomes if not isinstance(o, BaseException)]
@@ -179,10 +182,14 @@ async def test_a_turn_whose_model_fails_gives_its_place_back(service_factory):
     user = await member(access, [QuotaPublic(quota_type="requests", period="day", limit=1)])
     session = await service.create_session("assistant", principal=user)
     events = await turn(service, user, session.session_id, "please fail")
-    assert any(isinstance(e, ev.Error) for e in events) and not any(isinstance(e, ev.FinalAnswer) for e in events)
+    assert any(isinstance(e, ev.Error) for e in events) and not any(
+        isinstance(e, ev.FinalAnswer) for e in events
+    )
     assert await access.accounts.usage_of_session(session.session_id) == []
     events = await turn(service, user, session.session_id, "tell me about owls")
-    assert any(isinstance(e, ev.FinalAnswer) for e in events), "the failed turn did not use up the day's request"
+    assert any(isinstance(e, ev.FinalAnswer) for e in events), (
+        "the failed turn did not use up the day's request"
+    )
 
 
 async def test_admins_api_clients_and_users_without_a_department_are_not_limited(service_factory):

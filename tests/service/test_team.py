@@ -167,7 +167,9 @@ async def test_two_resumes_at_once_start_one_run(service_factory):
             if isinstance(event, ev.PhaseCompleted):
                 break
     session_id = await _interrupted_session(service, "old-run")
-    outcomes = await asyncio.gather(service.resume_team(session_id), service.resume_team(session_id), return_exceptions=True)
+    outcomes = await asyncio.gather(
+        service.resume_team(session_id), service.resume_team(session_id), return_exceptions=True
+    )
     runs = [o for o in outcomes if not isinstance(o, BaseException)]
     assert len(runs) == 1 and any(isinstance(o, NotFound) for o in outcomes)
     [e async for e in runs[0].follow()]

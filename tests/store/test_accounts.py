@@ -202,7 +202,16 @@ def test_concurrent_reservations_in_several_processes_never_pass_the_limit(datab
     start_at = time.time() + 2.0  # every worker is connected by then and they all ask at once
     workers = [
         subprocess.Popen(
-            [sys.executable, "-m", "tests.store.reserve_worker", database_url, department, "6", "5", str(start_at)],
+            [
+                sys.executable,
+                "-m",
+                "tests.store.reserve_worker",
+                database_url,
+                department,
+                "6",
+                "5",
+                str(start_at),
+            ],
             stdout=subprocess.PIPE,
             text=True,
         )
@@ -228,7 +237,13 @@ async def test_a_reserved_row_is_settled_with_its_tokens_or_released(accounts: A
     assert await accounts.settle_usage(first, model="m1", tier="main", prompt_tokens=30, completion_tokens=12)
     await accounts.release(second)
     (row,) = await accounts.usage_of_session("s-res")
-    assert (row.id, row.model, row.tier, row.prompt_tokens, row.completion_tokens) == (first, "m1", "main", 30, 12)
+    assert (row.id, row.model, row.tier, row.prompt_tokens, row.completion_tokens) == (
+        first,
+        "m1",
+        "main",
+        30,
+        12,
+    )
     assert not await accounts.settle_usage(second, model="m", tier=None, prompt_tokens=1, completion_tokens=1)
     with pytest.raises(UnknownDepartment):
         await accounts.reserve_request(
@@ -244,7 +259,11 @@ async def test_a_refused_reservation_leaves_no_row(accounts: AccountStore):
 
     with pytest.raises(RuntimeError):
         await accounts.reserve_request(
-            department_id=department, user_id=None, session_id="s-ref", periods={"day": datetime(2000, 1, 1, tzinfo=UTC)}, admit=refuse
+            department_id=department,
+            user_id=None,
+            session_id="s-ref",
+            periods={"day": datetime(2000, 1, 1, tzinfo=UTC)},
+            admit=refuse,
         )
     assert await accounts.usage_of_session("s-ref") == []
 

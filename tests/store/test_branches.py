@@ -26,7 +26,10 @@ async def test_regenerated_answer_is_an_alternative_and_branches_switch(manager:
     assert active[1].alternatives == [a1, a1b] and active[0].alternatives == [q1]
     await manager.switch_branch(sid, a1)
     assert _texts(await manager.get_messages(sid)) == ["q1", "a1"]
-    assert await manager.get_chat_messages(sid) == [{"role": "user", "content": "q1"}, {"role": "assistant", "content": "a1"}]
+    assert await manager.get_chat_messages(sid) == [
+        {"role": "user", "content": "q1"},
+        {"role": "assistant", "content": "a1"},
+    ]
     assert _texts(await manager.get_messages(sid, branch="all")) == ["q1", "a1", "a1 again"]
 
 

@@ -14,10 +14,14 @@ async def _seed(manager: SessionManager) -> dict[str, str]:
     await manager.append_message(session_id=shop.session_id, role="assistant", content="The bakery pilot needs a budget.",
                                  metadata={"message_type": "board_speech"})  # fmt: skip
     math = await manager.create_session(agent_name="assistant")
-    await manager.append_message(session_id=math.session_id, role="user", content="what is the capital of France?")
+    await manager.append_message(
+        session_id=math.session_id, role="user", content="what is the capital of France?"
+    )
     await manager.append_message(session_id=math.session_id, role="tool", content="bakery in a tool result")
     zh = await manager.create_session(agent_name="assistant")
-    await manager.append_message(session_id=zh.session_id, role="user", content="请帮我写一份面包店的营销计划")
+    await manager.append_message(
+        session_id=zh.session_id, role="user", content="请帮我写一份面包店的营销计划"
+    )
     return {"shop": shop.session_id, "math": math.session_id, "zh": zh.session_id}
 
 

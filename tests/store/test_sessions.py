@@ -170,7 +170,9 @@ async def test_chat_history_is_the_last_messages_oldest_first(manager: SessionMa
 async def test_chat_history_names_attached_files_for_the_model(manager: SessionManager):
     sid = (await manager.create_session(agent_name="assistant")).session_id
     files = [{"filename": "a.txt", "stored_name": "0a.txt"}, {"filename": "b.csv", "stored_name": "0b.csv"}]
-    await manager.append_message(session_id=sid, role="user", content="compare them", metadata={"attachments": files})
+    await manager.append_message(
+        session_id=sid, role="user", content="compare them", metadata={"attachments": files}
+    )
     assert await manager.get_chat_messages(sid) == [
         {"role": "user", "content": "compare them\n\n[file: 0a.txt] a.txt\n[file: 0b.csv] b.csv"}
     ]

@@ -54,8 +54,13 @@ def test_limits_are_whole_numbers_or_empty_for_none():
 
 
 def test_quotas_come_from_the_filled_boxes_only():
-    quotas = quotas_from_boxes({("requests", "day"): "5", ("tokens", "month"): "20000", ("tokens", "day"): ""})
-    assert [(q.quota_type, q.period, q.limit) for q in quotas] == [("tokens", "month", 20000), ("requests", "day", 5)]
+    quotas = quotas_from_boxes(
+        {("requests", "day"): "5", ("tokens", "month"): "20000", ("tokens", "day"): ""}
+    )
+    assert [(q.quota_type, q.period, q.limit) for q in quotas] == [
+        ("tokens", "month", 20000),
+        ("requests", "day", 5),
+    ]
     assert refused(quotas_from_boxes, {("requests", "month"): "x"}) == "admin_err_number"
 
 

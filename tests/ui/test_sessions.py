@@ -12,7 +12,14 @@ NOW = datetime(2026, 11, 25, 15, 30).astimezone()
 
 def _session(n: int, updated: datetime) -> SessionPublic:
     return SessionPublic(
-        session_id=f"s{n}", agent_name="assistant", status="active", kind="chat", metadata={}, created_at=updated, updated_at=updated, title=f"chat {n}"
+        session_id=f"s{n}",
+        agent_name="assistant",
+        status="active",
+        kind="chat",
+        metadata={},
+        created_at=updated,
+        updated_at=updated,
+        title=f"chat {n}",
     )
 
 
@@ -29,7 +36,14 @@ def test_a_clock_running_slightly_ahead_still_counts_as_today():
 
 
 def test_only_the_first_row_of_each_group_carries_the_heading():
-    ages = [timedelta(minutes=5), timedelta(hours=2), timedelta(days=1), timedelta(days=2), timedelta(days=3), timedelta(days=90)]
+    ages = [
+        timedelta(minutes=5),
+        timedelta(hours=2),
+        timedelta(days=1),
+        timedelta(days=2),
+        timedelta(days=3),
+        timedelta(days=90),
+    ]
     rows = session_rows([_session(i, NOW - age) for i, age in enumerate(ages)], NOW)
     assert [r.group for r in rows] == ["group_today", "", "group_yesterday", "group_week", "", "group_older"]
     assert [r.title for r in rows] == [f"chat {i}" for i in range(6)]
@@ -57,7 +71,9 @@ def test_archived_sessions_come_last_under_their_own_heading():
 def test_pinned_sessions_come_first_and_archived_ones_are_never_pinned():
     pinned_old = _session(1, NOW - timedelta(days=30)).model_copy(update={"metadata": {"pinned": True}})
     fresh = _session(2, NOW - timedelta(minutes=2))
-    archived_pinned = _session(3, NOW - timedelta(minutes=1)).model_copy(update={"metadata": {"pinned": True}, "status": "closed"})
+    archived_pinned = _session(3, NOW - timedelta(minutes=1)).model_copy(
+        update={"metadata": {"pinned": True}, "status": "closed"}
+    )
     rows = session_rows([archived_pinned, fresh, pinned_old], NOW)
     assert [(r.title, r.group, r.pinned) for r in rows] == [
         ("chat 1", "group_pinned", True),

@@ -24,7 +24,9 @@ DEMO_MODEL_NAME = "offline-demo"
 _ARITHMETIC = re.compile(r"[-(]*\d+(?:\.\d+)?(?:\s*(?:\*\*|[-+*/×÷^%])\s*[-(]*\d+(?:\.\d+)?\)*)+")
 _SHELL = re.compile(r"(?:run|execute|运行|执行)\s*[:：]?\s*`([^`]+)`", re.IGNORECASE)
 _FILE = re.compile(r"\[file:\s*([A-Za-z0-9._-]+)")
-_TIME = re.compile(r"\b(what time|current time|date today|time is it)\b|几点|现在时间|今天几号", re.IGNORECASE)
+_TIME = re.compile(
+    r"\b(what time|current time|date today|time is it)\b|几点|现在时间|今天几号", re.IGNORECASE
+)
 _ASK = re.compile(r"\bask me\b|问我", re.IGNORECASE)
 _PHASE = re.compile(r"^Current phase: (\S+)", re.MULTILINE)
 _ADVANCE = "advance_phase"
@@ -70,7 +72,11 @@ def _after_tool(messages: list[Message], results: list[tuple[str, Message]] | No
             parts.append(f"计算结果是 **{result}**。" if zh else f"The result is **{result}**.")
         elif name == "shell":
             if result.startswith(("The user denied", "用户拒绝")):
-                parts.append("您拒绝了该命令，所以我没有运行它。" if zh else "You denied the command, so I did not run it.")
+                parts.append(
+                    "您拒绝了该命令，所以我没有运行它。"
+                    if zh
+                    else "You denied the command, so I did not run it."
+                )
             else:
                 head = "命令已运行，输出如下：" if zh else "I ran the command. Its output:"
                 parts.append(f"{head}\n\n```\n{result}\n```")
@@ -144,7 +150,7 @@ def _chat_answer(text: str) -> str:
             "试试：计算 (3 + 4) * 12、运行 `ls`、上传文件让我读取，或者 @board 和 @team。"
         )
     return (
-        f"(offline demo model) You said: \"{text.strip()[:200]}\". I am the built-in offline demo model, "
+        f'(offline demo model) You said: "{text.strip()[:200]}". I am the built-in offline demo model, '
         "not a real language model. Try: what is (3 + 4) * 12, run `ls`, attach a file for me to read, "
         "or start a discussion with @board or a task with @team."
     )
@@ -208,7 +214,9 @@ class DemoModel:
             yield TextDelta(word)
         if request:
             name, args = request
-            yield ToolCalls((ToolCall(f"demo_{next(self._ids)}", name, json.dumps(args, ensure_ascii=False)),))
+            yield ToolCalls(
+                (ToolCall(f"demo_{next(self._ids)}", name, json.dumps(args, ensure_ascii=False)),)
+            )
         yield UsageInfo(
             prompt_tokens=sum(len(str(m.get("content") or "")) for m in messages) // 4,
             completion_tokens=len(words),

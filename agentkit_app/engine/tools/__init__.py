@@ -32,7 +32,9 @@ class Tool:
     handler: Handler | None = None
     dangerous: bool = False
     asks_human: bool = False
-    describe: Callable[[dict[str, Any]], str] = field(default=lambda args: json.dumps(args, ensure_ascii=False))
+    describe: Callable[[dict[str, Any]], str] = field(
+        default=lambda args: json.dumps(args, ensure_ascii=False)
+    )
 
     def schema(self) -> dict[str, Any]:
         """Return the OpenAI ``tools`` entry of this tool."""

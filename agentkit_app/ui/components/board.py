@@ -47,12 +47,19 @@ def board_start_card(item: ChatItem) -> rx.Component:
                 align="center",
                 wrap="wrap",
             ),
-            rx.hstack(rx.foreach(item.participants, participant), wrap="wrap", spacing="3", class_name="ak-participants"),
+            rx.hstack(
+                rx.foreach(item.participants, participant),
+                wrap="wrap",
+                spacing="3",
+                class_name="ak-participants",
+            ),
             rx.hstack(
                 rx.foreach(
                     item.anchors,
                     lambda anchor, i: rx.link(
-                        rx.badge(tr("round"), " ", i + 1, variant="outline"), href="#" + anchor, class_name="ak-round-link"
+                        rx.badge(tr("round"), " ", i + 1, variant="outline"),
+                        href="#" + anchor,
+                        class_name="ak-round-link",
                     ),
                 ),
                 wrap="wrap",
@@ -92,7 +99,9 @@ def speech_card(item: ChatItem) -> rx.Component:
                     align="center",
                 ),
                 markdown(item.content),
-                rx.cond(item.streaming, rx.box(rx.el.span(), rx.el.span(), rx.el.span(), class_name="ak-typing")),
+                rx.cond(
+                    item.streaming, rx.box(rx.el.span(), rx.el.span(), rx.el.span(), class_name="ak-typing")
+                ),
                 spacing="1",
                 width="100%",
             ),
@@ -124,7 +133,9 @@ def summary_card(item: ChatItem) -> rx.Component:
 
 def point_list(points: rx.Var, color: str) -> rx.Component:
     """A bullet list of consensus or dissent points."""
-    return rx.el.ul(rx.foreach(points, lambda p: rx.el.li(rx.text(p, size="2"))), class_name=f"ak-points ak-{color}")
+    return rx.el.ul(
+        rx.foreach(points, lambda p: rx.el.li(rx.text(p, size="2"))), class_name=f"ak-points ak-{color}"
+    )
 
 
 def run_usage(item: ChatItem) -> rx.Component:
@@ -144,8 +155,14 @@ def conclusion_card(item: ChatItem) -> rx.Component:
             rx.heading(tr("decision_advice"), size="3"),
             markdown(item.advice),
             rx.grid(
-                rx.box(rx.heading(tr("consensus"), size="3", color_scheme="green"), point_list(item.consensus, "green")),
-                rx.box(rx.heading(tr("dissent"), size="3", color_scheme="orange"), point_list(item.dissent, "orange")),
+                rx.box(
+                    rx.heading(tr("consensus"), size="3", color_scheme="green"),
+                    point_list(item.consensus, "green"),
+                ),
+                rx.box(
+                    rx.heading(tr("dissent"), size="3", color_scheme="orange"),
+                    point_list(item.dissent, "orange"),
+                ),
                 columns=rx.breakpoints(initial="1", sm="2"),
                 spacing="4",
                 width="100%",

@@ -17,7 +17,15 @@ def markdown(content: rx.Var) -> rx.Component:
     """
     return rx.markdown(
         content,
-        component_map={"pre": lambda value, **props: rx.code_block(value, can_copy=True, copy_button=copy_button(value, "Copy code", "✓", class_name="ak-code-copy"), wrap_long_lines=True, **props)},
+        component_map={
+            "pre": lambda value, **props: rx.code_block(
+                value,
+                can_copy=True,
+                copy_button=copy_button(value, "Copy code", "✓", class_name="ak-code-copy"),
+                wrap_long_lines=True,
+                **props,
+            )
+        },
         class_name="ak-markdown",
     )
 
@@ -44,7 +52,9 @@ def step_card(step: StepItem) -> rx.Component:
             rx.el.summary(
                 rx.hstack(
                     rx.icon(rx.cond(step.kind == "thinking", "brain", "wrench"), size=14),
-                    rx.text(rx.cond(step.kind == "thinking", tr("thinking"), step.tool), weight="medium", size="2"),
+                    rx.text(
+                        rx.cond(step.kind == "thinking", tr("thinking"), step.tool), weight="medium", size="2"
+                    ),
                     rx.cond(step.kind == "tool", rx.badge(step.status, color_scheme=status_color, size="1")),
                     rx.spacer(),
                     rx.text(step.duration, size="1", color_scheme="gray"),
@@ -85,11 +95,25 @@ def versions(item: ChatItem) -> rx.Component:
     return rx.cond(
         item.alt_label != "",
         rx.hstack(
-            rx.icon_button(rx.icon("chevron_left", size=14), variant="ghost", size="1", aria_label=tr("previous_version"), disabled=(item.alt_prev == "") | ChatState.running,
-                           on_click=ChatState.switch_alternative(item.alt_prev), class_name="ak-alt-prev"),  # fmt: skip
+            rx.icon_button(
+                rx.icon("chevron_left", size=14),
+                variant="ghost",
+                size="1",
+                aria_label=tr("previous_version"),
+                disabled=(item.alt_prev == "") | ChatState.running,
+                on_click=ChatState.switch_alternative(item.alt_prev),
+                class_name="ak-alt-prev",
+            ),  # fmt: skip
             rx.text(item.alt_label, size="1", color_scheme="gray", class_name="ak-alt-label"),
-            rx.icon_button(rx.icon("chevron_right", size=14), variant="ghost", size="1", aria_label=tr("next_version"), disabled=(item.alt_next == "") | ChatState.running,
-                           on_click=ChatState.switch_alternative(item.alt_next), class_name="ak-alt-next"),  # fmt: skip
+            rx.icon_button(
+                rx.icon("chevron_right", size=14),
+                variant="ghost",
+                size="1",
+                aria_label=tr("next_version"),
+                disabled=(item.alt_next == "") | ChatState.running,
+                on_click=ChatState.switch_alternative(item.alt_next),
+                class_name="ak-alt-next",
+            ),  # fmt: skip
             spacing="1",
             align="center",
         ),
@@ -100,9 +124,23 @@ def edit_box(item: ChatItem) -> rx.Component:
     """The user's message as an editable box: Save sends it as a new branch."""
     return rx.form(
         rx.vstack(
-            rx.text_area(name="content", default_value=item.content, auto_focus=True, width="100%", rows="3", id="edit_input"),
+            rx.text_area(
+                name="content",
+                default_value=item.content,
+                auto_focus=True,
+                width="100%",
+                rows="3",
+                id="edit_input",
+            ),
             rx.hstack(
-                rx.button(tr("cancel"), type="button", variant="soft", color_scheme="gray", size="1", on_click=ChatState.cancel_edit),
+                rx.button(
+                    tr("cancel"),
+                    type="button",
+                    variant="soft",
+                    color_scheme="gray",
+                    size="1",
+                    on_click=ChatState.cancel_edit,
+                ),
                 rx.button(tr("send"), type="submit", size="1", id="edit_save"),
                 justify="end",
                 width="100%",
@@ -129,7 +167,10 @@ def _user_message(item: ChatItem) -> rx.Component:
             rx.cond(
                 item.attachments.length() > 0,
                 rx.hstack(
-                    rx.foreach(item.attachments, lambda name: rx.badge(rx.icon("paperclip", size=12), name, variant="soft")),
+                    rx.foreach(
+                        item.attachments,
+                        lambda name: rx.badge(rx.icon("paperclip", size=12), name, variant="soft"),
+                    ),
                     wrap="wrap",
                     padding_top="0.4em",
                 ),
@@ -141,7 +182,14 @@ def _user_message(item: ChatItem) -> rx.Component:
             rx.cond(
                 ~ChatState.running & (ChatState.status == "active"),
                 rx.tooltip(
-                    rx.icon_button(rx.icon("pencil", size=12), variant="ghost", size="1", on_click=ChatState.start_edit(item.id), aria_label=tr("edit"), class_name="ak-edit"),
+                    rx.icon_button(
+                        rx.icon("pencil", size=12),
+                        variant="ghost",
+                        size="1",
+                        on_click=ChatState.start_edit(item.id),
+                        aria_label=tr("edit"),
+                        class_name="ak-edit",
+                    ),
                     content=tr("edit"),
                 ),
             ),
@@ -163,7 +211,10 @@ def assistant_bubble(item: ChatItem) -> rx.Component:
         rx.hstack(
             rx.avatar(fallback="AI", size="1", radius="full", color_scheme="indigo"),
             rx.text(item.agent, weight="medium", size="2"),
-            rx.cond(item.skill != "", rx.badge(tr("skill"), ": ", item.skill, color_scheme="violet", class_name="ak-skill")),
+            rx.cond(
+                item.skill != "",
+                rx.badge(tr("skill"), ": ", item.skill, color_scheme="violet", class_name="ak-skill"),
+            ),
             rx.text(item.time, size="1", color_scheme="gray"),
             align="center",
         ),
@@ -174,7 +225,10 @@ def assistant_bubble(item: ChatItem) -> rx.Component:
                 rx.foreach(
                     item.mode_phases,
                     lambda phase: rx.badge(
-                        phase, variant=rx.cond(phase == item.mode_phase, "solid", "soft"), size="1", class_name="ak-mode-phase"
+                        phase,
+                        variant=rx.cond(phase == item.mode_phase, "solid", "soft"),
+                        size="1",
+                        class_name="ak-mode-phase",
                     ),
                 ),
                 spacing="1",
@@ -183,7 +237,9 @@ def assistant_bubble(item: ChatItem) -> rx.Component:
                 class_name="ak-mode-phases",
             ),
         ),
-        rx.cond(item.steps.length() > 0, rx.vstack(rx.foreach(item.steps, step_card), width="100%", spacing="1")),
+        rx.cond(
+            item.steps.length() > 0, rx.vstack(rx.foreach(item.steps, step_card), width="100%", spacing="1")
+        ),
         rx.box(
             rx.cond(item.content != "", markdown(item.content)),
             rx.cond(item.streaming, rx.box(rx.el.span(), rx.el.span(), rx.el.span(), class_name="ak-typing")),
@@ -195,12 +251,24 @@ def assistant_bubble(item: ChatItem) -> rx.Component:
             rx.cond(
                 ChatState.last_answer_id == item.id,
                 rx.tooltip(
-                    rx.icon_button(rx.icon("refresh_cw", size=12), variant="ghost", size="1", on_click=ChatState.regenerate, aria_label=tr("regenerate"), id="regenerate_button"),
+                    rx.icon_button(
+                        rx.icon("refresh_cw", size=12),
+                        variant="ghost",
+                        size="1",
+                        on_click=ChatState.regenerate,
+                        aria_label=tr("regenerate"),
+                        id="regenerate_button",
+                    ),
                     content=tr("regenerate"),
                 ),
             ),
-            rx.cond((item.content != "") & ~item.streaming, copy_button(item.content, tr("copy_answer"), tr("copied"), class_name="ak-copy-answer")),
-            rx.cond(item.usage != "", rx.text(item.usage, size="1", color_scheme="gray", class_name="ak-usage")),
+            rx.cond(
+                (item.content != "") & ~item.streaming,
+                copy_button(item.content, tr("copy_answer"), tr("copied"), class_name="ak-copy-answer"),
+            ),
+            rx.cond(
+                item.usage != "", rx.text(item.usage, size="1", color_scheme="gray", class_name="ak-usage")
+            ),
             align="center",
             spacing="2",
         ),
@@ -218,7 +286,14 @@ def error_bubble(item: ChatItem) -> rx.Component:
         rx.callout(item.content, icon="triangle_alert", color_scheme="red", width="100%"),
         rx.cond(
             ChatState.last_answer_id == item.id,
-            rx.button(rx.icon("refresh_cw", size=12), tr("regenerate"), variant="soft", size="1", on_click=ChatState.regenerate, id="regenerate_button"),
+            rx.button(
+                rx.icon("refresh_cw", size=12),
+                tr("regenerate"),
+                variant="soft",
+                size="1",
+                on_click=ChatState.regenerate,
+                id="regenerate_button",
+            ),
         ),
         class_name="ak-item ak-error",
         width="100%",

@@ -90,8 +90,21 @@ def board_progress() -> rx.Component:
         ChatState.running & (ChatState.board_rounds > 0),
         rx.hstack(
             rx.spinner(size="1"),
-            rx.text(tr("board_topic"), ": ", tr("round"), " ", ChatState.board_round, " / ", ChatState.board_rounds, size="2", id="board_progress"),
-            rx.cond(ChatState.board_speaker != "", rx.badge(ChatState.board_speaker, " · ", tr("speaking"), color_scheme="green")),
+            rx.text(
+                tr("board_topic"),
+                ": ",
+                tr("round"),
+                " ",
+                ChatState.board_round,
+                " / ",
+                ChatState.board_rounds,
+                size="2",
+                id="board_progress",
+            ),
+            rx.cond(
+                ChatState.board_speaker != "",
+                rx.badge(ChatState.board_speaker, " · ", tr("speaking"), color_scheme="green"),
+            ),
             align="center",
             padding_x="1em",
             padding_y="0.3em",
@@ -118,8 +131,16 @@ def conversation() -> rx.Component:
             width="100%",
             on_mount=rx.call_script(AUTOSCROLL_JS),
         ),
-        rx.button(rx.icon("arrow_down", size=14), tr("jump_latest"), size="1", variant="surface", radius="full",
-                  on_click=rx.call_script(TO_BOTTOM_JS), class_name="ak-jump", id="jump_latest"),  # fmt: skip
+        rx.button(
+            rx.icon("arrow_down", size=14),
+            tr("jump_latest"),
+            size="1",
+            variant="surface",
+            radius="full",
+            on_click=rx.call_script(TO_BOTTOM_JS),
+            class_name="ak-jump",
+            id="jump_latest",
+        ),  # fmt: skip
         position="relative",
         flex="1",
         min_height="0",
@@ -133,7 +154,9 @@ def confirmation_dialog() -> rx.Component:
         rx.alert_dialog.content(
             rx.alert_dialog.title(tr("confirm_title")),
             rx.alert_dialog.description(ChatState.confirm_reason, size="2"),
-            rx.code_block(ChatState.confirm_command, language="bash", wrap_long_lines=True, id="confirm_command"),
+            rx.code_block(
+                ChatState.confirm_command, language="bash", wrap_long_lines=True, id="confirm_command"
+            ),
             rx.hstack(
                 rx.icon("timer", size=14),
                 rx.text(tr("expires"), size="1", color_scheme="gray"),
@@ -142,8 +165,19 @@ def confirmation_dialog() -> rx.Component:
                 padding_y="0.5em",
             ),
             rx.hstack(
-                rx.button(tr("deny"), color_scheme="red", variant="soft", on_click=ChatState.answer_confirmation(False), id="confirm_deny"),
-                rx.button(tr("approve"), color_scheme="green", on_click=ChatState.answer_confirmation(True), id="confirm_approve"),
+                rx.button(
+                    tr("deny"),
+                    color_scheme="red",
+                    variant="soft",
+                    on_click=ChatState.answer_confirmation(False),
+                    id="confirm_deny",
+                ),
+                rx.button(
+                    tr("approve"),
+                    color_scheme="green",
+                    on_click=ChatState.answer_confirmation(True),
+                    id="confirm_approve",
+                ),
                 justify="end",
                 width="100%",
             ),
@@ -159,7 +193,11 @@ def question_card() -> rx.Component:
         ChatState.question_id != "",
         rx.card(
             rx.vstack(
-                rx.hstack(rx.icon("message_circle_question"), rx.text(tr("question_title"), weight="bold"), align="center"),
+                rx.hstack(
+                    rx.icon("message_circle_question"),
+                    rx.text(tr("question_title"), weight="bold"),
+                    align="center",
+                ),
                 rx.text(ChatState.question, id="question_text"),
                 rx.hstack(
                     rx.input(
@@ -189,7 +227,13 @@ def suggestions() -> rx.Component:
         rx.hstack(
             rx.foreach(
                 ChatState.suggestions,
-                lambda s: rx.button(s, size="1", variant="soft", on_click=ChatState.pick_suggestion(s), class_name="ak-suggestion"),
+                lambda s: rx.button(
+                    s,
+                    size="1",
+                    variant="soft",
+                    on_click=ChatState.pick_suggestion(s),
+                    class_name="ak-suggestion",
+                ),
             ),
             wrap="wrap",
             spacing="1",
@@ -206,7 +250,9 @@ def attachment_chips() -> rx.Component:
             lambda a: rx.badge(
                 rx.icon("paperclip", size=12),
                 a["filename"],
-                rx.icon("x", size=12, cursor="pointer", on_click=ChatState.remove_attachment(a["stored_name"])),
+                rx.icon(
+                    "x", size=12, cursor="pointer", on_click=ChatState.remove_attachment(a["stored_name"])
+                ),
                 variant="surface",
                 class_name="ak-attachment",
             ),
@@ -240,7 +286,12 @@ def composer() -> rx.Component:
         ),
         rx.hstack(
             rx.upload.root(
-                rx.tooltip(rx.icon_button(rx.icon("paperclip", size=16), variant="ghost", type="button", aria_label=tr("attach")), content=tr("attach")),
+                rx.tooltip(
+                    rx.icon_button(
+                        rx.icon("paperclip", size=16), variant="ghost", type="button", aria_label=tr("attach")
+                    ),
+                    content=tr("attach"),
+                ),
                 id=UPLOAD_ID,
                 on_drop=ChatState.upload(rx.upload_files(upload_id=UPLOAD_ID)),
                 on_drop_rejected=lambda rejected: ChatState.upload_rejected(refusals(rejected)),
@@ -249,10 +300,21 @@ def composer() -> rx.Component:
                 no_drag=True,
                 class_name="ak-upload",
             ),
-            rx.select(ChatState.models, value=ChatState.model, on_change=ChatState.set_model, size="1", id="model_select"),
+            rx.select(
+                ChatState.models,
+                value=ChatState.model,
+                on_change=ChatState.set_model,
+                size="1",
+                id="model_select",
+            ),
             rx.tooltip(
                 rx.el.label(
-                    rx.switch(checked=ChatState.plan_exec, on_change=ChatState.set_plan_exec, size="1", id="plan_exec_switch"),
+                    rx.switch(
+                        checked=ChatState.plan_exec,
+                        on_change=ChatState.set_plan_exec,
+                        size="1",
+                        id="plan_exec_switch",
+                    ),
                     rx.text(tr("plan_exec"), size="1"),
                     display="flex",
                     align_items="center",
@@ -261,16 +323,34 @@ def composer() -> rx.Component:
                 ),
                 content=tr("plan_exec_hint"),
             ),
-            rx.cond(SessionsState.demo_mode, rx.badge(rx.icon("plug_zap", size=12), "offline demo model", color_scheme="amber", id="demo_badge")),
+            rx.cond(
+                SessionsState.demo_mode,
+                rx.badge(
+                    rx.icon("plug_zap", size=12), "offline demo model", color_scheme="amber", id="demo_badge"
+                ),
+            ),
             rx.hstack(
                 rx.cond(
                     ChatState.running,
                     rx.tooltip(
-                        rx.button(rx.icon("square", size=14), tr("stop"), color_scheme="red", variant="soft", on_click=ChatState.stop, id="stop_button"),
+                        rx.button(
+                            rx.icon("square", size=14),
+                            tr("stop"),
+                            color_scheme="red",
+                            variant="soft",
+                            on_click=ChatState.stop,
+                            id="stop_button",
+                        ),
                         content=tr("stop_hint"),
                     ),
                 ),
-                rx.button(rx.icon("send", size=14), tr("send"), on_click=ChatState.send, id="send_button", disabled=~ChatState.can_send),
+                rx.button(
+                    rx.icon("send", size=14),
+                    tr("send"),
+                    on_click=ChatState.send,
+                    id="send_button",
+                    disabled=~ChatState.can_send,
+                ),
                 margin_left="auto",  # stays right when the row wraps on a phone
             ),
             align="center",
@@ -296,15 +376,35 @@ def chat_column() -> rx.Component:
                 rx.cond(
                     ChatState.renaming,
                     rx.form(
-                        rx.input(name="title", default_value=ChatState.title, auto_focus=True, max_length=200, id="rename_input",
-                                 on_blur=ChatState.cancel_rename, size="2"),  # fmt: skip
+                        rx.input(
+                            name="title",
+                            default_value=ChatState.title,
+                            auto_focus=True,
+                            max_length=200,
+                            id="rename_input",
+                            on_blur=ChatState.cancel_rename,
+                            size="2",
+                        ),  # fmt: skip
                         on_submit=ChatState.save_title,
                         reset_on_submit=False,
                     ),
                     rx.hstack(
-                        rx.text(ChatState.title, weight="bold", size="3", class_name="ak-ellipsis", id="session_title"),
+                        rx.text(
+                            ChatState.title,
+                            weight="bold",
+                            size="3",
+                            class_name="ak-ellipsis",
+                            id="session_title",
+                        ),
                         rx.tooltip(
-                            rx.icon_button(rx.icon("pencil", size=14), variant="ghost", size="1", on_click=ChatState.start_rename, aria_label=tr("rename"), id="rename_button"),
+                            rx.icon_button(
+                                rx.icon("pencil", size=14),
+                                variant="ghost",
+                                size="1",
+                                on_click=ChatState.start_rename,
+                                aria_label=tr("rename"),
+                                id="rename_button",
+                            ),
                             content=tr("rename"),
                         ),
                         align="center",
@@ -316,7 +416,13 @@ def chat_column() -> rx.Component:
                 rx.spacer(),
                 rx.menu.root(
                     rx.menu.trigger(
-                        rx.button(rx.icon("download", size=14), tr("export"), variant="soft", size="1", id="export_button"),
+                        rx.button(
+                            rx.icon("download", size=14),
+                            tr("export"),
+                            variant="soft",
+                            size="1",
+                            id="export_button",
+                        ),
                     ),
                     rx.menu.content(
                         rx.menu.item(tr("export_md"), on_click=ChatState.export("md"), id="export_md"),
@@ -330,7 +436,18 @@ def chat_column() -> rx.Component:
                 width="100%",
             ),
             # the full notice where there is room; phones have the badge by the composer
-            rx.cond(SessionsState.demo_mode, rx.callout(tr("demo_notice"), icon="info", size="1", color_scheme="amber", margin="0.5em 1em 0", id="demo_notice", display=["none", "none", "flex"])),
+            rx.cond(
+                SessionsState.demo_mode,
+                rx.callout(
+                    tr("demo_notice"),
+                    icon="info",
+                    size="1",
+                    color_scheme="amber",
+                    margin="0.5em 1em 0",
+                    id="demo_notice",
+                    display=["none", "none", "flex"],
+                ),
+            ),
             board_progress(),
             conversation(),
             question_card(),
@@ -339,7 +456,13 @@ def chat_column() -> rx.Component:
                 rx.callout.root(
                     rx.callout.icon(rx.icon("circle_pause")),
                     rx.callout.text(tr("interrupted")),
-                    rx.button(rx.icon("play", size=14), tr("resume"), on_click=ChatState.resume, size="1", id="resume_button"),
+                    rx.button(
+                        rx.icon("play", size=14),
+                        tr("resume"),
+                        on_click=ChatState.resume,
+                        size="1",
+                        id="resume_button",
+                    ),
                     color_scheme="orange",
                     max_width="860px",
                     width="calc(100% - 1.5em)",

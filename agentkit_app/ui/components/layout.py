@@ -33,8 +33,23 @@ SHORTCUTS_JS = """
 def header() -> rx.Component:
     """The top bar: menu (narrow screens), name, demo badge, language and theme switches."""
     return rx.hstack(
-        rx.icon_button(rx.icon("menu"), variant="ghost", on_click=PrefsState.toggle_drawer, display=["flex", "flex", "none"], aria_label=tr("sessions_menu"), id="menu_button"),
-        rx.link(rx.hstack(rx.icon("bot", size=24, color="var(--accent-9)"), rx.heading("AgentKit", size="5"), align="center"), href="/", underline="none"),
+        rx.icon_button(
+            rx.icon("menu"),
+            variant="ghost",
+            on_click=PrefsState.toggle_drawer,
+            display=["flex", "flex", "none"],
+            aria_label=tr("sessions_menu"),
+            id="menu_button",
+        ),
+        rx.link(
+            rx.hstack(
+                rx.icon("bot", size=24, color="var(--accent-9)"),
+                rx.heading("AgentKit", size="5"),
+                align="center",
+            ),
+            href="/",
+            underline="none",
+        ),
         rx.text(tr("app_tagline"), size="2", color_scheme="gray", display=["none", "none", "block"]),
         rx.spacer(),
         rx.select.root(
@@ -50,11 +65,36 @@ def header() -> rx.Component:
             rx.hstack(
                 rx.cond(
                     AuthState.role == "admin",
-                    rx.link(rx.hstack(rx.icon("shield", size=14), rx.text(tr("admin"), display=["none", "none", "inline"]), align="center", spacing="1"), href="/admin", size="2", underline="none", aria_label=tr("admin"), id="admin_link"),
+                    rx.link(
+                        rx.hstack(
+                            rx.icon("shield", size=14),
+                            rx.text(tr("admin"), display=["none", "none", "inline"]),
+                            align="center",
+                            spacing="1",
+                        ),
+                        href="/admin",
+                        size="2",
+                        underline="none",
+                        aria_label=tr("admin"),
+                        id="admin_link",
+                    ),
                 ),
-                rx.badge(rx.icon("user", size=12), AuthState.username, variant="soft", id="signed_in_user", display=["none", "none", "flex"]),
+                rx.badge(
+                    rx.icon("user", size=12),
+                    AuthState.username,
+                    variant="soft",
+                    id="signed_in_user",
+                    display=["none", "none", "flex"],
+                ),
                 rx.tooltip(
-                    rx.icon_button(rx.icon("log_out", size=14), variant="ghost", size="1", on_click=AuthState.logout, aria_label=tr("sign_out"), id="sign_out"),
+                    rx.icon_button(
+                        rx.icon("log_out", size=14),
+                        variant="ghost",
+                        size="1",
+                        on_click=AuthState.logout,
+                        aria_label=tr("sign_out"),
+                        id="sign_out",
+                    ),
                     content=tr("sign_out"),
                 ),
                 align="center",
@@ -83,7 +123,13 @@ def session_link(row: SessionRow) -> rx.Component:
             row.group,
             ("", rx.fragment()),
             ("group_archived", archived_heading()),
-            rx.text(rx.match(row.group, *[(key, tr(key)) for key in GROUP_KEYS], ""), size="1", color_scheme="gray", weight="bold", class_name="ak-group"),
+            rx.text(
+                rx.match(row.group, *[(key, tr(key)) for key in GROUP_KEYS], ""),
+                size="1",
+                color_scheme="gray",
+                weight="bold",
+                class_name="ak-group",
+            ),
         ),
         rx.cond((row.status != "closed") | SessionsState.show_archived, _session_row(row)),
     )
@@ -114,12 +160,27 @@ def _session_row(row: SessionRow) -> rx.Component:
                     rx.text(row.time, size="1", color_scheme="gray"),
                     rx.match(
                         row.kind,
-                        ("board", rx.badge(tr("badge_board"), color_scheme="indigo", size="1", class_name="ak-badge-board")),
-                        ("team", rx.badge(tr("badge_team"), color_scheme="teal", size="1", class_name="ak-badge-team")),
+                        (
+                            "board",
+                            rx.badge(
+                                tr("badge_board"),
+                                color_scheme="indigo",
+                                size="1",
+                                class_name="ak-badge-board",
+                            ),
+                        ),
+                        (
+                            "team",
+                            rx.badge(
+                                tr("badge_team"), color_scheme="teal", size="1", class_name="ak-badge-team"
+                            ),
+                        ),
                         rx.fragment(),
                     ),
                     rx.cond(row.status == "closed", rx.badge(tr("closed"), color_scheme="gray", size="1")),
-                    rx.cond(row.busy, rx.tooltip(rx.spinner(size="1", class_name="ak-busy"), content=tr("busy"))),
+                    rx.cond(
+                        row.busy, rx.tooltip(rx.spinner(size="1", class_name="ak-busy"), content=tr("busy"))
+                    ),
                     spacing="2",
                     align="center",
                 ),
@@ -149,7 +210,14 @@ def _session_row(row: SessionRow) -> rx.Component:
                     content=rx.cond(row.pinned, tr("unpin"), tr("pin")),
                 ),
                 rx.tooltip(
-                    rx.icon_button(rx.icon("archive", size=14), size="1", variant="ghost", on_click=SessionsState.close(row.session_id), aria_label=tr("close_session"), class_name="ak-close-session"),
+                    rx.icon_button(
+                        rx.icon("archive", size=14),
+                        size="1",
+                        variant="ghost",
+                        on_click=SessionsState.close(row.session_id),
+                        aria_label=tr("close_session"),
+                        class_name="ak-close-session",
+                    ),
                     content=tr("close_session"),
                 ),
                 spacing="1",
@@ -168,14 +236,28 @@ def delete_button(row: SessionRow) -> rx.Component:
     """Delete an archived conversation, after asking."""
     return rx.alert_dialog.root(
         rx.alert_dialog.trigger(
-            rx.icon_button(rx.icon("trash_2", size=14), size="1", variant="ghost", color_scheme="red", aria_label=tr("delete"), class_name="ak-delete-session"),
+            rx.icon_button(
+                rx.icon("trash_2", size=14),
+                size="1",
+                variant="ghost",
+                color_scheme="red",
+                aria_label=tr("delete"),
+                class_name="ak-delete-session",
+            ),
         ),
         rx.alert_dialog.content(
             rx.alert_dialog.title(tr("delete_title")),
             rx.alert_dialog.description(rx.text.strong(row.title), " ", tr("delete_body"), size="2"),
             rx.hstack(
                 rx.alert_dialog.cancel(rx.button(tr("cancel"), variant="soft", color_scheme="gray")),
-                rx.alert_dialog.action(rx.button(tr("delete"), color_scheme="red", on_click=SessionsState.delete(row.session_id), id="delete_confirm")),
+                rx.alert_dialog.action(
+                    rx.button(
+                        tr("delete"),
+                        color_scheme="red",
+                        on_click=SessionsState.delete(row.session_id),
+                        id="delete_confirm",
+                    )
+                ),
                 justify="end",
                 padding_top="1em",
             ),
@@ -204,11 +286,16 @@ def search_hit(hit: SearchRow) -> rx.Component:
 def search_results() -> rx.Component:
     """The hits of the search box, or why there are none."""
     return rx.vstack(
-        rx.cond(SessionsState.search_error != "", rx.text(SessionsState.search_error, size="1", color_scheme="red")),
+        rx.cond(
+            SessionsState.search_error != "",
+            rx.text(SessionsState.search_error, size="1", color_scheme="red"),
+        ),
         rx.cond(
             SessionsState.hits.length() > 0,
             rx.foreach(SessionsState.hits, search_hit),
-            rx.cond(SessionsState.search_error == "", rx.text(tr("search_none"), size="2", color_scheme="gray")),
+            rx.cond(
+                SessionsState.search_error == "", rx.text(tr("search_none"), size="2", color_scheme="gray")
+            ),
         ),
         width="100%",
         spacing="1",
@@ -219,10 +306,18 @@ def search_results() -> rx.Component:
 def sidebar() -> rx.Component:
     """The session list with the new-chat button and agent picker."""
     return rx.vstack(
-        rx.button(rx.icon("plus", size=16), tr("new_chat"), on_click=SessionsState.new_chat, id="new_chat", width="100%"),
+        rx.button(
+            rx.icon("plus", size=16),
+            tr("new_chat"),
+            on_click=SessionsState.new_chat,
+            id="new_chat",
+            width="100%",
+        ),
         rx.select.root(
             rx.select.trigger(id="agent_select", width="100%"),
-            rx.select.content(rx.foreach(SessionsState.agents, lambda a: rx.select.item(a.label, value=a.name))),
+            rx.select.content(
+                rx.foreach(SessionsState.agents, lambda a: rx.select.item(a.label, value=a.name))
+            ),
             value=SessionsState.new_agent,
             on_change=SessionsState.set_new_agent,
             size="2",
@@ -246,7 +341,15 @@ def sidebar() -> rx.Component:
                         rx.foreach(SessionsState.sessions, session_link),
                         rx.cond(
                             SessionsState.more,
-                            rx.button(tr("show_more"), variant="soft", color_scheme="gray", size="1", width="100%", on_click=SessionsState.show_more, id="show_more"),
+                            rx.button(
+                                tr("show_more"),
+                                variant="soft",
+                                color_scheme="gray",
+                                size="1",
+                                width="100%",
+                                on_click=SessionsState.show_more,
+                                id="show_more",
+                            ),
                         ),
                         width="100%",
                         spacing="1",
@@ -270,11 +373,25 @@ def frame(*children: rx.Component) -> rx.Component:
     return rx.vstack(
         header(),
         rx.hstack(
-            rx.box(sidebar(), width="290px", min_width="290px", border_right="1px solid var(--gray-a5)", height="100%", display=["none", "none", "block"]),
+            rx.box(
+                sidebar(),
+                width="290px",
+                min_width="290px",
+                border_right="1px solid var(--gray-a5)",
+                height="100%",
+                display=["none", "none", "block"],
+            ),
             rx.cond(
                 PrefsState.drawer_open,
                 rx.box(
-                    rx.box(sidebar(), background="var(--color-panel-solid)", width="85%", max_width="320px", height="100%", on_click=rx.stop_propagation),
+                    rx.box(
+                        sidebar(),
+                        background="var(--color-panel-solid)",
+                        width="85%",
+                        max_width="320px",
+                        height="100%",
+                        on_click=rx.stop_propagation,
+                    ),
                     on_click=PrefsState.close_drawer,
                     position="fixed",
                     top="3.25em",
@@ -286,7 +403,9 @@ def frame(*children: rx.Component) -> rx.Component:
                     display=["block", "block", "none"],
                 ),
             ),
-            rx.box(*children, flex="1", min_width="0", height="100%", display="flex", flex_direction="column"),
+            rx.box(
+                *children, flex="1", min_width="0", height="100%", display="flex", flex_direction="column"
+            ),
             width="100%",
             flex="1",
             min_height="0",

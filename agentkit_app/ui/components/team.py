@@ -22,7 +22,10 @@ def phase_row(phase: PhaseItem) -> rx.Component:
                         rx.text(phase.name, weight="medium", size="2"),
                         rx.text(
                             phase.expert,
-                            rx.cond(phase.depends_on != "", rx.text.span(" · ", tr("depends_on"), " ", phase.depends_on)),
+                            rx.cond(
+                                phase.depends_on != "",
+                                rx.text.span(" · ", tr("depends_on"), " ", phase.depends_on),
+                            ),
                             size="1",
                             color_scheme="gray",
                         ),
@@ -54,7 +57,12 @@ def phase_row(phase: PhaseItem) -> rx.Component:
                 # what the user said mid-run, shown on the phase that read it
                 rx.foreach(
                     phase.interventions,
-                    lambda text: rx.hstack(rx.icon("hand", size=14), rx.text(text, size="1"), class_name="ak-intervention", padding_left="2.4em"),
+                    lambda text: rx.hstack(
+                        rx.icon("hand", size=14),
+                        rx.text(text, size="1"),
+                        class_name="ak-intervention",
+                        padding_left="2.4em",
+                    ),
                 ),
                 cursor="pointer",
             ),

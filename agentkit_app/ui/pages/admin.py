@@ -348,4 +348,9 @@ def admin() -> rx.Component:
 
 def register(app: rx.App) -> None:
     """Add the admin page to ``app``."""
-    app.add_page(admin, route=ADMIN_ROUTE, title="AgentKit · Admin", on_load=[AuthState.check, SessionsState.load, AdminState.load])
+    app.add_page(
+        admin,
+        route=ADMIN_ROUTE,
+        title="AgentKit · Admin",
+        on_load=[AuthState.check, SessionsState.load, AdminState.load],
+    )

@@ -18,14 +18,34 @@ def login() -> rx.Component:
         rx.card(
             rx.form(
                 rx.vstack(
-                    rx.hstack(rx.icon("bot", size=28, color="var(--accent-9)"), rx.heading("AgentKit", size="6"), align="center"),
+                    rx.hstack(
+                        rx.icon("bot", size=28, color="var(--accent-9)"),
+                        rx.heading("AgentKit", size="6"),
+                        align="center",
+                    ),
                     rx.text(tr("sign_in_body"), color_scheme="gray", size="2"),
-                    rx.input(name="username", placeholder=tr("username"), auto_focus=True, width="100%", id="login_username"),
-                    rx.input(name="password", type="password", placeholder=tr("password"), width="100%", id="login_password"),
+                    rx.input(
+                        name="username",
+                        placeholder=tr("username"),
+                        auto_focus=True,
+                        width="100%",
+                        id="login_username",
+                    ),
+                    rx.input(
+                        name="password",
+                        type="password",
+                        placeholder=tr("password"),
+                        width="100%",
+                        id="login_password",
+                    ),
                     rx.cond(
                         AuthState.login_error != "",
                         rx.callout(
-                            rx.cond(AuthState.login_error == "login_missing", tr("login_missing"), tr("login_failed")),
+                            rx.cond(
+                                AuthState.login_error == "login_missing",
+                                tr("login_missing"),
+                                tr("login_failed"),
+                            ),
                             icon="triangle_alert",
                             color_scheme="red",
                             size="1",
@@ -55,8 +75,17 @@ def index() -> rx.Component:
                 rx.icon("bot", size=56, color="var(--accent-9)"),
                 rx.heading(tr("welcome_title"), size="7"),
                 rx.text(tr("welcome_body"), color_scheme="gray", text_align="center", max_width="34em"),
-                rx.cond(SessionsState.demo_mode, rx.callout(tr("demo_notice"), icon="info", color_scheme="amber", id="demo_notice")),
-                rx.button(rx.icon("plus"), tr("new_chat"), size="3", on_click=SessionsState.new_chat, id="welcome_new_chat"),
+                rx.cond(
+                    SessionsState.demo_mode,
+                    rx.callout(tr("demo_notice"), icon="info", color_scheme="amber", id="demo_notice"),
+                ),
+                rx.button(
+                    rx.icon("plus"),
+                    tr("new_chat"),
+                    size="3",
+                    on_click=SessionsState.new_chat,
+                    id="welcome_new_chat",
+                ),
                 rx.text(tr("starters"), size="2", color_scheme="gray", padding_top="0.5em"),
                 rx.grid(
                     *[starter(icon, name) for icon, name in STARTERS],
@@ -108,4 +137,9 @@ def register(app: rx.App) -> None:
     """Add the sign-in, welcome and conversation pages to ``app`` (once: a decorator's pages are added on every compile)."""
     app.add_page(login, route=LOGIN_ROUTE, title="AgentKit · Sign in", on_load=AuthState.open_login)
     app.add_page(index, route="/", title="AgentKit", on_load=[AuthState.check, SessionsState.load])
-    app.add_page(chat, route="/chat/[session_id]", title="AgentKit", on_load=[AuthState.check, SessionsState.load, ChatState.load])
+    app.add_page(
+        chat,
+        route="/chat/[session_id]",
+        title="AgentKit",
+        on_load=[AuthState.check, SessionsState.load, ChatState.load],
+    )

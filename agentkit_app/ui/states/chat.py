@@ -89,11 +89,15 @@ class ChatState(rx.State):
             return []
         service = get_service()
         if match.group(1) == "skill":
-            return [f"@skill:{s.name} " for s in service.catalog.skills if s.name.startswith(match.group(2) or "")]
+            return [
+                f"@skill:{s.name} " for s in service.catalog.skills if s.name.startswith(match.group(2) or "")
+            ]
         if match.group(1) in ("board", "team") and match.group(2) is not None:
             prefix = (match.group(2) or "").split(",")[-1].casefold()
             head = self.draft.rsplit(",", 1)[0] + "," if "," in self.draft else f"@{match.group(1)}:"
-            return [f"{head}{n}" for n in service.catalog.experts.names() if n.casefold().startswith(prefix)][:8]
+            return [f"{head}{n}" for n in service.catalog.experts.names() if n.casefold().startswith(prefix)][
+                :8
+            ]
         return [c for c in ("@board ", "@team ", "@skill:", "@board:", "@team:") if c.startswith(self.draft)]
 
     @rx.event
@@ -116,7 +120,11 @@ class ChatState(rx.State):
         if session is None:
             self.items, self.title = [], ""
             return
-        self.title, self.agent, self.status = session.title or session.agent_name, session.agent_name, session.status
+        self.title, self.agent, self.status = (
+            session.title or session.agent_name,
+            session.agent_name,
+            session.status,
+        )
         runs = service.runs.of_session(session.session_id)
         produced = set().union(*(r.persisted_ids for r in runs)) if runs else set()
         messages = await service.store.get_messages(session.session_id)
@@ -151,7 +159,9 @@ class ChatState(rx.State):
 
     def _tab_title(self):
         """Name the browser tab after the conversation."""
-        return rx.call_script(f"document.title = {json.dumps(f'{self.title} · AgentKit' if self.title else 'AgentKit')}")
+        return rx.call_script(
+            f"document.title = {json.dumps(f'{self.title} · AgentKit' if self.title else 'AgentKit')}"
+        )
 
     def _swap_composer(self) -> None:
         """Keep what was typed (and attached) for the conversation being left; bring back this one's."""
@@ -293,7 +303,9 @@ class ChatState(rx.State):
         service = get_service()
         session = await service.store.get_session(run.session_id)
         others = [r for r in service.runs.of_session(run.session_id) if r.run_id != run_id]
-        stored = await service.store.get_messages(run.session_id) if run.kind == "chat" and not others else None
+        stored = (
+            await service.store.get_messages(run.session_id) if run.kind == "chat" and not others else None
+        )
         async with self:
             if self.session_id == run.session_id:
                 if session is not None:
@@ -387,7 +399,13 @@ class ChatState(rx.State):
     def last_answer_id(self) -> str:
         """Return the id of the answer that can be regenerated (the last one, once nothing runs)."""
         last = self.items[-1] if self.items else None
-        if self.running or last is None or last.kind not in ("assistant", "error") or not last.id or last.id.startswith("live"):
+        if (
+            self.running
+            or last is None
+            or last.kind not in ("assistant", "error")
+            or not last.id
+            or last.id.startswith("live")
+        ):
             return ""
         return last.id
 
@@ -403,7 +421,9 @@ class ChatState(rx.State):
         if principal is None:
             return rx.redirect(LOGIN_ROUTE)
         try:
-            run = await get_service().regenerate(self.session_id, model=model, language=lang, principal=principal)
+            run = await get_service().regenerate(
+                self.session_id, model=model, language=lang, principal=principal
+            )
         except ServiceError as exc:
             return rx.toast.error(str(exc))
         self.items = self.items[:-1]

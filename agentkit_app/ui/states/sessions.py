@@ -47,7 +47,9 @@ def when_label(updated: datetime, now: datetime) -> tuple[str, str]:
     return ("group_week" if days < 7 else "group_older"), shown
 
 
-def session_rows(sessions: list[SessionPublic], now: datetime, busy: set[str] | None = None) -> list[SessionRow]:
+def session_rows(
+    sessions: list[SessionPublic], now: datetime, busy: set[str] | None = None
+) -> list[SessionRow]:
     """Turn sessions (newest first) into sidebar rows: pinned ones, the other open ones by date, then the archived ones.
 
     The first row of each group carries the group's heading (an i18n key).
@@ -183,7 +185,9 @@ class SessionsState(rx.State):
         except ValueError as exc:
             self.hits, self.search_error = [], str(exc)
             return
-        self.hits = [SearchRow(h.session_id, h.message_id, h.session_title, h.snippet, h.session_kind) for h in found]
+        self.hits = [
+            SearchRow(h.session_id, h.message_id, h.session_title, h.snippet, h.session_kind) for h in found
+        ]
 
     @rx.event
     def set_new_agent(self, name: str) -> None:
@@ -207,19 +211,30 @@ class SessionsState(rx.State):
     @rx.event
     async def pin(self, session_id: str, pinned: bool):
         """Pin a session to the top of the list, or unpin it."""
-        return await self._change(session_id, lambda service, who: service.update_session(session_id, pinned=pinned, principal=who))
+        return await self._change(
+            session_id, lambda service, who: service.update_session(session_id, pinned=pinned, principal=who)
+        )
 
     @rx.event
     async def delete(self, session_id: str):
         """Delete an archived session for good; leave it if it was open."""
-        return await self._change(session_id, lambda service, who: service.delete_session(session_id, principal=who), leave=True)
+        return await self._change(
+            session_id, lambda service, who: service.delete_session(session_id, principal=who), leave=True
+        )
 
     @rx.event
     async def close(self, session_id: str):
         """Close (archive) a session; leave it if it was open."""
-        return await self._change(session_id, lambda service, who: service.close_session(session_id, principal=who), leave=True)
+        return await self._change(
+            session_id, lambda service, who: service.close_session(session_id, principal=who), leave=True
+        )
 
-    async def _change(self, session_id: str, change: Callable[[ChatService, Principal], Awaitable[object]], leave: bool = False):
+    async def _change(
+        self,
+        session_id: str,
+        change: Callable[[ChatService, Principal], Awaitable[object]],
+        leave: bool = False,
+    ):
         """Apply ``change`` as the signed-in principal, refresh the list, and (``leave``) go home if it was open."""
         principal = await current_principal(self)
         if principal is None:
