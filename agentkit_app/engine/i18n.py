@@ -97,6 +97,46 @@ TEXT: dict[str, dict[str, str]] = {
     "starter_team_title": {"en": "Hand a task to a team", "zh": "把任务交给团队"},
     "starter_team": {"en": "@team build a landing page for a bakery", "zh": "@team 为一家面包店做一个落地页"},
     "session_missing": {"en": "This conversation does not exist.", "zh": "该会话不存在。"},
+    "err_busy": {
+        "en": "An answer is still being written here: wait for it or stop it first.",
+        "zh": "这里还有回答正在生成：请等它结束或先停止它。",
+    },
+    "err_empty": {"en": "Write a message first.", "zh": "请先输入消息。"},
+    "err_too_long": {
+        "en": "The message is longer than {limit} characters.",
+        "zh": "消息超过了 {limit} 个字符。",
+    },
+    "err_attachment": {
+        "en": "The attachment {name} is not one of your uploads: attach it again.",
+        "zh": "附件 {name} 不在您的上传文件中，请重新附加。",
+    },
+    "err_regenerate": {
+        "en": "Only the last answer of a chat can be regenerated.",
+        "zh": "只能重新生成对话中的最后一个回答。",
+    },
+    "err_no_checkpoint": {
+        "en": "The interrupted team run left no checkpoint to resume from.",
+        "zh": "中断的团队任务没有留下可恢复的检查点。",
+    },
+    "err_no_interrupted": {
+        "en": "There is no interrupted team run here.",
+        "zh": "这里没有被中断的团队任务。",
+    },
+    "err_title_blank": {"en": "A title cannot be blank.", "zh": "标题不能为空。"},
+    "err_title_long": {"en": "A title has at most {limit} characters.", "zh": "标题最多 {limit} 个字符。"},
+    "err_quota": {
+        "en": "Quota exceeded: your department has used {current} of its {limit} {what} this {per}. An admin can raise the limit.",
+        "zh": "额度已用完：您所在部门本{per}的{what}已用 {current}，上限 {limit}。管理员可以提高上限。",
+    },
+    "err_quota_check": {
+        "en": "Your quota could not be checked, so nothing was sent. Try again in a moment.",
+        "zh": "无法核对您的额度，消息未发送。请稍后再试。",
+    },
+    "err_no_confirmation": {"en": "Nothing is waiting for your approval.", "zh": "没有等待您批准的操作。"},
+    "quota_requests": {"en": "requests", "zh": "请求次数"},
+    "quota_tokens": {"en": "tokens", "zh": "token 数"},
+    "period_day": {"en": "day", "zh": "日"},
+    "period_month": {"en": "month", "zh": "月"},
     "session_closed": {"en": "This conversation is closed.", "zh": "该会话已关闭。"},
     "board_topic": {"en": "Board meeting", "zh": "私董会"},
     "round_of": {"en": "Round {r} of {n}", "zh": "第 {r} / {n} 轮"},

@@ -152,12 +152,16 @@ class QuotaGate:
                 admit=lambda totals: _refuse_if_over(department_id, quotas, totals),
             )
         except UnknownDepartment:
-            raise QuotaCheckFailed(f"quota check failed: department {department_id} not found") from None
+            raise QuotaCheckFailed(
+                f"quota check failed: department {department_id} not found", "err_quota_check"
+            ) from None
         except QuotaExceeded:
             raise
         except Exception as exc:
             log.exception("quota lookup failed for department %s", department_id)
-            raise QuotaCheckFailed("quota check failed: the account store is unavailable") from exc
+            raise QuotaCheckFailed(
+                "quota check failed: the account store is unavailable", "err_quota_check"
+            ) from exc
 
     async def usage(self, department_id: str, period: str) -> dict[str, Any]:
         """Return a department's usage in the current ``period`` and each of its quotas with its current figure.

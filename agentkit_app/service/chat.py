@@ -121,7 +121,7 @@ class ChatService:
         """Return the session, or raise NotFound (also when it is not ``principal``'s to see)."""
         session = await self.store.get_session(session_id)
         if session is None or (principal is not None and not principal.can_see(session)):
-            raise NotFound("session not found")
+            raise NotFound("session not found", "session_missing")
         return session
 
     async def create_session(
@@ -150,9 +150,11 @@ class ChatService:
         if title is not None:
             title = " ".join(title.split())
             if not title:
-                raise InvalidInput("title must not be blank")
+                raise InvalidInput("title must not be blank", "err_title_blank")
             if len(title) > MAX_TITLE_CHARS:
-                raise InvalidInput(f"title longer than {MAX_TITLE_CHARS} characters")
+                raise InvalidInput(
+                    f"title longer than {MAX_TITLE_CHARS} characters", "err_title_long", limit=MAX_TITLE_CHARS
+                )
             metadata["title_source"] = "user"
         if pinned is not None:
             metadata["pinned"] = bool(pinned)
@@ -162,7 +164,7 @@ class ChatService:
             session_id, title=title, metadata=metadata, touch=title is not None
         )
         if updated is None:
-            raise NotFound("session not found")
+            raise NotFound("session not found", "session_missing")
         return updated
 
     async def close_session(self, session_id: str, principal: Principal | None = None) -> SessionPublic:
@@ -183,7 +185,9 @@ class ChatService:
         """
         session = await self.session_or_404(session_id, principal)
         if self.runs.busy(session_id):
-            raise Conflict("an answer is still running in this session: wait for it or stop it first")
+            raise Conflict(
+                "an answer is still running in this session: wait for it or stop it first", "err_busy"
+            )
         team_run = session.metadata.get("team_run")
         if isinstance(team_run, dict) and team_run.get("run_id"):
             try:
@@ -191,14 +195,18 @@ class ChatService:
             except Exception:  # the checkpoint expires by its TTL anyway
                 log.exception("could not delete the team checkpoint of session %s", session_id)
         if not await self.store.delete_session(session_id):
-            raise NotFound("session not found")
+            raise NotFound("session not found", "session_missing")
 
     def _validate(self, content: str) -> str:
         text = (content or "").strip()
         if not text:
-            raise InvalidInput("content must not be empty")
+            raise InvalidInput("content must not be empty", "err_empty")
         if len(text) > self.config.max_content_chars:
-            raise InvalidInput(f"content longer than {self.config.max_content_chars} characters")
+            raise InvalidInput(
+                f"content longer than {self.config.max_content_chars} characters",
+                "err_too_long",
+                limit=self.config.max_content_chars,
+            )
         return text
 
     def _checked_attachments(
@@ -215,7 +223,11 @@ class ChatService:
             name = str(attachment.get("stored_name") or "") if isinstance(attachment, dict) else ""
             info = self.uploads.info(name, reader) if name else None
             if info is None:
-                raise InvalidInput(f"unknown attachment {name[:80]!r}: upload the file first")
+                raise InvalidInput(
+                    f"unknown attachment {name[:80]!r}: upload the file first",
+                    "err_attachment",
+                    name=name[:80],
+                )
             checked.append({"filename": info.filename, "stored_name": info.path.name})
         return checked
 
@@ -228,7 +240,7 @@ class ChatService:
         """
         session = await self.session_or_404(request.session_id, request.principal)
         if session.status != "active":
-            raise SessionClosed("session is closed")
+            raise SessionClosed("session is closed", "session_closed")
         text = self._validate(request.content)
         request.attachments = self._checked_attachments(request.attachments, request.principal)
         if request.execution_mode not in EXECUTION_MODES:
@@ -396,18 +408,20 @@ class ChatService:
         """
         session = await self.session_or_404(session_id, principal)
         if session.status != "active":
-            raise SessionClosed("session is closed")
+            raise SessionClosed("session is closed", "session_closed")
         team_run = self.interrupted_team(session)
         if team_run is None:
-            raise NotFound("this session has no interrupted team run")
+            raise NotFound("this session has no interrupted team run", "err_no_interrupted")
         team_run_id = str(team_run.get("run_id") or "")
         state = await self.checkpoints.load(team_run_id) if team_run_id else None
         if not state or not state.get("plan") or not state.get("lead"):
-            raise InvalidInput("the interrupted team run left no checkpoint to resume from")
+            raise InvalidInput(
+                "the interrupted team run left no checkpoint to resume from", "err_no_checkpoint"
+            )
         reservation = await self._admit(principal, session_id)
         if self.interrupted_team(session) is None:  # resumed by someone else while the checkpoint loaded
             await self._release(reservation)
-            raise NotFound("this session has no interrupted team run")
+            raise NotFound("this session has no interrupted team run", "err_no_interrupted")
         run = Run(session.session_id, "team", self.config.confirmation_timeout_s)
         self._launch(run, resume_team(self, run, session, team_run_id, state), principal, reservation)
         return run
@@ -415,9 +429,11 @@ class ChatService:
     async def _idle_session(self, session_id: str, principal: Principal | None = None) -> SessionPublic:
         session = await self.session_or_404(session_id, principal)
         if session.status != "active":
-            raise SessionClosed("session is closed")
+            raise SessionClosed("session is closed", "session_closed")
         if self.runs.busy(session_id):
-            raise Conflict("an answer is still running in this session: wait for it or stop it first")
+            raise Conflict(
+                "an answer is still running in this session: wait for it or stop it first", "err_busy"
+            )
         return session
 
     async def regenerate(
@@ -441,7 +457,7 @@ class ChatService:
             or question.role != "user"
             or question.metadata.get("message_type")
         ):
-            raise InvalidInput("only the last answer of a chat can be regenerated")
+            raise InvalidInput("only the last answer of a chat can be regenerated", "err_regenerate")
         reservation = await self._admit(principal, session_id)
         skill = question.metadata.get("skill")
         text = f"@skill:{skill} {question.content}" if skill else question.content

@@ -8,9 +8,18 @@ from agentkit_app.engine import events as ev
 
 
 class ServiceError(Exception):
-    """A request the service refuses; ``status`` is the HTTP status a REST client gets."""
+    """A request the service refuses; ``status`` is the HTTP status a REST client gets.
+
+    The message is English, for API clients and logs. ``key`` (an entry of the i18n table) and
+    ``params`` let the web UI say the same in the user's language.
+    """
 
     status = 400
+
+    def __init__(self, message: str, key: str | None = None, **params: Any) -> None:
+        super().__init__(message)
+        self.key = key
+        self.params = params
 
 
 class NotFound(ServiceError):
@@ -52,7 +61,7 @@ class QuotaExceeded(ServiceError):
     status = 429
 
     def __init__(self, quota_info: dict[str, Any]) -> None:
-        super().__init__("quota exceeded")
+        super().__init__("quota exceeded", "err_quota", **quota_info)
         self.quota_info = quota_info
 
     def event(self) -> ev.Error:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from agentkit_app.engine.i18n import TEXT
+from agentkit_app.service.errors import ServiceError
 from agentkit_app.ui.states.prefs import PrefsState
 
 
@@ -12,3 +13,25 @@ def tr(key: str) -> rx.Var:
     """Return the text for ``key`` in the UI's current language."""
     entry = TEXT[key]
     return rx.cond(PrefsState.lang == "zh", entry["zh"], entry["en"])
+
+
+def error_text(exc: ServiceError, lang: str) -> str:
+    """Return what the service refused, in ``lang`` when the error has an i18n entry (else its English message)."""
+    lang = lang if lang in ("en", "zh") else "en"
+    entry = TEXT.get(exc.key or "")
+    if entry is None:
+        return str(exc)
+    params = dict(exc.params)
+    if exc.key == "err_quota":  # the quota's kind and period, in words of the same language
+        params["what"] = TEXT.get(f"quota_{params.get('quota_type')}", {}).get(lang, params.get("quota_type"))
+        params["per"] = TEXT.get(f"period_{params.get('period')}", {}).get(lang, params.get("period"))
+    try:
+        return entry[lang].format(**params)
+    except (KeyError, IndexError, ValueError):
+        return str(exc)
+
+
+async def refuse(state: rx.State, exc: ServiceError) -> rx.event.EventSpec:
+    """Return the toast that tells the user, in their language, what the service refused."""
+    lang = (await state.get_state(PrefsState)).lang
+    return rx.toast.error(error_text(exc, lang))

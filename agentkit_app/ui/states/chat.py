@@ -20,6 +20,7 @@ from agentkit_app.service.runs import Run
 from agentkit_app.service.runtime import get_service
 from agentkit_app.service.uploads import UploadTooLarge
 from agentkit_app.store.models import SessionPublic
+from agentkit_app.ui.i18n import refuse
 from agentkit_app.ui.states.auth import LOGIN_ROUTE, current_principal
 from agentkit_app.ui.states.prefs import PrefsState
 from agentkit_app.ui.states.sessions import SessionsState
@@ -193,7 +194,7 @@ class ChatState(rx.State):
         try:
             session = await get_service().create_session(sessions.new_agent, principal=principal)
         except ServiceError as exc:
-            return rx.toast.error(str(exc))
+            return await refuse(self, exc)
         self._autosend = [session.session_id, text]
         await sessions.load()
         return rx.redirect(f"/chat/{session.session_id}")
@@ -253,7 +254,7 @@ class ChatState(rx.State):
                 )
             )
         except ServiceError as exc:
-            return rx.toast.error(str(exc))
+            return await refuse(self, exc)
         timeline = Timeline(list(self.items))
         if run.kind == "intervention":
             timeline.items.append(ChatItem(kind="intervention", content=text))
@@ -349,11 +350,12 @@ class ChatState(rx.State):
             self.board_speaker = ""
 
     @rx.event
-    def answer_confirmation(self, approved: bool):
+    async def answer_confirmation(self, approved: bool):
         """Send the user's approval or denial to the waiting turn."""
         if self.confirm_id and not get_service().answer(self.session_id, self.confirm_id, approved):
             self.confirm_id = ""
-            return rx.toast.error("no pending confirmation")
+            lang = (await self.get_state(PrefsState)).lang
+            return rx.toast.error(TEXT["err_no_confirmation"][lang if lang in ("en", "zh") else "en"])
         self.confirm_id = ""
 
     @rx.event
@@ -381,8 +383,11 @@ class ChatState(rx.State):
             try:
                 while chunk := await file.read(256 * 1024):
                     pending.write(chunk)
-            except UploadTooLarge as exc:
-                return rx.toast.error(str(exc))
+            except UploadTooLarge:
+                lang = (await self.get_state(PrefsState)).lang
+                return rx.toast.error(
+                    refusal_text(f"{pending.filename}|file-too-large", lang, store.max_bytes)
+                )
             stored = pending.finish(file.content_type or "")
             self.attachments.append({"filename": stored.filename, "stored_name": stored.stored_name})
 
@@ -425,7 +430,7 @@ class ChatState(rx.State):
                 self.session_id, model=model, language=lang, principal=principal
             )
         except ServiceError as exc:
-            return rx.toast.error(str(exc))
+            return await refuse(self, exc)
         self.items = self.items[:-1]
         return self._watch(run)
 
@@ -438,7 +443,7 @@ class ChatState(rx.State):
         try:
             messages = await get_service().switch_branch(self.session_id, message_id, principal=principal)
         except ServiceError as exc:
-            return rx.toast.error(str(exc))
+            return await refuse(self, exc)
         self.items = items_from_messages(messages)
 
     @rx.event
@@ -465,7 +470,7 @@ class ChatState(rx.State):
                 self.session_id, message_id, text, model=model, language=lang, principal=principal
             )
         except ServiceError as exc:
-            return rx.toast.error(str(exc))
+            return await refuse(self, exc)
         at = next((i for i, item in enumerate(self.items) if item.id == message_id), len(self.items))
         timeline = Timeline(list(self.items[:at]))
         timeline.add_user(text.strip())
@@ -482,7 +487,7 @@ class ChatState(rx.State):
             run = await get_service().resume_team(self.session_id, principal=principal)
         except ServiceError as exc:
             self.interrupted = False
-            return rx.toast.error(str(exc))
+            return await refuse(self, exc)
         self.interrupted = False
         return self._watch(run)
 
@@ -509,7 +514,7 @@ class ChatState(rx.State):
         try:
             renamed = await get_service().update_session(self.session_id, title=title, principal=principal)
         except ServiceError as exc:
-            return rx.toast.error(str(exc))
+            return await refuse(self, exc)
         self.title = renamed.title
         return [SessionsState.load, self._tab_title()]
 
@@ -523,7 +528,7 @@ class ChatState(rx.State):
         try:
             session = await service.session_or_404(self.session_id, principal)
         except ServiceError as exc:
-            return rx.toast.error(str(exc))
+            return await refuse(self, exc)
         body, _, filename = export_session(session, await service.store.get_messages(self.session_id), fmt)
         return rx.download(data=body, filename=filename)
 

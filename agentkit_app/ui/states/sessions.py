@@ -14,6 +14,7 @@ from agentkit_app.service.chat import ChatService
 from agentkit_app.service.errors import ServiceError
 from agentkit_app.service.runtime import get_service
 from agentkit_app.store.models import SessionPublic
+from agentkit_app.ui.i18n import refuse
 from agentkit_app.ui.states.auth import LOGIN_ROUTE, current_principal
 
 PAGE_SIZE = 100  # sessions listed at first, and added by each "show more"
@@ -204,7 +205,7 @@ class SessionsState(rx.State):
         try:
             session = await service.create_session(self.new_agent, principal=principal)
         except ServiceError as exc:
-            return rx.toast.error(str(exc))
+            return await refuse(self, exc)
         await self.load()
         return rx.redirect(f"/chat/{session.session_id}")
 
@@ -242,7 +243,7 @@ class SessionsState(rx.State):
         try:
             await change(get_service(), principal)
         except ServiceError as exc:
-            return rx.toast.error(str(exc))
+            return await refuse(self, exc)
         await self.load()
         if leave and str(self.router.url.path).rstrip("/") == f"/chat/{session_id}":
             return rx.redirect("/")
