@@ -467,7 +467,9 @@ def test_sign_in_is_required_and_users_see_only_their_own_conversations(browser,
     send(page, "hello from ann")
     expect(page.locator(".ak-bubble.ak-assistant").last).to_be_visible()
     send(page, "one more please")
-    expect(page.get_by_text("Quota exceeded: your department has used 1 of its 1 requests this day.")).to_be_visible()
+    expect(
+        page.get_by_text("Quota exceeded: your department has used 1 of its 1 requests this day.")
+    ).to_be_visible()
     expect(page.locator("#composer")).to_have_value("one more please")  # refused, not lost
     page.locator("#sign_out").click()
     page.wait_for_url("**/login")
