@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from agentkit_app.engine import events as ev
 from agentkit_app.engine.experts import Expert, UnknownExpertsError
-from agentkit_app.engine.i18n import t
+from agentkit_app.engine.i18n import LocalizedError, t
 from agentkit_app.engine.interaction import Interaction
 from agentkit_app.engine.llm.base import ChatModel, Message, text_deltas
 from agentkit_app.engine.parsing import json_object, lang_rule, take_names
@@ -33,7 +33,7 @@ _CONSENSUS = re.compile(
 )
 
 
-class BoardCommandError(ValueError):
+class BoardCommandError(LocalizedError):
     """The ``@board`` command cannot start a meeting (no topic, bad rounds)."""
 
 
@@ -59,7 +59,7 @@ def parse_board_command(text: str, default_rounds: int = 5, known: list[str] | N
     """
     match = _COMMAND.match(text)
     if match is None:
-        raise BoardCommandError("not a board command")
+        raise BoardCommandError("not_board_command")
     body = text[match.end() :]
     names: list[str] = []
     if body[:1] in (":", "："):
@@ -70,13 +70,13 @@ def parse_board_command(text: str, default_rounds: int = 5, known: list[str] | N
         try:
             rounds = int(found.group(1))
         except ValueError:
-            raise BoardCommandError(f"rounds must be a whole number, not {found.group(1)!r}") from None
+            raise BoardCommandError("board_rounds_number", value=found.group(1)) from None
         if not 1 <= rounds <= MAX_ROUNDS:
-            raise BoardCommandError(f"rounds must be between 1 and {MAX_ROUNDS}, not {rounds}")
+            raise BoardCommandError("board_rounds_range", most=MAX_ROUNDS, rounds=rounds)
         body = body[: found.start()] + body[found.end() :]
     topic = " ".join(body.split())
     if not topic:
-        raise BoardCommandError("a board meeting needs a topic, e.g. @board how will AI change retail")
+        raise BoardCommandError("board_no_topic")
     if known is not None:
         unknown = [n for n in names if n.casefold() not in {k.casefold() for k in known}]
         if unknown:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from agentkit_app.engine.i18n import LocalizedError
+
 
 @dataclass(frozen=True, slots=True)
 class Expert:
@@ -22,11 +24,11 @@ class Expert:
         return asdict(self)
 
 
-class UnknownExpertsError(ValueError):
+class UnknownExpertsError(LocalizedError):
     """Some requested expert names are not in the registry."""
 
     def __init__(self, names: list[str]) -> None:
-        super().__init__("unknown experts: " + ", ".join(names))
+        super().__init__("unknown_experts", names=", ".join(names))
         self.names = names
 
 

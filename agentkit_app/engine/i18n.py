@@ -96,6 +96,26 @@ TEXT: dict[str, dict[str, str]] = {
     "starter_board": {"en": "@board should we open a second shop?", "zh": "@board 我们要不要开第二家店？"},
     "starter_team_title": {"en": "Hand a task to a team", "zh": "把任务交给团队"},
     "starter_team": {"en": "@team build a landing page for a bakery", "zh": "@team 为一家面包店做一个落地页"},
+    "not_board_command": {"en": "not a board command", "zh": "这不是私董会命令"},
+    "board_no_topic": {
+        "en": "a board meeting needs a topic, e.g. @board how will AI change retail",
+        "zh": "私董会需要一个议题，例如：@board AI 将如何改变零售业",
+    },
+    "board_rounds_number": {
+        "en": "rounds must be a whole number, not '{value}'",
+        "zh": "轮数必须是整数，而不是“{value}”",
+    },
+    "board_rounds_range": {
+        "en": "rounds must be between 1 and {most}, not {rounds}",
+        "zh": "轮数必须在 1 到 {most} 之间，而不是 {rounds}",
+    },
+    "board_needs_experts": {
+        "en": "a board meeting needs at least one expert and a moderator",
+        "zh": "私董会至少需要一位专家和一位主持人",
+    },
+    "not_team_command": {"en": "not a team command", "zh": "这不是团队命令"},
+    "team_no_task": {"en": "a team task needs a description", "zh": "团队任务需要一段描述"},
+    "unknown_experts": {"en": "unknown experts: {names}", "zh": "未知的专家：{names}"},
     "session_missing": {"en": "This conversation does not exist.", "zh": "该会话不存在。"},
     "err_busy": {
         "en": "An answer is still being written here: wait for it or stop it first.",
@@ -283,3 +303,16 @@ def t(key: str, language: str = "en", **values: object) -> str:
     entry = TEXT[key]
     text = entry.get(language) or entry["en"]
     return text.format(**values) if values else text
+
+
+class LocalizedError(ValueError):
+    """An error whose message is an entry of the table: English as ``str()``, any language by :meth:`text`."""
+
+    def __init__(self, key: str, **values: object) -> None:
+        super().__init__(t(key, "en", **values))
+        self.key = key
+        self.values = values
+
+    def text(self, language: str) -> str:
+        """Return the message in ``language``."""
+        return t(self.key, language, **self.values)

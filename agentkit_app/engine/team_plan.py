@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agentkit_app.engine.experts import Expert, UnknownExpertsError
+from agentkit_app.engine.i18n import LocalizedError
 from agentkit_app.engine.parsing import take_names
 
 _COMMAND = re.compile(r"^\s*@team(?=$|[\s:])", re.IGNORECASE)
@@ -19,7 +20,7 @@ MAX_PHASES = 8
 NO_PLAN = 'the reply holds no plan (one JSON object with a non-empty "phases" list)'
 
 
-class TeamCommandError(ValueError):
+class TeamCommandError(LocalizedError):
     """The ``@team`` command cannot start a team (no task)."""
 
 
@@ -40,14 +41,14 @@ def parse_team_command(text: str, known: list[str] | None = None) -> TeamCommand
     """Parse ``@team[:Lead,Member] TASK``; unknown names raise UnknownExpertsError."""
     match = _COMMAND.match(text)
     if match is None:
-        raise TeamCommandError("not a team command")
+        raise TeamCommandError("not_team_command")
     body = text[match.end() :]
     names: list[str] = []
     if body.startswith(":"):
         names, body = take_names(body[1:], known or [])
     task = body.strip()
     if not task:
-        raise TeamCommandError("a team task needs a description")
+        raise TeamCommandError("team_no_task")
     if known is not None:
         unknown = [n for n in names if n.casefold() not in {k.casefold() for k in known}]
         if unknown:

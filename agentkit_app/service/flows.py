@@ -174,12 +174,12 @@ async def run_board(
         experts = [e for e in service.catalog.experts.resolve(names) if not e.is_moderator]
         moderator = service.catalog.experts.moderator()
         if not experts or moderator is None:
-            raise BoardCommandError("a board meeting needs at least one expert and a moderator")
+            raise BoardCommandError("board_needs_experts")
     except (BoardCommandError, UnknownExpertsError) as exc:
         await service.persist(
             session.session_id, role="user", content=text, metadata={"message_type": "board_request"}
         )
-        await service.fail(run, str(exc), BOARD_AGENT, "invalid")
+        await service.fail(run, exc.text(language), BOARD_AGENT, "invalid")
         return
     await service.persist(
         session.session_id,
@@ -246,7 +246,7 @@ async def run_team(
         await service.persist(
             session.session_id, role="user", content=text, metadata={"message_type": "team_request"}
         )
-        await service.fail(run, str(exc), TEAM_AGENT, "invalid")
+        await service.fail(run, exc.text(language), TEAM_AGENT, "invalid")
         return
     await service.persist(
         session.session_id, role="user", content=text, metadata={"message_type": "team_request"}

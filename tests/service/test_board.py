@@ -205,6 +205,17 @@ async def test_bad_board_commands_give_clear_errors(service_factory):
     assert any(isinstance(e, ev.Error) and "Wizard" in e.message for e in events)
 
 
+async def test_a_chinese_user_hears_why_in_chinese(service_factory):
+    service = service_factory(DemoModel(word_delay_s=0))
+    session = await service.create_session("assistant")
+    request = TurnRequest(session_id=session.session_id, content="@board rounds=20 开第二家店", language="zh")
+    errors = [e.message async for e in service.run_turn(request) if isinstance(e, ev.Error)]
+    assert errors == ["轮数必须在 1 到 10 之间，而不是 20"]
+    request = TurnRequest(session_id=session.session_id, content="@team:幽灵 做点什么", language="zh")
+    errors = [e.message async for e in service.run_turn(request) if isinstance(e, ev.Error)]
+    assert errors == ["未知的专家：幽灵"]
+
+
 async def test_model_failure_mid_meeting_keeps_what_was_said(service_factory):
     replies = [Reply(text="first view"), Reply(error="endpoint down")]
     service = service_factory(ScriptedModel(replies))
