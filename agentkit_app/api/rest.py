@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -28,10 +28,11 @@ router = APIRouter(prefix="/api/v1/chat", dependencies=[Depends(authorize_sessio
 
 
 class SessionUpdate(BaseModel):
-    """Body of ``PATCH /sessions/{id}``: a new title, pinned or not, or both."""
+    """Body of ``PATCH /sessions/{id}``: a new title, pinned or not, ``status: "active"`` to restore it."""
 
     title: str | None = Field(default=None, min_length=1, max_length=200)
     pinned: bool | None = None
+    status: Literal["active"] | None = None
 
 
 class SessionCreate(BaseModel):
@@ -121,8 +122,10 @@ async def get_session(session_id: str, service: ServiceDep) -> SessionPublic:
 async def update_session(
     session_id: str, body: SessionUpdate, service: ServiceDep, principal: PrincipalDep
 ) -> SessionPublic:
-    """Rename and/or pin a session; a name given by a user is never replaced by a generated title."""
-    return await service.update_session(session_id, title=body.title, pinned=body.pinned, principal=principal)
+    """Rename, pin or restore a session; a name given by a user is never replaced by a generated title."""
+    return await service.update_session(
+        session_id, title=body.title, pinned=body.pinned, status=body.status, principal=principal
+    )
 
 
 @router.get("/sessions/{session_id}/messages")

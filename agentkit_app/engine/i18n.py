@@ -29,6 +29,7 @@ TEXT: dict[str, dict[str, str]] = {
     "new_chat": {"en": "New chat", "zh": "新对话"},
     "group_pinned": {"en": "Pinned", "zh": "已置顶"},
     "delete": {"en": "Delete", "zh": "删除"},
+    "restore": {"en": "Restore", "zh": "恢复"},
     "delete_title": {"en": "Delete this conversation?", "zh": "删除这个会话？"},
     "delete_body": {
         "en": "and all its messages will be deleted for good. This cannot be undone.",

@@ -139,13 +139,17 @@ class ChatService:
         *,
         title: str | None = None,
         pinned: bool | None = None,
+        status: str | None = None,
         principal: Principal | None = None,
     ) -> SessionPublic:
-        """Rename a session (a name a user gave is never replaced by a generated one) and/or pin it.
+        """Rename a session (a name a user gave is never replaced by a generated one), pin it, or restore it.
 
-        Pinning alone keeps the session's place in time (``updated_at``).
+        ``status="active"`` restores an archived session (closing is :meth:`close_session`). Pinning
+        alone keeps the session's place in time (``updated_at``).
         """
         await self.session_or_404(session_id, principal)
+        if status not in (None, "active"):
+            raise InvalidInput("status can only be set back to active: DELETE closes a session")
         metadata: dict[str, Any] = {}
         if title is not None:
             title = " ".join(title.split())
@@ -158,10 +162,14 @@ class ChatService:
             metadata["title_source"] = "user"
         if pinned is not None:
             metadata["pinned"] = bool(pinned)
-        if not metadata:
-            raise InvalidInput("nothing to change: give a title or pinned")
+        if not metadata and status is None:
+            raise InvalidInput("nothing to change: give a title, pinned or status")
         updated = await self.store.update_session(
-            session_id, title=title, metadata=metadata, touch=title is not None
+            session_id,
+            title=title,
+            metadata=metadata,
+            status=status,
+            touch=title is not None or status is not None,
         )
         if updated is None:
             raise NotFound("session not found", "session_missing")

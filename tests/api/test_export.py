@@ -85,3 +85,13 @@ def test_pin_a_session_without_moving_it_in_time(client):
     both = client.patch(f"{API}/sessions/{sid}", json={"pinned": False, "title": "Renamed"}).json()
     assert both["metadata"]["pinned"] is False and both["title"] == "Renamed"
     assert client.patch(f"{API}/sessions/{sid}", json={"pinned": "maybe"}).status_code == 422
+
+
+def test_restore_an_archived_session(client):
+    sid = _session(client, "hello")
+    client.delete(f"{API}/sessions/{sid}")
+    assert client.post(f"{API}/sessions/{sid}/messages", json={"content": "still there?"}).status_code == 400
+    restored = client.patch(f"{API}/sessions/{sid}", json={"status": "active"})
+    assert restored.status_code == 200 and restored.json()["status"] == "active"
+    assert client.post(f"{API}/sessions/{sid}/messages", json={"content": "still there?"}).status_code == 200
+    assert client.patch(f"{API}/sessions/{sid}", json={"status": "closed"}).status_code == 422, "DELETE closes"

@@ -405,6 +405,9 @@ def test_archiving_the_open_conversation_returns_home_and_marks_it_closed(chat: 
     chat.wait_for_url(f"**/chat/{sid}")
     expect(chat.locator("#composer")).to_be_disabled()
     expect(chat.locator(".ak-bubble.ak-user").first).to_contain_text("archive me")
+    chat.locator("#restore_button").click()  # archived by mistake: bring it back
+    expect(chat.locator("#composer")).to_be_enabled()
+    expect(row).not_to_contain_text("closed")
 
 
 def test_an_archived_conversation_can_be_deleted_for_good(chat: Page):

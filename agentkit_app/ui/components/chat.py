@@ -412,7 +412,21 @@ def chat_column() -> rx.Component:
                     ),
                 ),
                 rx.badge(ChatState.agent, variant="soft"),
-                rx.cond(ChatState.status != "active", rx.badge(tr("session_closed"), color_scheme="gray")),
+                rx.cond(
+                    ChatState.status != "active",
+                    rx.hstack(
+                        rx.badge(tr("session_closed"), color_scheme="gray"),
+                        rx.button(
+                            rx.icon("archive_restore", size=14),
+                            tr("restore"),
+                            size="1",
+                            variant="soft",
+                            on_click=ChatState.restore(ChatState.session_id),
+                            id="restore_button",
+                        ),
+                        align="center",
+                    ),
+                ),
                 rx.spacer(),
                 rx.menu.root(
                     rx.menu.trigger(

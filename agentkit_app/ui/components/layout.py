@@ -6,6 +6,7 @@ import reflex as rx
 
 from agentkit_app.ui.i18n import tr
 from agentkit_app.ui.states.auth import AuthState
+from agentkit_app.ui.states.chat import ChatState
 from agentkit_app.ui.states.prefs import PrefsState
 from agentkit_app.ui.states.sessions import SearchRow, SessionRow, SessionsState
 
@@ -224,7 +225,25 @@ def _session_row(row: SessionRow) -> rx.Component:
                 class_name="ak-session-actions",
             ),
         ),
-        rx.cond(row.status == "closed", rx.box(delete_button(row), class_name="ak-session-actions")),
+        rx.cond(
+            row.status == "closed",
+            rx.hstack(
+                rx.tooltip(
+                    rx.icon_button(
+                        rx.icon("archive_restore", size=14),
+                        size="1",
+                        variant="ghost",
+                        on_click=ChatState.restore(row.session_id),
+                        aria_label=tr("restore"),
+                        class_name="ak-restore-session",
+                    ),
+                    content=tr("restore"),
+                ),
+                delete_button(row),
+                spacing="1",
+                class_name="ak-session-actions",
+            ),
+        ),
         class_name="ak-session",
         data_session=row.session_id,
         align="center",

@@ -492,6 +492,20 @@ class ChatState(rx.State):
         return self._watch(run)
 
     @rx.event
+    async def restore(self, session_id: str):
+        """Bring an archived session back among the open ones (from its row, or from the session itself)."""
+        principal = await current_principal(self)
+        if principal is None:
+            return rx.redirect(LOGIN_ROUTE)
+        try:
+            await get_service().update_session(session_id, status="active", principal=principal)
+        except ServiceError as exc:
+            return await refuse(self, exc)
+        if session_id == self.session_id:
+            self.status = "active"
+        return SessionsState.load
+
+    @rx.event
     def start_rename(self) -> None:
         """Show the title as an input."""
         self.renaming = True
