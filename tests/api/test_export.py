@@ -94,4 +94,6 @@ def test_restore_an_archived_session(client):
     restored = client.patch(f"{API}/sessions/{sid}", json={"status": "active"})
     assert restored.status_code == 200 and restored.json()["status"] == "active"
     assert client.post(f"{API}/sessions/{sid}/messages", json={"content": "still there?"}).status_code == 200
-    assert client.patch(f"{API}/sessions/{sid}", json={"status": "closed"}).status_code == 422, "DELETE closes"
+    assert client.patch(f"{API}/sessions/{sid}", json={"status": "closed"}).status_code == 422, (
+        "DELETE closes"
+    )
