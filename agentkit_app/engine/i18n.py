@@ -160,8 +160,6 @@ TEXT: dict[str, dict[str, str]] = {
     "period_month": {"en": "month", "zh": "月"},
     "session_closed": {"en": "This conversation is closed.", "zh": "该会话已关闭。"},
     "board_topic": {"en": "Board meeting", "zh": "私董会"},
-    "round_of": {"en": "Round {r} of {n}", "zh": "第 {r} / {n} 轮"},
-    "round": {"en": "Round", "zh": "第几轮"},
     "round_summary": {"en": "Moderator's summary", "zh": "主持人总结"},
     "conclusion": {"en": "Conclusion", "zh": "结论"},
     "decision_advice": {"en": "Decision advice", "zh": "决策建议"},

@@ -15,6 +15,19 @@ def tr(key: str) -> rx.Var:
     return rx.cond(PrefsState.lang == "zh", entry["zh"], entry["en"])
 
 
+def round_label(number: rx.Var | int, total: rx.Var | int | None = None) -> rx.Component:
+    """ "Round 2" / "第 2 轮", or with the total "Round 2 of 5" / "第 2 / 5 轮"."""
+    if total is None:
+        return rx.cond(
+            PrefsState.lang == "zh", rx.fragment("第 ", number, " 轮"), rx.fragment("Round ", number)
+        )
+    return rx.cond(
+        PrefsState.lang == "zh",
+        rx.fragment("第 ", number, " / ", total, " 轮"),
+        rx.fragment("Round ", number, " of ", total),
+    )
+
+
 def error_text(exc: ServiceError, lang: str) -> str:
     """Return what the service refused, in ``lang`` when the error has an i18n entry (else its English message)."""
     lang = lang if lang in ("en", "zh") else "en"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from agentkit_app.ui.components.bubbles import markdown
-from agentkit_app.ui.i18n import tr
+from agentkit_app.ui.i18n import round_label, tr
 from agentkit_app.ui.states.chat import ChatState
 from agentkit_app.ui.timeline import ChatItem
 
@@ -57,7 +57,7 @@ def board_start_card(item: ChatItem) -> rx.Component:
                 rx.foreach(
                     item.anchors,
                     lambda anchor, i: rx.link(
-                        rx.badge(tr("round"), " ", i + 1, variant="outline"),
+                        rx.badge(round_label(i + 1), variant="outline"),
                         href="#" + anchor,
                         class_name="ak-round-link",
                     ),
@@ -77,7 +77,7 @@ def round_divider(item: ChatItem) -> rx.Component:
     """A divider that opens a round (and the target of the round links)."""
     return rx.hstack(
         rx.separator(size="4"),
-        rx.text(tr("round"), " ", item.round, size="1", color_scheme="gray", white_space="nowrap"),
+        rx.text(round_label(item.round), size="1", color_scheme="gray", white_space="nowrap"),
         rx.separator(size="4"),
         align="center",
         width="100%",
@@ -119,7 +119,7 @@ def summary_card(item: ChatItem) -> rx.Component:
     return rx.callout.root(
         rx.callout.icon(rx.icon("gavel")),
         rx.vstack(
-            rx.text(tr("round_summary"), " · ", tr("round"), " ", item.round, weight="bold", size="2"),
+            rx.text(tr("round_summary"), " · ", round_label(item.round), weight="bold", size="2"),
             markdown(item.content),
             spacing="1",
         ),

@@ -17,7 +17,7 @@ from agentkit_app.ui.components.board import (
 )
 from agentkit_app.ui.components.bubbles import assistant_bubble, error_bubble, user_bubble
 from agentkit_app.ui.components.team import synthesis_card, team_card
-from agentkit_app.ui.i18n import tr
+from agentkit_app.ui.i18n import round_label, tr
 from agentkit_app.ui.states.chat import MAX_FILES, UPLOAD_ID, ChatState
 from agentkit_app.ui.states.sessions import SessionsState
 from agentkit_app.ui.timeline import ChatItem
@@ -93,11 +93,7 @@ def board_progress() -> rx.Component:
             rx.text(
                 tr("board_topic"),
                 ": ",
-                tr("round"),
-                " ",
-                ChatState.board_round,
-                " / ",
-                ChatState.board_rounds,
+                round_label(ChatState.board_round, ChatState.board_rounds),
                 size="2",
                 id="board_progress",
             ),
