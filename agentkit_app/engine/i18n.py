@@ -30,6 +30,7 @@ TEXT: dict[str, dict[str, str]] = {
     "group_pinned": {"en": "Pinned", "zh": "已置顶"},
     "delete": {"en": "Delete", "zh": "删除"},
     "restore": {"en": "Restore", "zh": "恢复"},
+    "demo_badge": {"en": "offline demo model", "zh": "离线演示模型"},
     "delete_title": {"en": "Delete this conversation?", "zh": "删除这个会话？"},
     "delete_body": {
         "en": "and all its messages will be deleted for good. This cannot be undone.",

@@ -133,6 +133,7 @@ def test_language_switch_turns_the_interface_chinese(chat: Page):
     chat.locator("#lang_select").click()
     chat.get_by_role("option", name="中文").click()
     expect(chat.locator("#send_button")).to_contain_text("发送")
+    expect(chat.locator("#demo_badge")).to_have_text("离线演示模型")
     chat.reload()
     expect(chat.locator("#send_button")).to_contain_text("发送")
     chat.locator("#lang_select").click()

@@ -21,6 +21,7 @@ from agentkit_app.engine.llm import demo_board, demo_team
 from agentkit_app.engine.llm.base import Chunk, Message, TextDelta, ToolCall, ToolCalls, UsageInfo
 
 DEMO_MODEL_NAME = "offline-demo"
+DEMO_LABEL = "offline demo model"
 _ARITHMETIC = re.compile(r"[-(]*\d+(?:\.\d+)?(?:\s*(?:\*\*|[-+*/×÷^%])\s*[-(]*\d+(?:\.\d+)?\)*)+")
 _SHELL = re.compile(r"(?:run|execute|运行|执行)\s*[:：]?\s*`([^`]+)`", re.IGNORECASE)
 _FILE = re.compile(r"\[file:\s*([A-Za-z0-9._-]+)")
@@ -170,7 +171,7 @@ def _title(messages: list[Message]) -> str:
 class DemoModel:
     """A deterministic stand-in for an LLM, labelled as the offline demo model."""
 
-    label = "offline demo model"
+    label = DEMO_LABEL
 
     def __init__(self, word_delay_s: float = 0.03) -> None:
         self.word_delay_s = word_delay_s

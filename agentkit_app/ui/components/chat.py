@@ -322,7 +322,7 @@ def composer() -> rx.Component:
             rx.cond(
                 SessionsState.demo_mode,
                 rx.badge(
-                    rx.icon("plug_zap", size=12), "offline demo model", color_scheme="amber", id="demo_badge"
+                    rx.icon("plug_zap", size=12), tr("demo_badge"), color_scheme="amber", id="demo_badge"
                 ),
             ),
             rx.hstack(

@@ -9,6 +9,7 @@ from datetime import datetime
 
 import reflex as rx
 
+from agentkit_app.engine.llm.demo import DEMO_LABEL
 from agentkit_app.service.access import Principal, search_visible
 from agentkit_app.service.chat import ChatService
 from agentkit_app.service.errors import ServiceError
@@ -126,7 +127,7 @@ class SessionsState(rx.State):
     async def load(self) -> None:
         """Read the sessions (newest first) and the agents."""
         service = get_service()
-        self.demo_mode = service.llm.label == "offline demo model"
+        self.demo_mode = service.llm.label == DEMO_LABEL
         self.agents = [AgentOption(a.name, a.display_name) for a in service.catalog.agents.values()]
         principal = await current_principal(self)
         if principal is None:
