@@ -57,6 +57,7 @@ class ChatItem:
     cancelled: bool = False
     steps: list[StepItem] = field(default_factory=list)
     usage: str = ""
+    copy_text: str = ""  # what ⧉ copies from a conclusion or synthesis card: the run's final answer
     skill: str = ""
     attachments: list[str] = field(default_factory=list)
     expert_name: str = ""
@@ -262,6 +263,7 @@ class Timeline:
             card = self._last("conclusion" if final == "board_final" else "synthesis")
             if card is not None:
                 card.usage = usage_line(event.metadata)
+                card.copy_text = event.content
             return
         answer = self._open_answer(str(event.metadata.get("agent_name") or agent))
         answer.content = event.content
@@ -514,7 +516,11 @@ def items_from_messages(messages: list[Any]) -> list[ChatItem]:
                     message,
                 )
             )
-        elif message.role == "assistant" and kind not in _HIDDEN:
+        elif message.role == "assistant" and kind in _HIDDEN:  # the run's answer: copied from its card
+            card = timeline._last("conclusion" if kind == "board_final" else "synthesis")
+            if card is not None:
+                card.copy_text = message.content
+        elif message.role == "assistant":
             timeline.items.append(
                 ChatItem(
                     id=message.message_id,

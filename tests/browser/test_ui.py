@@ -107,6 +107,7 @@ def test_board_meeting_shows_speech_cards_and_restores_them_after_reload(chat: P
     expect(chat.locator(".ak-speech").first).to_contain_text("Strategist")
     expect(chat.locator(".ak-conclusion")).to_contain_text("Decision advice")
     expect(chat.locator(".ak-conclusion .ak-usage")).to_contain_text("offline-demo")
+    expect(chat.locator(".ak-conclusion .ak-copy-answer")).to_be_visible()
     expect(chat.locator(".ak-round-link")).to_have_text(["Round 1", "Round 2"])
     chat.locator("#lang_select").click()
     chat.get_by_role("option", name="中文").click()

@@ -192,6 +192,9 @@ async def test_a_reload_rebuilds_the_same_cards_as_the_live_meeting(service_fact
     assert [c["round"] for c in live_cards if c["kind"] == "summary"] == [1, 2]
     conclusion = next(c for c in live_cards if c["kind"] == "conclusion")
     assert conclusion["advice"] and conclusion["consensus"] and conclusion["round"] == 2
+    assert "Decision advice" in conclusion["copy_text"], (
+        "⧉ copies the meeting's whole answer, also after a reload"
+    )
 
 
 async def test_bad_board_commands_give_clear_errors(service_factory):

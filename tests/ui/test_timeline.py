@@ -80,6 +80,7 @@ def test_the_board_final_answer_puts_the_meeting_usage_on_the_conclusion():
     )
     conclusion = _only(timeline.items, "conclusion")
     assert conclusion.usage == "offline-demo · 120↑ 45↓ · TTFT 0.25s · 3.50s"
+    assert conclusion.copy_text == "## Summary", "⧉ on the conclusion copies the meeting's answer"
     assert [i.kind for i in timeline.items] == [
         "user",
         "board_start",
@@ -183,6 +184,7 @@ async def test_a_reload_rebuilds_the_live_team_run(service_factory):
     team, synthesis = live[1], live[2]
     assert [(p.status, bool(p.result), p.activity) for p in team.phases] == [("done", True, "")] * 3
     assert "Team result" in synthesis.content and not synthesis.streaming
+    assert "Team result" in synthesis.copy_text
     assert synthesis.usage.startswith("offline-demo · ")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from agentkit_app.ui.components.bubbles import markdown
+from agentkit_app.ui.components.bubbles import copy_button, markdown
 from agentkit_app.ui.i18n import round_label, tr
 from agentkit_app.ui.states.chat import ChatState
 from agentkit_app.ui.timeline import ChatItem
@@ -139,10 +139,18 @@ def point_list(points: rx.Var, color: str) -> rx.Component:
 
 
 def run_usage(item: ChatItem) -> rx.Component:
-    """The usage of a whole board or team run, small and gray, once the run has ended."""
-    return rx.cond(
-        item.usage != "",
-        rx.text(item.usage, size="1", color_scheme="gray", class_name="ak-usage", title=tr("run_usage")),
+    """Under a conclusion or synthesis, once the run has ended: copy its answer, and the run's usage."""
+    return rx.hstack(
+        rx.cond(
+            item.copy_text != "",
+            copy_button(item.copy_text, tr("copy_answer"), tr("copied"), class_name="ak-copy-answer"),
+        ),
+        rx.cond(
+            item.usage != "",
+            rx.text(item.usage, size="1", color_scheme="gray", class_name="ak-usage", title=tr("run_usage")),
+        ),
+        align="center",
+        spacing="2",
     )
 
 
