@@ -217,20 +217,8 @@ async def run_board(
         await service.fail(run, str(exc), BOARD_AGENT, "llm")
         return
     if concluded is not None:
-        answer = conclusion_markdown(concluded, language)
-        meta = {"message_type": "board_final", "agent_name": BOARD_AGENT, **counter.metadata()}
-        stored = await service.persist(
-            session.session_id,
-            run=run,
-            role="assistant",
-            content=answer,
-            agent_name=BOARD_AGENT,
-            metadata=meta,
-        )
-        run.publish(
-            ev.FinalAnswer(
-                content=answer, metadata={**meta, "message_id": stored.message_id if stored else None}
-            )
+        await _final_answer(
+            service, run, BOARD_AGENT, "board_final", conclusion_markdown(concluded, language), counter
         )
 
 
@@ -338,21 +326,22 @@ async def _drive_team(
         team_run = {"run_id": team_id, "status": status}
         await service.store.update_session(session.session_id, metadata={"team_run": team_run})
     if synthesis or status == "completed":
-        answer = synthesis or t("team_no_result", language)
-        meta = {"message_type": "team_final", "agent_name": TEAM_AGENT, **counter.metadata()}
-        stored = await service.persist(
-            session.session_id,
-            run=run,
-            role="assistant",
-            content=answer,
-            agent_name=TEAM_AGENT,
-            metadata=meta,
-        )
-        run.publish(
-            ev.FinalAnswer(
-                content=answer, metadata={**meta, "message_id": stored.message_id if stored else None}
-            )
+        await _final_answer(
+            service, run, TEAM_AGENT, "team_final", synthesis or t("team_no_result", language), counter
         )
 
 
 FLOWS = {"board": run_board, "team": run_team}
+
+
+async def _final_answer(
+    service: ChatService, run: Run, agent: str, message_type: str, answer: str, counter: UsageCounter
+) -> None:
+    """Store a board's or team's answer with the whole run's usage, and publish it as the final answer."""
+    meta = {"message_type": message_type, "agent_name": agent, **counter.metadata()}
+    stored = await service.persist(
+        run.session_id, run=run, role="assistant", content=answer, agent_name=agent, metadata=meta
+    )
+    run.publish(
+        ev.FinalAnswer(content=answer, metadata={**meta, "message_id": stored.message_id if stored else None})
+    )

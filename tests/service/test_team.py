@@ -77,6 +77,21 @@ async def test_cancelled_team_is_dissolved(service_factory):
     assert service.interrupted_team(await service.session_or_404(session.session_id)) is None
 
 
+async def _crashed_after_first_phase(service: ChatService) -> str:
+    """Run ``dev_team`` on "ship it" as run "old-run" until its first phase is done, as if the process then died;
+    return the session that shows it interrupted."""
+    experts = service.catalog.experts.template("dev_team")
+    first = TeamOrchestrator(
+        llm=ScriptedModel(_answer), lead=experts[0], members=experts[1:], task="ship it",
+        interaction=Interaction(), checkpoints=service.checkpoints, run_id="old-run", language="en",
+    )  # fmt: skip
+    async with aclosing(first.run()) as events:
+        async for event in events:
+            if isinstance(event, ev.PhaseCompleted):
+                break
+    return await _interrupted_session(service, "old-run")
+
+
 async def _interrupted_session(service: ChatService, team_run_id: str) -> str:
     """Return a session whose team run ``team_run_id`` is marked running, as a dead process leaves it."""
     session = await service.create_session("assistant")
@@ -123,16 +138,7 @@ async def test_live_team_run_is_not_interrupted(service_factory):
 
 async def test_resume_team_continues_from_the_checkpoint(service_factory):
     service = service_factory(ScriptedModel(_answer))
-    experts = service.catalog.experts.template("dev_team")
-    first = TeamOrchestrator(
-        llm=ScriptedModel(_answer), lead=experts[0], members=experts[1:], task="ship it",
-        interaction=Interaction(), checkpoints=service.checkpoints, run_id="old-run", language="en",
-    )  # fmt: skip
-    async with aclosing(first.run()) as events:
-        async for event in events:  # the process "dies" after the first phase
-            if isinstance(event, ev.PhaseCompleted):
-                break
-    session_id = await _interrupted_session(service, "old-run")
+    session_id = await _crashed_after_first_phase(service)
 
     run = await service.resume_team(session_id)
     assert run.kind == "team"
@@ -157,16 +163,7 @@ async def test_resume_team_continues_from_the_checkpoint(service_factory):
 
 async def test_two_resumes_at_once_start_one_run(service_factory):
     service = service_factory(ScriptedModel(_answer))
-    experts = service.catalog.experts.template("dev_team")
-    first = TeamOrchestrator(
-        llm=ScriptedModel(_answer), lead=experts[0], members=experts[1:], task="ship it",
-        interaction=Interaction(), checkpoints=service.checkpoints, run_id="old-run", language="en",
-    )  # fmt: skip
-    async with aclosing(first.run()) as events:
-        async for event in events:
-            if isinstance(event, ev.PhaseCompleted):
-                break
-    session_id = await _interrupted_session(service, "old-run")
+    session_id = await _crashed_after_first_phase(service)
     outcomes = await asyncio.gather(
         service.resume_team(session_id), service.resume_team(session_id), return_exceptions=True
     )
@@ -206,16 +203,7 @@ async def test_demo_team_total_has_tokens(service_factory):
 
 async def test_team_notices_are_stored_and_a_resumed_run_counts_only_its_own_calls(service_factory):
     service = service_factory(ScriptedModel(_answer))
-    experts = service.catalog.experts.template("dev_team")
-    first = TeamOrchestrator(
-        llm=ScriptedModel(_answer), lead=experts[0], members=experts[1:], task="ship it",
-        interaction=Interaction(), checkpoints=service.checkpoints, run_id="old-run", language="en",
-    )  # fmt: skip
-    async with aclosing(first.run()) as events:
-        async for event in events:
-            if isinstance(event, ev.PhaseCompleted):
-                break
-    session_id = await _interrupted_session(service, "old-run")
+    session_id = await _crashed_after_first_phase(service)
     run = await service.resume_team(session_id)
     final = [e async for e in run.follow()][-1]
     assert isinstance(final, ev.FinalAnswer)

@@ -195,59 +195,59 @@ def _session_row(row: SessionRow) -> rx.Component:
             width="100%",
             min_width="0",
         ),
-        rx.cond(
-            row.status == "active",
-            rx.hstack(
-                rx.tooltip(
-                    rx.icon_button(
-                        rx.icon(rx.cond(row.pinned, "pin_off", "pin"), size=14),
-                        size="1",
-                        variant="ghost",
+        rx.hstack(
+            rx.cond(
+                row.status == "active",
+                rx.fragment(
+                    row_action(
+                        rx.cond(row.pinned, "pin_off", "pin"),
+                        rx.cond(row.pinned, tr("unpin"), tr("pin")),
+                        SessionsState.pin(row.session_id, ~row.pinned),
+                        "ak-pin-session",
                         color_scheme=rx.cond(row.pinned, "indigo", "gray"),
-                        on_click=SessionsState.pin(row.session_id, ~row.pinned),
-                        aria_label=rx.cond(row.pinned, tr("unpin"), tr("pin")),
-                        class_name="ak-pin-session",
                     ),
-                    content=rx.cond(row.pinned, tr("unpin"), tr("pin")),
-                ),
-                rx.tooltip(
-                    rx.icon_button(
-                        rx.icon("archive", size=14),
-                        size="1",
-                        variant="ghost",
-                        on_click=SessionsState.close(row.session_id),
-                        aria_label=tr("close_session"),
-                        class_name="ak-close-session",
+                    row_action(
+                        "archive",
+                        tr("close_session"),
+                        SessionsState.close(row.session_id),
+                        "ak-close-session",
                     ),
-                    content=tr("close_session"),
                 ),
-                spacing="1",
-                class_name="ak-session-actions",
+                rx.fragment(
+                    row_action(
+                        "archive_restore",
+                        tr("restore"),
+                        ChatState.restore(row.session_id),
+                        "ak-restore-session",
+                    ),
+                    delete_button(row),
+                ),
             ),
-        ),
-        rx.cond(
-            row.status == "closed",
-            rx.hstack(
-                rx.tooltip(
-                    rx.icon_button(
-                        rx.icon("archive_restore", size=14),
-                        size="1",
-                        variant="ghost",
-                        on_click=ChatState.restore(row.session_id),
-                        aria_label=tr("restore"),
-                        class_name="ak-restore-session",
-                    ),
-                    content=tr("restore"),
-                ),
-                delete_button(row),
-                spacing="1",
-                class_name="ak-session-actions",
-            ),
+            spacing="1",
+            class_name="ak-session-actions",
         ),
         class_name="ak-session",
         data_session=row.session_id,
         align="center",
         width="100%",
+    )
+
+
+def row_action(
+    icon: str | rx.Var, label: rx.Var, on_click: rx.event.EventSpec, class_name: str, **props
+) -> rx.Component:
+    """A quiet icon button on a session row, named by its tooltip."""
+    return rx.tooltip(
+        rx.icon_button(
+            rx.icon(icon, size=14),
+            size="1",
+            variant="ghost",
+            on_click=on_click,
+            aria_label=label,
+            class_name=class_name,
+            **props,
+        ),
+        content=label,
     )
 
 

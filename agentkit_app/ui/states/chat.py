@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import reflex as rx
 
 from agentkit_app.engine import events as ev
-from agentkit_app.engine.i18n import TEXT
+from agentkit_app.engine.i18n import t
 from agentkit_app.engine.llm.demo import DEMO_MODEL_NAME
 from agentkit_app.service.chat import TurnRequest
 from agentkit_app.service.errors import ServiceError
@@ -237,7 +237,7 @@ class ChatState(rx.State):
         if (not text and not self.attachments) or not self.can_send:
             return
         model, lang = await self._turn_options()
-        content = text or TEXT["read_attached"][lang]
+        content = text or t("read_attached", lang)
         principal = await current_principal(self)
         if principal is None:
             return rx.redirect(LOGIN_ROUTE)
@@ -355,7 +355,7 @@ class ChatState(rx.State):
         if self.confirm_id and not get_service().answer(self.session_id, self.confirm_id, approved):
             self.confirm_id = ""
             lang = (await self.get_state(PrefsState)).lang
-            return rx.toast.error(TEXT["err_no_confirmation"][lang if lang in ("en", "zh") else "en"])
+            return rx.toast.error(t("err_no_confirmation", lang))
         self.confirm_id = ""
 
     @rx.event
@@ -556,11 +556,10 @@ def refusal_text(refusal: str, lang: str, limit: int) -> str:
     """Return "name: reason" for a file the browser's drop zone refused (``"name|code,..."``, react-dropzone's codes)."""
     name, _, codes = refusal.rpartition("|") if "|" in refusal else (refusal, "", "")
     name = name.lstrip("./") or "?"
-    lang = lang if lang in ("en", "zh") else "en"
     if "file-too-large" in codes.split(","):
-        reason = TEXT["file_too_large"][lang].format(limit=f"{limit / (1024 * 1024):g} MB")
+        reason = t("file_too_large", lang, limit=f"{limit / (1024 * 1024):g} MB")
     elif "too-many-files" in codes.split(","):
-        reason = TEXT["too_many_files"][lang].format(n=MAX_FILES)
+        reason = t("too_many_files", lang, n=MAX_FILES)
     else:
-        reason = TEXT["file_refused"][lang]
+        reason = t("file_refused", lang)
     return f"{name}: {reason}"
