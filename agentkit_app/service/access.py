@@ -49,6 +49,9 @@ class Principal:
     user_id: str | None = None
     department_id: str | None = None
     username: str | None = None
+    # whether the agent may offer this principal the (sandboxed) shell tool: admins, API-key clients
+    # and everyone while accounts are off; a regular user only when their department allows it
+    shell_allowed: bool = True
 
     @classmethod
     def anonymous(cls) -> Principal:

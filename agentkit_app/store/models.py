@@ -31,7 +31,13 @@ class SessionRecord(SQLModel, table=True):
     status: str = Field(default="active", max_length=16)
     title: str = Field(default="", max_length=200)
     kind: str = Field(default="chat", max_length=16)
+    # the client's free-form metadata: nothing the server decides on is read from here
     meta: dict[str, Any] = Field(default_factory=dict, sa_column=Column("metadata", JSON, nullable=False))
+    # what the server keeps about the session (active_leaf, team_run, title_source, pinned): no client
+    # input writes it
+    server_state: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column("server_state", JSON, nullable=False, server_default="{}")
+    )
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
     )
@@ -132,6 +138,8 @@ class DepartmentRecord(SQLModel, table=True):
 
     department_id: str = Field(default_factory=new_id, primary_key=True, max_length=64)
     name: str = Field(max_length=100, unique=True)
+    # whether its regular users may run the (sandboxed) shell tool; admins always may
+    shell_enabled: bool = False
 
 
 # A person who signs in; ``password_hash`` is an scrypt hash (see ``store.accounts.hash_password``).
@@ -147,6 +155,8 @@ class UserRecord(SQLModel, table=True):
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
     )
     disabled: bool = False
+    # signed into every token; raised when the password changes, which ends the tokens issued before
+    token_version: int = 0
 
 
 # One limit of a department: at most ``limit`` tokens or requests per day or month.
