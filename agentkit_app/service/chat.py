@@ -7,6 +7,7 @@ run does is a flow: ``chat_flow.run_chat`` for chat turns, ``flows`` for board m
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ log = logging.getLogger(__name__)
 EXECUTION_MODES = (None, "react", "plan_exec")
 MAX_ATTACHMENTS = 10
 MAX_TITLE_CHARS = 200
+MAX_METADATA_BYTES = 16_384  # a client's session metadata, as JSON
 
 
 @dataclass
@@ -127,9 +129,15 @@ class ChatService:
     async def create_session(
         self, agent_name: str, metadata: dict[str, Any] | None = None, principal: Principal | None = None
     ) -> SessionPublic:
-        """Create a session bound to a known agent, owned by ``principal``'s user if any."""
+        """Create a session bound to a known agent, owned by ``principal``'s user if any.
+
+        ``metadata`` is the client's own (kept as given, at most 16 KiB of JSON); nothing the server
+        decides on is read from it.
+        """
         if self.catalog.agent(agent_name) is None:
             raise NotFound(f"unknown agent: {agent_name}")
+        if metadata and len(json.dumps(metadata, default=str)) > MAX_METADATA_BYTES:
+            raise InvalidInput(f"metadata larger than {MAX_METADATA_BYTES} bytes of JSON")
         owner = principal.user_id if principal else None
         return await self.store.create_session(agent_name=agent_name, metadata=metadata or {}, user_id=owner)
 
@@ -150,7 +158,7 @@ class ChatService:
         await self.session_or_404(session_id, principal)
         if status not in (None, "active"):
             raise InvalidInput("status can only be set back to active: DELETE closes a session")
-        metadata: dict[str, Any] = {}
+        state: dict[str, Any] = {}
         if title is not None:
             title = " ".join(title.split())
             if not title:
@@ -159,15 +167,15 @@ class ChatService:
                 raise InvalidInput(
                     f"title longer than {MAX_TITLE_CHARS} characters", "err_title_long", limit=MAX_TITLE_CHARS
                 )
-            metadata["title_source"] = "user"
+            state["title_source"] = "user"
         if pinned is not None:
-            metadata["pinned"] = bool(pinned)
-        if not metadata and status is None:
+            state["pinned"] = bool(pinned)
+        if not state and status is None:
             raise InvalidInput("nothing to change: give a title, pinned or status")
         updated = await self.store.update_session(
             session_id,
             title=title,
-            metadata=metadata,
+            server_state=state,
             status=status,
             touch=title is not None or status is not None,
         )
@@ -196,7 +204,7 @@ class ChatService:
             raise Conflict(
                 "an answer is still running in this session: wait for it or stop it first", "err_busy"
             )
-        team_run = session.metadata.get("team_run")
+        team_run = session.server_state.get("team_run")
         if isinstance(team_run, dict) and team_run.get("run_id"):
             try:
                 await self.checkpoints.delete(str(team_run["run_id"]))
@@ -394,11 +402,11 @@ class ChatService:
         return bool(run and run.interaction.answer(key, value))
 
     def interrupted_team(self, session: SessionPublic) -> dict[str, Any] | None:
-        """Return the session's ``team_run`` metadata if that run is marked running but none runs here.
+        """Return the session's ``team_run`` state if that run is marked running but none runs here.
 
         That is a team run whose process died (a server restart): :meth:`resume_team` continues it.
         """
-        team_run = session.metadata.get("team_run")
+        team_run = session.server_state.get("team_run")
         if not isinstance(team_run, dict) or team_run.get("status") != "running":
             return None
         if any(run.kind == "team" for run in self.runs.of_session(session.session_id)):

@@ -127,7 +127,7 @@ async def name_session(
 ) -> None:
     """Title a new conversation from its first exchange, once; a name the user gave is never replaced."""
     session = await service.store.get_session(session_id)
-    if session is None or session.metadata.get("title_source"):
+    if session is None or session.server_state.get("title_source"):
         return
     prompt = [
         {"role": "system", "content": "Write a title of at most six words for this conversation, in its language. "
@@ -149,7 +149,7 @@ async def name_session(
     lines = "".join(parts).strip().splitlines()
     title = lines[0].strip().strip("\"'“”「」*#").strip() if lines else ""
     if title:
-        await service.store.update_session(session_id, title=title, metadata={"title_source": "model"})
+        await service.store.update_session(session_id, title=title, server_state={"title_source": "model"})
 
 
 def _user_meta(request: TurnRequest, skill: Any = None) -> dict[str, Any]:

@@ -240,7 +240,9 @@ async def run_team(
         session.session_id, role="user", content=text, metadata={"message_type": "team_request"}
     )
     await service.store.update_session(
-        session.session_id, kind="team", metadata={"team_run": {"run_id": run.run_id, "status": "running"}}
+        session.session_id,
+        kind="team",
+        server_state={"team_run": {"run_id": run.run_id, "status": "running"}},
     )
     counter = UsageCounter(service.llm)
     orchestrator = TeamOrchestrator(
@@ -271,7 +273,7 @@ async def resume_team(
         await service.fail(run, f"the interrupted team cannot be formed again: {exc}", TEAM_AGENT, "invalid")
         run.publish(ev.TeamDissolved(team_id=team_run_id, status="failed"))
         team_run = {"run_id": team_run_id, "status": "failed"}
-        await service.store.update_session(session.session_id, metadata={"team_run": team_run})
+        await service.store.update_session(session.session_id, server_state={"team_run": team_run})
         return
     counter = UsageCounter(service.llm)
     orchestrator = TeamOrchestrator(
@@ -324,7 +326,7 @@ async def _drive_team(
         raise
     finally:
         team_run = {"run_id": team_id, "status": status}
-        await service.store.update_session(session.session_id, metadata={"team_run": team_run})
+        await service.store.update_session(session.session_id, server_state={"team_run": team_run})
     if synthesis or status == "completed":
         await _final_answer(
             service, run, TEAM_AGENT, "team_final", synthesis or t("team_no_result", language), counter

@@ -36,7 +36,7 @@ def _message(db: Session, session_id: str, message_id: str) -> MessageRecord | N
 
 def _leaf(db: Session, session: SessionRecord) -> str:
     """Return the active branch's last message id ("" = before the first message)."""
-    leaf = (session.meta or {}).get("active_leaf")
+    leaf = (session.server_state or {}).get("active_leaf")
     if isinstance(leaf, str):
         return leaf
     last = db.exec(
@@ -131,13 +131,14 @@ class SessionManager:
         *,
         title: str | None = None,
         kind: str | None = None,
-        metadata: dict[str, Any] | None = None,
+        server_state: dict[str, Any] | None = None,
         status: str | None = None,
         touch: bool = True,
     ) -> SessionPublic | None:
-        """Change a session's title, kind, status or metadata (merged); None if unknown.
+        """Change a session's title, kind, status or server state (merged); None if unknown.
 
-        ``touch=False`` keeps ``updated_at`` (and so the session's place in the list).
+        The client's ``metadata`` is set once, when the session is created, and never merged with
+        what the server keeps. ``touch=False`` keeps ``updated_at`` (and so the session's place in the list).
         """
 
         def work() -> SessionPublic | None:
@@ -151,8 +152,8 @@ class SessionManager:
                     row.kind = kind
                 if status is not None:
                     row.status = status
-                if metadata:
-                    row.meta = {**(row.meta or {}), **metadata}
+                if server_state:
+                    row.server_state = {**(row.server_state or {}), **server_state}
                 if touch:
                     row.updated_at = utcnow()
                 db.add(row)
@@ -208,7 +209,7 @@ class SessionManager:
                     parent_id=_leaf(db, session) or None,
                 )
                 session.updated_at = utcnow()
-                session.meta = {**(session.meta or {}), "active_leaf": row.message_id}
+                session.server_state = {**(session.server_state or {}), "active_leaf": row.message_id}
                 if role == "user" and not session.title and content.strip():
                     session.title = _title_from(content)
                 db.add(row)
@@ -229,7 +230,7 @@ class SessionManager:
                     raise KeyError(f"unknown session {session_id}")
                 if message_id and _message(db, session_id, message_id) is None:
                     raise KeyError(f"unknown message {message_id}")
-                session.meta = {**(session.meta or {}), "active_leaf": message_id}
+                session.server_state = {**(session.server_state or {}), "active_leaf": message_id}
                 db.add(session)
                 db.commit()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -10,9 +11,13 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+
+from agentkit_app.store.db import make_engine
+from agentkit_app.store.sessions import SessionManager
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -77,6 +82,15 @@ def start_backend(data: Path, **env: str) -> Backend:
             time.sleep(0.2)
     process.kill()
     raise RuntimeError("the API server did not start in 30 s")
+
+
+def set_server_state(database_url: str, session_id: str, **state: Any) -> None:
+    """Write a session's server-owned state straight into its database, as a dead process would leave it."""
+    engine = make_engine(database_url)
+    try:
+        asyncio.run(SessionManager(engine).update_session(session_id, server_state=state, touch=False))
+    finally:
+        engine.dispose()
 
 
 def stop_backend(backend: Backend) -> None:

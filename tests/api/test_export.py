@@ -79,11 +79,11 @@ def test_pin_a_session_without_moving_it_in_time(client):
     sid = _session(client, "hello")
     before = client.get(f"{API}/sessions/{sid}").json()
     pinned = client.patch(f"{API}/sessions/{sid}", json={"pinned": True})
-    assert pinned.status_code == 200 and pinned.json()["metadata"]["pinned"] is True
+    assert pinned.status_code == 200 and pinned.json()["server_state"]["pinned"] is True
     assert pinned.json()["updated_at"] == before["updated_at"], "pinning is not activity"
     assert pinned.json()["title"] == before["title"]
     both = client.patch(f"{API}/sessions/{sid}", json={"pinned": False, "title": "Renamed"}).json()
-    assert both["metadata"]["pinned"] is False and both["title"] == "Renamed"
+    assert both["server_state"]["pinned"] is False and both["title"] == "Renamed"
     assert client.patch(f"{API}/sessions/{sid}", json={"pinned": "maybe"}).status_code == 422
 
 

@@ -15,7 +15,7 @@ from agentkit_app.engine.llm.demo import DemoModel
 from agentkit_app.engine.team import TeamOrchestrator
 from agentkit_app.service.catalog import load_catalog
 from agentkit_app.store.checkpoint import RedisCheckpointStore
-from tests.api.conftest import start_backend, stop_backend
+from tests.api.conftest import data_settings, set_server_state, start_backend, stop_backend
 
 API = "/api/v1/chat"
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -52,10 +52,12 @@ def test_an_interrupted_team_run_resumes_from_redis(tmp_path):
     server = start_backend(tmp_path, AGENTKIT_REDIS_URL=REDIS_URL, AGENTKIT_REDIS_KEY_PREFIX=prefix)
     try:
         with httpx.Client(base_url=server.base, timeout=60) as http:
-            meta = {"team_run": {"run_id": run_id, "status": "running"}}
-            sid = http.post(f"{API}/sessions", json={"agent_name": "assistant", "metadata": meta}).json()[
-                "session_id"
-            ]
+            sid = http.post(f"{API}/sessions", json={"agent_name": "assistant"}).json()["session_id"]
+            set_server_state(
+                data_settings(tmp_path, "api.db")["AGENTKIT_DATABASE_URL"],
+                sid,
+                team_run={"run_id": run_id, "status": "running"},
+            )
             resumed = http.post(f"{API}/sessions/{sid}/team/resume")
             assert resumed.status_code == 200, resumed.text
             assert (
@@ -68,7 +70,9 @@ def test_an_interrupted_team_run_resumes_from_redis(tmp_path):
                 if m["metadata"].get("event_type") == "phase_started"
             ]
             assert "p1" not in started and started, "the finished first phase is not run again"
-            assert http.get(f"{API}/sessions/{sid}").json()["metadata"]["team_run"]["status"] == "completed"
+            assert (
+                http.get(f"{API}/sessions/{sid}").json()["server_state"]["team_run"]["status"] == "completed"
+            )
             again = http.post(f"{API}/sessions/{sid}/team/resume")
             assert again.status_code == 404
     finally:

@@ -56,7 +56,7 @@ async def test_demo_team_through_service_is_stored_and_intervention_reaches_next
     types = [m.metadata.get("message_type") for m in stored]
     assert types[0] == "team_request" and "team_formed" in types and types.count("team_phase") >= 6
     assert types[-1] == "team_final" and stored[-1].agent_name == "team_collab"
-    meta = (await service.store.get_session(session.session_id)).metadata
+    meta = (await service.store.get_session(session.session_id)).server_state
     assert meta["team_run"]["status"] == "completed"
 
 
@@ -72,7 +72,7 @@ async def test_cancelled_team_is_dissolved(service_factory):
     assert any(isinstance(e, ev.TeamDissolved) and e.status == "cancelled" for e in events)
     await asyncio.sleep(0)
     assert not [t for t in asyncio.all_tasks() if t.get_name().startswith("team-")]  # no phase left running
-    meta = (await service.store.get_session(session.session_id)).metadata
+    meta = (await service.store.get_session(session.session_id)).server_state
     assert meta["team_run"]["status"] == "cancelled"
     assert service.interrupted_team(await service.session_or_404(session.session_id)) is None
 
@@ -102,7 +102,7 @@ async def _interrupted_session(service: ChatService, team_run_id: str) -> str:
         metadata={"message_type": "team_request"},
     )
     await service.store.update_session(
-        session.session_id, kind="team", metadata={"team_run": {"run_id": team_run_id, "status": "running"}}
+        session.session_id, kind="team", server_state={"team_run": {"run_id": team_run_id, "status": "running"}}
     )
     return session.session_id
 
@@ -129,7 +129,7 @@ async def test_live_team_run_is_not_interrupted(service_factory):
     async for event in run.follow():
         if isinstance(event, ev.PhaseStarted):
             live = await service.session_or_404(session.session_id)
-            assert live.metadata["team_run"] == {"run_id": run.run_id, "status": "running"}
+            assert live.server_state["team_run"] == {"run_id": run.run_id, "status": "running"}
             assert service.interrupted_team(live) is None
             with pytest.raises(NotFound):
                 await service.resume_team(session.session_id)
@@ -152,7 +152,7 @@ async def test_resume_team_continues_from_the_checkpoint(service_factory):
     assert events[-2] == ev.TeamDissolved(team_id="old-run", status="completed")
     assert isinstance(events[-1], ev.FinalAnswer) and events[-1].content == "Shipped."
     session = await service.session_or_404(session_id)
-    assert session.metadata["team_run"] == {"run_id": "old-run", "status": "completed"}
+    assert session.server_state["team_run"] == {"run_id": "old-run", "status": "completed"}
     assert service.interrupted_team(session) is None
     stored = await service.store.get_messages(session_id)
     assert [m.metadata.get("event_type") for m in stored if m.metadata.get("message_type") == "team_phase"] == [

@@ -89,7 +89,7 @@ async def test_team_run_killed_mid_phase_resumes_in_a_new_process_without_redoin
         assert ev.TeamDissolved(team_id=run_id, status="completed") in events
         assert isinstance(events[-1], ev.FinalAnswer) and events[-1].content == "The release is out."
         session = await service.session_or_404(session_id)
-        assert session.metadata["team_run"] == {"run_id": run_id, "status": "completed"}
+        assert session.server_state["team_run"] == {"run_id": run_id, "status": "completed"}
         assert service.interrupted_team(session) is None
 
         stored = await service.store.get_messages(session_id)

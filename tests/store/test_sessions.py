@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from datetime import datetime
 
 import pytest
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from agentkit_app.store.db import alembic_config, make_engine, run_migrations
 from agentkit_app.store.sessions import TITLE_CHARS, SessionManager
@@ -45,22 +46,35 @@ async def test_sessions_list_newest_first_with_limit_and_offset(manager: Session
     assert [s.session_id for s in await manager.list_sessions(limit=2)] == [ids[0], ids[4]]
 
 
-async def test_update_session_changes_title_kind_and_merges_metadata(manager: SessionManager):
-    session = await manager.create_session(agent_name="assistant", metadata={"lang": "en", "pinned": True})
+async def test_update_session_changes_title_kind_and_merges_server_state(manager: SessionManager):
+    session = await manager.create_session(agent_name="assistant", metadata={"lang": "en"})
+    await manager.update_session(session.session_id, server_state={"pinned": True})
     updated = await manager.update_session(
-        session.session_id,
-        title="A new name",
-        kind="team",
-        metadata={"lang": "zh-CN", "team_run": {"status": "running"}},
+        session.session_id, title="A new name", kind="team", server_state={"team_run": {"status": "running"}}
     )
     assert updated is not None
     assert (updated.title, updated.kind, updated.status) == ("A new name", "team", "active")
-    assert updated.metadata == {"lang": "zh-CN", "pinned": True, "team_run": {"status": "running"}}
+    assert updated.server_state == {"pinned": True, "team_run": {"status": "running"}}
+    assert updated.metadata == {"lang": "en"}  # the client's own, untouched
     assert updated.updated_at >= session.updated_at
     assert await manager.get_session(session.session_id) == updated
     long_title = await manager.update_session(session.session_id, title="word " * 40)
     assert long_title is not None and len(long_title.title) == TITLE_CHARS and long_title.title.endswith("…")
-    assert long_title.kind == "team" and long_title.metadata["pinned"] is True
+    assert long_title.kind == "team" and long_title.server_state["pinned"] is True
+
+
+async def test_client_metadata_never_reaches_the_server_state(manager: SessionManager):
+    hostile = {
+        "team_run": {"run_id": "x", "status": "running"},
+        "active_leaf": "nope",
+        "title_source": "user",
+    }
+    session = await manager.create_session(agent_name="assistant", metadata=hostile)
+    await manager.append_message(session_id=session.session_id, role="user", content="hello")
+    stored = await manager.get_session(session.session_id)
+    assert stored.metadata == hostile
+    assert set(stored.server_state) == {"active_leaf"} and stored.server_state["active_leaf"] != "nope"
+    assert [m.content for m in await manager.get_messages(session.session_id)] == ["hello"]
 
 
 async def test_close_session_keeps_it_listed_as_closed(manager: SessionManager):
@@ -74,7 +88,7 @@ async def test_close_session_keeps_it_listed_as_closed(manager: SessionManager):
 async def test_unknown_session_reads_as_absent(manager: SessionManager):
     missing = uuid.uuid4().hex
     assert await manager.get_session(missing) is None
-    assert await manager.update_session(missing, title="x", metadata={"a": 1}) is None
+    assert await manager.update_session(missing, title="x", server_state={"a": 1}) is None
     assert await manager.close_session(missing) is None
     assert await manager.get_messages(missing) == []
     assert await manager.count_messages(missing) == 0
@@ -252,3 +266,64 @@ async def test_migrations_run_twice_are_idempotent(database_url: str):
         assert isinstance(created.created_at, datetime)
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+async def test_the_server_keys_of_old_sessions_move_out_of_the_client_metadata(backend: str, tmp_path):
+    from alembic import command
+
+    if backend == "sqlite":
+        url, drop = f"sqlite:///{tmp_path / 'old.db'}", None
+    else:
+        url, drop = _fresh_postgres()
+    try:
+        command.upgrade(alembic_config(url), "0004")
+        engine = make_engine(url)
+        old = {
+            "lang": "en",
+            "pinned": True,
+            "title_source": "user",
+            "team_run": {"run_id": "r1", "status": "done"},
+        }
+        with engine.begin() as conn:
+            conn.execute(
+                text("INSERT INTO sessions (session_id, agent_name, status, title, kind, metadata, created_at, "
+                     "updated_at) VALUES ('s1', 'assistant', 'active', 'old', 'team', :m, :t, :t)"),
+                {"m": json.dumps(old), "t": "2026-01-01 00:00:00+00:00"},
+            )  # fmt: skip
+        engine.dispose()
+        run_migrations(url)
+        engine = make_engine(url)
+        moved = await SessionManager(engine).get_session("s1")
+        engine.dispose()
+        assert moved.metadata == {"lang": "en"}
+        assert moved.server_state == {
+            "pinned": True,
+            "title_source": "user",
+            "team_run": {"run_id": "r1", "status": "done"},
+        }
+    finally:
+        if drop:
+            drop()
+
+
+def _fresh_postgres():
+    """Return the URL of a new empty PostgreSQL database and a function that drops it."""
+    import psycopg
+    from psycopg import sql
+
+    from tests.store.conftest import PG_ADMIN, PG_SERVER
+
+    try:
+        admin = psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        pytest.skip(f"PostgreSQL at 127.0.0.1:5432 unreachable: {exc}")
+    name = f"agentkit_migrate_{uuid.uuid4().hex[:12]}"
+    with admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+    def drop() -> None:
+        with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+    return f"{PG_SERVER}/{name}", drop

@@ -69,10 +69,10 @@ def test_archived_sessions_come_last_under_their_own_heading():
 
 
 def test_pinned_sessions_come_first_and_archived_ones_are_never_pinned():
-    pinned_old = _session(1, NOW - timedelta(days=30)).model_copy(update={"metadata": {"pinned": True}})
+    pinned_old = _session(1, NOW - timedelta(days=30)).model_copy(update={"server_state": {"pinned": True}})
     fresh = _session(2, NOW - timedelta(minutes=2))
     archived_pinned = _session(3, NOW - timedelta(minutes=1)).model_copy(
-        update={"metadata": {"pinned": True}, "status": "closed"}
+        update={"server_state": {"pinned": True}, "status": "closed"}
     )
     rows = session_rows([archived_pinned, fresh, pinned_old], NOW)
     assert [(r.title, r.group, r.pinned) for r in rows] == [

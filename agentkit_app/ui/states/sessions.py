@@ -59,13 +59,13 @@ def session_rows(
     rows: list[SessionRow] = []
     previous = ""
     closed = [s for s in sessions if s.status == "closed"]
-    pinned = [s for s in sessions if s.status != "closed" and s.metadata.get("pinned")]
-    rest = [s for s in sessions if s.status != "closed" and not s.metadata.get("pinned")]
+    pinned = [s for s in sessions if s.status != "closed" and s.server_state.get("pinned")]
+    rest = [s for s in sessions if s.status != "closed" and not s.server_state.get("pinned")]
     for s in pinned + rest + closed:
         group, shown = when_label(s.updated_at, now)
         if s.status == "closed":
             group = "group_archived"
-        elif s.metadata.get("pinned"):
+        elif s.server_state.get("pinned"):
             group = "group_pinned"
         rows.append(
             SessionRow(
@@ -76,7 +76,7 @@ def session_rows(
                 kind=s.kind,
                 status=s.status,
                 group=group if group != previous else "",
-                pinned=bool(s.metadata.get("pinned")) and s.status != "closed",
+                pinned=bool(s.server_state.get("pinned")) and s.status != "closed",
                 busy=s.session_id in (busy or set()),
             )
         )
