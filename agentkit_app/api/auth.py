@@ -10,13 +10,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
 from agentkit_app.api.security import AdminDep, PrincipalDep, ServiceDep
 from agentkit_app.service.access import AccessControl
 from agentkit_app.service.chat import ChatService
 from agentkit_app.service.errors import AccountsDisabled
+from agentkit_app.service.throttle import SignInThrottled
 from agentkit_app.store.accounts import AccountConflict, UnknownDepartment
 from agentkit_app.store.models import DepartmentPublic, QuotaPublic, UserPublic
 
@@ -48,6 +49,8 @@ class Me(BaseModel):
     role: str
     user: UserPublic | None = None
     department: DepartmentPublic | None = None
+    # whether the agent may offer them the (sandboxed) shell tool, if this server has a sandbox
+    shell_allowed: bool = True
 
 
 class UserCreate(BaseModel):
@@ -72,6 +75,13 @@ class DepartmentCreate(BaseModel):
     """Body of ``POST /admin/departments``."""
 
     name: str = Field(min_length=1, max_length=100)
+    shell_enabled: bool = False
+
+
+class DepartmentUpdate(BaseModel):
+    """Body of ``PATCH /admin/departments/{id}``: only the fields given change."""
+
+    shell_enabled: bool | None = None
 
 
 class DepartmentWithQuotas(DepartmentPublic):
@@ -99,11 +109,33 @@ def _account_errors() -> Iterator[None]:
         raise HTTPException(status_code=422, detail=str(exc)) from None
 
 
-@router.post("/auth/login", tags=["auth"])
-async def login(body: LoginBody, service: ServiceDep) -> LoginReply:
-    """Sign in with a username and password; 401 for a wrong pair or a disabled account."""
+@router.post(
+    "/auth/login",
+    tags=["auth"],
+    responses={
+        401: {"description": "wrong username or password, or a disabled account"},
+        429: {
+            "description": "too many failed sign-ins for this username or from this address; see Retry-After"
+        },
+        503: {"description": "the store of failed sign-ins cannot be reached; sign-in is refused meanwhile"},
+    },
+)
+async def login(body: LoginBody, request: Request, service: ServiceDep) -> LoginReply:
+    """Sign in with a username and password; 401 for a wrong pair or a disabled account.
+
+    After too many failed sign-ins (by default 5 a minute) for one username, or from one client
+    address, further ones get 429 with ``Retry-After`` (seconds) and are not checked, even with the
+    right password. The address is the connection's peer (behind a proxy: the proxy).
+    """
     access = _access(service)
-    token, user = await access.authenticate(body.username, body.password)
+    try:
+        token, user = await access.authenticate(
+            body.username, body.password, request.client.host if request.client else None
+        )
+    except SignInThrottled as exc:
+        raise HTTPException(
+            status_code=429, detail=str(exc), headers={"Retry-After": str(exc.retry_after)}
+        ) from None
     return LoginReply(token=token, expires_in=access.token_ttl_s, user=user)
 
 
@@ -113,12 +145,18 @@ async def me(principal: PrincipalDep, service: ServiceDep) -> Me:
     access = service.access
     enabled = bool(access and access.enabled)
     if access is None or principal.user_id is None:
-        return Me(auth_enabled=enabled, role=principal.role)
+        return Me(auth_enabled=enabled, role=principal.role, shell_allowed=principal.shell_allowed)
     user = await access.accounts.get_user(principal.user_id)
     department = (
         await access.accounts.get_department(user.department_id) if user and user.department_id else None
     )
-    return Me(auth_enabled=enabled, role=principal.role, user=user, department=department)
+    return Me(
+        auth_enabled=enabled,
+        role=principal.role,
+        user=user,
+        department=department,
+        shell_allowed=principal.shell_allowed,
+    )
 
 
 @router.get("/admin/users", tags=["admin"])
@@ -138,7 +176,10 @@ async def create_user(body: UserCreate, _: AdminDep, service: ServiceDep) -> Use
 
 @router.patch("/admin/users/{user_id}", tags=["admin"])
 async def update_user(user_id: str, body: UserUpdate, _: AdminDep, service: ServiceDep) -> UserPublic:
-    """Change a user's password, role, department or disabled flag; a disabled user's tokens stop working."""
+    """Change a user's password, role, department or disabled flag.
+
+    A disabled user's tokens stop working, and so do all tokens issued before a password change.
+    """
     with _account_errors():
         updated = await _access(service).accounts.update_user(
             user_id,
@@ -165,12 +206,25 @@ async def list_departments(_: AdminDep, service: ServiceDep) -> list[DepartmentW
 
 @router.post("/admin/departments", status_code=201, tags=["admin"])
 async def create_department(body: DepartmentCreate, _: AdminDep, service: ServiceDep) -> DepartmentPublic:
-    """Create a department (409 if the name is taken)."""
+    """Create a department (409 if the name is taken); ``shell_enabled`` lets its users run the shell tool."""
     name = " ".join(body.name.split())
     if not name:
         raise HTTPException(status_code=422, detail="name must not be blank")
     with _account_errors():
-        return await _access(service).accounts.create_department(name)
+        return await _access(service).accounts.create_department(name, shell_enabled=body.shell_enabled)
+
+
+@router.patch("/admin/departments/{department_id}", tags=["admin"])
+async def update_department(
+    department_id: str, body: DepartmentUpdate, _: AdminDep, service: ServiceDep
+) -> DepartmentPublic:
+    """Turn a department's shell tool on or off for its regular users (admins may always use it)."""
+    updated = await _access(service).accounts.update_department(
+        department_id, shell_enabled=body.shell_enabled
+    )
+    if updated is None:
+        raise HTTPException(status_code=404, detail="department not found")
+    return updated
 
 
 @router.put("/admin/departments/{department_id}/quotas", tags=["admin"])

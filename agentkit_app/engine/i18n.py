@@ -217,6 +217,14 @@ TEXT: dict[str, dict[str, str]] = {
     "sign_in_body": {"en": "Sign in to your AgentKit workspace.", "zh": "登录您的 AgentKit 工作空间。"},
     "login_missing": {"en": "Enter your user name and password.", "zh": "请输入用户名和密码。"},
     "login_failed": {"en": "Wrong user name or password.", "zh": "用户名或密码错误。"},
+    "login_throttled": {
+        "en": "Too many attempts. Try again in {n} s.",
+        "zh": "尝试次数过多，请 {n} 秒后再试。",
+    },
+    "login_unavailable": {
+        "en": "Sign-in is unavailable right now. Try again later.",
+        "zh": "暂时无法登录，请稍后再试。",
+    },
     "admin": {"en": "Admin", "zh": "管理"},
     "admin_title": {"en": "Administration", "zh": "系统管理"},
     "admin_departments": {"en": "Departments", "zh": "部门"},
@@ -257,6 +265,11 @@ TEXT: dict[str, dict[str, str]] = {
     "admin_disable": {"en": "Disable", "zh": "停用"},
     "admin_enable": {"en": "Enable", "zh": "启用"},
     "admin_you": {"en": "you", "zh": "您"},
+    "admin_col_shell": {"en": "Shell", "zh": "Shell 工具"},
+    "admin_shell_hint": {
+        "en": "Shell: whether the department's users may run the sandboxed shell tool (admins always may).",
+        "zh": "Shell 工具：该部门的用户是否可以使用沙箱中的 shell 工具（管理员始终可以）。",
+    },
     "admin_err_dept_name": {
         "en": "Enter a department name (at most 100 characters).",
         "zh": "请输入部门名称（最多 100 个字符）。",

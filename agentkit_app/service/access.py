@@ -25,6 +25,7 @@ from agentkit_app.service.errors import (
     QuotaExceeded,
     Unauthorized,
 )
+from agentkit_app.service.throttle import SignInThrottle
 from agentkit_app.store.accounts import AccountStore, UnknownDepartment
 from agentkit_app.store.models import QuotaPublic, SessionPublic, UsageTotals, UserPublic, utcnow
 from agentkit_app.store.search import SearchHit
@@ -64,10 +65,19 @@ class Principal:
         return cls(role="apikey")
 
     @classmethod
-    def of_user(cls, user: UserPublic) -> Principal:
-        """Return the principal of a signed-in user."""
+    def of_user(cls, user: UserPublic, *, department_shell: bool = False) -> Principal:
+        """Return the principal of a signed-in user; ``department_shell`` is their department's shell switch.
+
+        Admins may use the shell; a regular user only in a department whose switch is on.
+        """
         role: Role = "admin" if user.role == "admin" else "user"
-        return cls(role=role, user_id=user.user_id, department_id=user.department_id, username=user.username)
+        return cls(
+            role=role,
+            user_id=user.user_id,
+            department_id=user.department_id,
+            username=user.username,
+            shell_allowed=role == "admin" or (user.department_id is not None and department_shell),
+        )
 
     @property
     def limited(self) -> bool:
@@ -205,11 +215,14 @@ class AccessControl:
         token_ttl_s: int = 12 * 3600,
         api_key: str | None = None,
         clock: Callable[[], datetime] = utcnow,
+        throttle: SignInThrottle | None = None,
     ) -> None:
         self.accounts = accounts
         self.enabled = enabled
         self.token_ttl_s = token_ttl_s
         self.quota = QuotaGate(accounts, clock)
+        # in this process's memory unless given one that counts in Redis (several workers)
+        self.throttle = throttle if throttle is not None else SignInThrottle()
         self._secret = jwt_secret
         self._api_key = api_key
 
@@ -238,41 +251,60 @@ class AccessControl:
             return Principal.api_client()
         raise Unauthorized("sign in (Bearer token) or give the API key")
 
-    def issue_token(self, user: UserPublic) -> str:
-        """Return a signed token for ``user``: claims ``sub`` (user id), ``role``, ``dept``, ``name``, ``exp``."""
+    def issue_token(self, user: UserPublic, token_version: int = 0) -> str:
+        """Return a signed token for ``user``: claims ``sub`` (user id), ``role``, ``dept``, ``name``, ``ver``, ``exp``.
+
+        ``ver`` is the user's token version: a password change raises it, which ends this token.
+        """
         now = int(time.time())
         claims = {
             "sub": user.user_id,
             "role": user.role,
             "dept": user.department_id,
             "name": user.username,
+            "ver": token_version,
             "iat": now,
             "exp": now + self.token_ttl_s,
         }
         return jwt.encode(claims, self._secret, algorithm=_ALGORITHM)
 
-    async def authenticate(self, username: str, password: str) -> tuple[str, UserPublic]:
-        """Check a username and password; return a new token and the user.
+    async def authenticate(
+        self, username: str, password: str, address: str | None = None
+    ) -> tuple[str, UserPublic]:
+        """Check a username and password sent from client ``address``; return a new token and the user.
+
+        Failed sign-ins are throttled per username and per address; past a limit the password is not
+        even checked, whether right or wrong.
 
         Raises:
             AccountsDisabled: accounts are off.
+            SignInThrottled: too many failed sign-ins for this username or from this address.
+            ThrottleUnavailable: the throttle's store is down (sign-ins are refused, not left unlimited).
             Unauthorized: unknown user, wrong password or disabled account (one message for all).
         """
         if not self.enabled:
             raise AccountsDisabled("user accounts are not enabled")
-        user = await self.accounts.check_password(username, password)
-        if user is None:
+        attempt = await self.throttle.begin(username, address)
+        try:
+            standing = await self.accounts.check_password(username, password)
+        except BaseException:  # no verdict (store down, request cancelled): the try does not count
+            await self.throttle.forgive(attempt)
+            raise
+        if standing is None:
             raise Unauthorized("invalid username or password")
-        return self.issue_token(user), user
+        await self.throttle.forgive(attempt)
+        return self.issue_token(standing.user, standing.token_version), standing.user
 
     async def principal_from_token(self, token: str) -> Principal:
         """Return the principal of a valid token.
 
         The role and department come from the user's row as it is now, so a changed department,
-        a demotion or a disabled account takes effect at once, not when the token expires.
+        a demotion or a disabled account takes effect at once, not when the token expires; so does a
+        password change, which ends every token with an older ``ver`` (no ``ver``: version 0).
 
         Raises:
-            Unauthorized: a bad, expired or foreign token, or a user that is gone or disabled.
+            Unauthorized: a bad, expired or foreign token, a token from before a password change, or a
+                user that is gone or disabled.
         """
         if not self.enabled:
             raise AccountsDisabled("user accounts are not enabled")
@@ -282,10 +314,10 @@ class AccessControl:
             )
         except jwt.PyJWTError:
             raise Unauthorized("invalid or expired token") from None
-        user = await self.accounts.get_user(str(claims["sub"]))
-        if user is None or user.disabled:
+        standing = await self.accounts.get_standing(str(claims["sub"]))
+        if standing is None or standing.user.disabled or claims.get("ver", 0) != standing.token_version:
             raise Unauthorized("invalid or expired token")
-        return Principal.of_user(user)
+        return Principal.of_user(standing.user, department_shell=standing.department_shell)
 
     async def principal_for_web(self, token: str | None) -> Principal:
         """Return the principal of the in-process web UI: anyone while accounts are off, else the token's user.

@@ -1,17 +1,14 @@
 """Accounts: users, departments, their quotas and the usage ledger, async over a synchronous SQLModel engine.
 
-Passwords are hashed with scrypt (standard library) and a random salt per password; checks
-compare in constant time, and a check for an unknown user costs as much as one for a known user.
+Passwords are hashed with Argon2id (see :mod:`agentkit_app.store.passwords`); a check for an unknown
+user costs as much as one for a known user, and a legacy hash is upgraded when its owner signs in.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
-import hmac
-import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -30,10 +27,9 @@ from agentkit_app.store.models import (
     UserPublic,
     UserRecord,
 )
+from agentkit_app.store.passwords import dummy_hash, hash_password, needs_rehash, verify_password
 
 ROLES = ("admin", "user")
-# scrypt cost: 16 MiB of memory and some tens of milliseconds per hash
-_SCRYPT_N, _SCRYPT_R, _SCRYPT_P, _SCRYPT_LEN = 2**14, 8, 1, 32
 
 
 class AccountConflict(Exception):
@@ -44,48 +40,15 @@ class UnknownDepartment(Exception):
     """A department id that does not exist."""
 
 
-def _b64(raw: bytes) -> str:
-    return base64.b64encode(raw).decode("ascii")
+@dataclass(frozen=True)
+class AccountStanding:
+    """A user as access control needs them: the public record, the token version and the department's shell switch."""
 
-
-def hash_password(password: str) -> str:
-    """Return ``scrypt$N$r$p$salt$hash`` for a password, with a new random salt."""
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(
-        password.encode(),
-        salt=salt,
-        n=_SCRYPT_N,
-        r=_SCRYPT_R,
-        p=_SCRYPT_P,
-        dklen=_SCRYPT_LEN,
-        maxmem=64 * 1024 * 1024,
-    )
-    return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${_b64(salt)}${_b64(digest)}"
-
-
-def verify_password(password: str, stored: str) -> bool:
-    """Return whether ``password`` matches a hash from :func:`hash_password` (constant-time comparison)."""
-    try:
-        scheme, n, r, p, salt, expected = stored.split("$")
-        if scheme != "scrypt":
-            return False
-        want = base64.b64decode(expected)
-        digest = hashlib.scrypt(
-            password.encode(),
-            salt=base64.b64decode(salt),
-            n=int(n),
-            r=int(r),
-            p=int(p),
-            dklen=len(want),
-            maxmem=64 * 1024 * 1024,
-        )
-    except (ValueError, TypeError):
-        return False
-    return hmac.compare_digest(digest, want)
-
-
-# checked against when the username is unknown, so that the answer takes as long either way
-_DUMMY_HASH = hash_password(secrets.token_hex(16))
+    user: UserPublic
+    # the ``ver`` claim a token must carry to be valid (raised by every password change)
+    token_version: int = 0
+    # whether the user's department lets its regular users run the shell tool (False: no department)
+    department_shell: bool = False
 
 
 class AccountStore:
@@ -175,6 +138,7 @@ class AccountStore:
     ) -> UserPublic | None:
         """Change a user's password, role, department (or, with ``clear_department``, none) or disabled flag.
 
+        A new password raises the user's token version, which ends every sign-in token issued before.
         Returns None for an unknown user; raises ValueError or UnknownDepartment like :meth:`create_user_now`.
         """
         if role is not None and role not in ROLES:
@@ -194,6 +158,8 @@ class AccountStore:
                     row.department_id = None
                 if password_hash is not None:
                     row.password_hash = password_hash
+                    # counted in SQL, so that two changes at once raise it twice
+                    row.token_version = UserRecord.token_version + 1  # type: ignore[assignment]
                 if role is not None:
                     row.role = role
                 if disabled is not None:
@@ -205,31 +171,85 @@ class AccountStore:
 
         return await self._run(work)
 
-    async def check_password(self, username: str, password: str) -> UserPublic | None:
-        """Return the user if the username exists, is enabled and the password matches; else None."""
+    async def check_password(self, username: str, password: str) -> AccountStanding | None:
+        """Return the user if the username exists, is enabled and the password matches; else None.
 
-        def work() -> UserPublic | None:
-            with Session(self.engine) as db:
+        A matching hash that is scrypt or has outdated Argon2 parameters is replaced by a new one (unless
+        the password changed meanwhile). An unknown username is checked against a dummy hash, so that
+        it takes about as long as a known one.
+        """
+
+        def work() -> AccountStanding | None:
+            with Session(self.engine) as db:  # closed before hashing: no connection held meanwhile
                 row = db.exec(select(UserRecord).where(UserRecord.username == username)).first()
-            matches = verify_password(password, row.password_hash if row else _DUMMY_HASH)
-            return UserPublic.of(row) if row is not None and matches and not row.disabled else None
+            if row is None:
+                verify_password(password, dummy_hash())
+                return None
+            stored = row.password_hash
+            if not verify_password(password, stored) or row.disabled:
+                return None
+            upgraded = hash_password(password) if needs_rehash(stored) else None
+            with Session(self.engine) as db:
+                if upgraded is not None:
+                    db.exec(
+                        update(UserRecord)
+                        .where(
+                            col(UserRecord.user_id) == row.user_id, col(UserRecord.password_hash) == stored
+                        )
+                        .values(password_hash=upgraded)
+                    )
+                    db.commit()
+                current = db.get(UserRecord, row.user_id)
+                # a password changed or an account disabled while the old password was being checked wins
+                if current is None or current.disabled or current.password_hash not in (stored, upgraded):
+                    return None
+                return _standing(db, current)
 
         return await self._run(work)
 
-    async def create_department(self, name: str) -> DepartmentPublic:
-        """Create a department (AccountConflict if the name is taken)."""
+    async def get_standing(self, user_id: str) -> AccountStanding | None:
+        """Return a user with their token version and their department's shell switch, or None."""
+
+        def work() -> AccountStanding | None:
+            with Session(self.engine) as db:
+                row = db.get(UserRecord, user_id)
+                return _standing(db, row) if row else None
+
+        return await self._run(work)
+
+    async def create_department(self, name: str, *, shell_enabled: bool = False) -> DepartmentPublic:
+        """Create a department (AccountConflict if the name is taken); ``shell_enabled`` lets its users run the shell."""
 
         def work() -> DepartmentPublic:
             with Session(self.engine) as db:
                 if db.exec(select(DepartmentRecord).where(DepartmentRecord.name == name)).first() is not None:
                     raise AccountConflict(f"department {name!r} exists")
-                row = DepartmentRecord(name=name)
+                row = DepartmentRecord(name=name, shell_enabled=shell_enabled)
                 db.add(row)
                 try:
                     db.commit()
                 except IntegrityError as exc:
                     raise AccountConflict(f"department {name!r} exists") from exc
-                return DepartmentPublic(department_id=row.department_id, name=row.name)
+                return DepartmentPublic.of(row)
+
+        return await self._run(work)
+
+    async def update_department(
+        self, department_id: str, *, shell_enabled: bool | None = None
+    ) -> DepartmentPublic | None:
+        """Turn a department's shell switch on or off (None: leave it); return the department, or None if unknown."""
+
+        def work() -> DepartmentPublic | None:
+            with Session(self.engine) as db:
+                row = db.get(DepartmentRecord, department_id)
+                if row is None:
+                    return None
+                if shell_enabled is not None:
+                    row.shell_enabled = shell_enabled
+                    db.add(row)
+                    db.commit()
+                    db.refresh(row)
+                return DepartmentPublic.of(row)
 
         return await self._run(work)
 
@@ -239,7 +259,7 @@ class AccountStore:
         def work() -> DepartmentPublic | None:
             with Session(self.engine) as db:
                 row = db.get(DepartmentRecord, department_id)
-                return DepartmentPublic(department_id=row.department_id, name=row.name) if row else None
+                return DepartmentPublic.of(row) if row else None
 
         return await self._run(work)
 
@@ -249,7 +269,7 @@ class AccountStore:
         def work() -> list[DepartmentPublic]:
             with Session(self.engine) as db:
                 rows = db.exec(select(DepartmentRecord).order_by(col(DepartmentRecord.name)))
-                return [DepartmentPublic(department_id=r.department_id, name=r.name) for r in rows]
+                return [DepartmentPublic.of(r) for r in rows]
 
         return await self._run(work)
 
@@ -432,3 +452,12 @@ def _totals(db: Session, department_id: str, since: datetime) -> UsageTotals:
     ).where(UsageRecord.department_id == department_id, col(UsageRecord.created_at) >= since)
     requests, prompt, completion = db.exec(query).one()
     return UsageTotals(requests=int(requests), prompt_tokens=int(prompt), completion_tokens=int(completion))
+
+
+def _standing(db: Session, row: UserRecord) -> AccountStanding:
+    department = db.get(DepartmentRecord, row.department_id) if row.department_id else None
+    return AccountStanding(
+        user=UserPublic.of(row),
+        token_version=row.token_version,
+        department_shell=bool(department and department.shell_enabled),
+    )

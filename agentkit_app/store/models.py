@@ -81,10 +81,13 @@ class SessionPublic(BaseModel):
     status: str
     title: str
     kind: str
+    # the client's own metadata, as given when the session was created
     metadata: dict[str, Any]
     created_at: datetime
     updated_at: datetime
     user_id: str | None = None
+    # read-only: what the server keeps (pinned, title_source, team_run, active_leaf)
+    server_state: dict[str, Any] = PydanticField(default_factory=dict)
 
     @classmethod
     def of(cls, row: SessionRecord) -> SessionPublic:
@@ -99,6 +102,7 @@ class SessionPublic(BaseModel):
             created_at=_aware(row.created_at),
             updated_at=_aware(row.updated_at),
             user_id=row.user_id,
+            server_state=dict(row.server_state or {}),
         )
 
 
@@ -142,7 +146,7 @@ class DepartmentRecord(SQLModel, table=True):
     shell_enabled: bool = False
 
 
-# A person who signs in; ``password_hash`` is an scrypt hash (see ``store.accounts.hash_password``).
+# A person who signs in; ``password_hash`` is an Argon2id hash, or a legacy scrypt one (``store.passwords``).
 class UserRecord(SQLModel, table=True):
     __tablename__ = "users"
 
@@ -192,7 +196,7 @@ class UsageRecord(SQLModel, table=True):
     )
 
 
-# A user as the API shows it (never the password hash).
+# A user as the API shows it (never the password hash or the token version).
 class UserPublic(BaseModel):
     user_id: str
     username: str
@@ -218,6 +222,13 @@ class UserPublic(BaseModel):
 class DepartmentPublic(BaseModel):
     department_id: str
     name: str
+    # whether its regular users may run the (sandboxed) shell tool; admins always may
+    shell_enabled: bool = False
+
+    @classmethod
+    def of(cls, row: DepartmentRecord) -> DepartmentPublic:
+        """Return the public form of a department row."""
+        return cls(department_id=row.department_id, name=row.name, shell_enabled=row.shell_enabled)
 
 
 # One quota of a department as the API reads and writes it.

@@ -85,7 +85,13 @@ def test_login_and_me(http, admin):
     assert reply["user"]["username"] == "root" and reply["user"]["role"] == "admin"
     assert "password_hash" not in reply["user"]
     me = http.get("/api/v1/auth/me", headers=admin).json()
-    assert me == {"auth_enabled": True, "role": "admin", "user": reply["user"], "department": None}
+    assert me == {
+        "auth_enabled": True,
+        "role": "admin",
+        "user": reply["user"],
+        "department": None,
+        "shell_allowed": True,
+    }
     assert http.get("/api/v1/auth/me", headers={"X-API-Key": API_KEY}).json()["role"] == "apikey"
     for wrong in (
         {"username": "root", "password": "nope-nope"},
@@ -322,6 +328,7 @@ def test_accounts_off_keeps_the_old_behaviour(client):
         "role": "anonymous",
         "user": None,
         "department": None,
+        "shell_allowed": True,
     }
     assert client.get("/api/v1/admin/users").status_code == 404
     assert client.get(f"{CHAT}/sessions").status_code == 200

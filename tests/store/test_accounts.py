@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import secrets
 import subprocess
 import sys
 import time
@@ -11,17 +14,14 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import inspect
+from argon2 import PasswordHasher
+from sqlalchemy import inspect, update
+from sqlmodel import Session
 
-from agentkit_app.store.accounts import (
-    AccountConflict,
-    AccountStore,
-    UnknownDepartment,
-    hash_password,
-    verify_password,
-)
+from agentkit_app.store.accounts import AccountConflict, AccountStore, UnknownDepartment
 from agentkit_app.store.db import make_engine
-from agentkit_app.store.models import QuotaPublic
+from agentkit_app.store.models import QuotaPublic, UserRecord
+from agentkit_app.store.passwords import hash_password, needs_rehash, verify_password
 from agentkit_app.store.sessions import SessionManager
 
 
@@ -37,13 +37,44 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
-def test_password_hashes_are_salted_and_checked_exactly():
+def scrypt_hash(password: str) -> str:
+    """Return a hash in the scrypt format that earlier versions stored (N=2^14, r=8, p=1)."""
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1, dklen=32)
+    return f"scrypt$16384$8$1${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
+
+
+def stored_hash(accounts: AccountStore, user_id: str) -> str:
+    with Session(accounts.engine) as db:
+        return db.get(UserRecord, user_id).password_hash
+
+
+def store_hash(accounts: AccountStore, user_id: str, password_hash: str) -> None:
+    """Put a hash in a user's row as an older version of the app would have written it."""
+    with Session(accounts.engine) as db:
+        db.exec(update(UserRecord).where(UserRecord.user_id == user_id).values(password_hash=password_hash))
+        db.commit()
+
+
+def test_password_hashes_are_salted_argon2id_at_owasp_strength_and_checked_exactly():
     first, second = hash_password("correct horse"), hash_password("correct horse")
-    assert first != second and first.startswith("scrypt$") and "correct" not in first
+    assert first != second and first.startswith("$argon2id$v=19$") and "correct" not in first
+    params = dict(kv.split("=") for kv in first.split("$")[3].split(","))
+    assert int(params["m"]) >= 19 * 1024 and int(params["t"]) >= 2 and int(params["p"]) >= 1
     assert verify_password("correct horse", first) and verify_password("correct horse", second)
     assert not verify_password("correct horsE", first)
-    assert not verify_password("correct horse", "not-a-hash")
-    assert not verify_password("correct horse", "bcrypt$1$2$3$AAAA$AAAA")
+    assert not needs_rehash(first)
+    for garbage in ("not-a-hash", "bcrypt$1$2$3$AAAA$AAAA", "$argon2id$v=19$m=19456,t=2,p=1$broken", ""):
+        assert not verify_password("correct horse", garbage)
+
+
+def test_legacy_scrypt_hashes_still_verify_and_ask_to_be_replaced():
+    legacy = scrypt_hash("old secret 1")
+    assert verify_password("old secret 1", legacy) and not verify_password("old secret 2", legacy)
+    assert needs_rehash(legacy)
+    assert not verify_password("old secret 1", legacy[:-8] + "AAAAAAA=")
+    weak = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1).hash("old secret 1")
+    assert verify_password("old secret 1", weak) and needs_rehash(weak)
 
 
 async def test_users_are_created_read_and_listed(accounts: AccountStore):
@@ -93,14 +124,70 @@ async def test_concurrent_creation_of_one_name_makes_one_user(accounts: AccountS
 async def test_password_check_needs_the_right_password_and_an_enabled_account(accounts: AccountStore):
     name = unique("erin")
     erin = await accounts.create_user(username=name, password="s3cret-pass")
-    assert (await accounts.check_password(name, "s3cret-pass")) == erin
+    assert stored_hash(accounts, erin.user_id).startswith("$argon2id$")
+    assert (await accounts.check_password(name, "s3cret-pass")).user == erin
     assert await accounts.check_password(name, "wrong-pass") is None
     assert await accounts.check_password(unique("ghost"), "s3cret-pass") is None
     await accounts.update_user(erin.user_id, disabled=True)
     assert await accounts.check_password(name, "s3cret-pass") is None
     await accounts.update_user(erin.user_id, disabled=False, password="new-pass-99")
     assert await accounts.check_password(name, "s3cret-pass") is None
-    assert (await accounts.check_password(name, "new-pass-99")).user_id == erin.user_id
+    assert (await accounts.check_password(name, "new-pass-99")).user.user_id == erin.user_id
+
+
+async def test_a_legacy_scrypt_hash_signs_in_and_is_replaced_by_argon2id(accounts: AccountStore):
+    name = unique("olga")
+    olga = await accounts.create_user(username=name, password="placeholder-1")
+    legacy = scrypt_hash("from-2023-pass")
+    store_hash(accounts, olga.user_id, legacy)
+    assert await accounts.check_password(name, "from-2023-passX") is None
+    assert stored_hash(accounts, olga.user_id) == legacy, "a wrong password upgrades nothing"
+    assert (await accounts.check_password(name, "from-2023-pass")).user.user_id == olga.user_id
+    upgraded = stored_hash(accounts, olga.user_id)
+    assert upgraded.startswith("$argon2id$") and verify_password("from-2023-pass", upgraded)
+    assert (await accounts.check_password(name, "from-2023-pass")) is not None
+    assert stored_hash(accounts, olga.user_id) == upgraded, "an up-to-date hash stays as it is"
+    assert await accounts.check_password(name, "from-2023-passX") is None
+
+
+async def test_a_weak_argon2_hash_is_rehashed_with_the_current_parameters(accounts: AccountStore):
+    name = unique("pete")
+    pete = await accounts.create_user(username=name, password="placeholder-1")
+    weak = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1).hash("pete-pass-1")
+    store_hash(accounts, pete.user_id, weak)
+    assert await accounts.check_password(name, "pete-pass-1") is not None
+    assert not needs_rehash(stored_hash(accounts, pete.user_id))
+
+
+async def test_a_password_change_raises_the_token_version(accounts: AccountStore):
+    quinn = await accounts.create_user(username=unique("quinn"), password="quinn-pass-1")
+    assert (await accounts.get_standing(quinn.user_id)).token_version == 0
+    await accounts.update_user(quinn.user_id, role="admin", disabled=False)
+    assert (await accounts.get_standing(quinn.user_id)).token_version == 0, "only a password change counts"
+    await accounts.update_user(quinn.user_id, password="quinn-pass-2")
+    await accounts.update_user(quinn.user_id, password="quinn-pass-2")
+    standing = await accounts.get_standing(quinn.user_id)
+    assert standing.token_version == 2 and "token_version" not in standing.user.model_dump()
+    assert await accounts.get_standing("nobody") is None
+
+
+async def test_a_departments_shell_switch_reaches_its_users_standing(accounts: AccountStore):
+    department = await accounts.create_department(unique("Eng"))
+    assert department.shell_enabled is False
+    user = await accounts.create_user(
+        username=unique("rita"), password="rita-pass-1", department_id=department.department_id
+    )
+    loner = await accounts.create_user(username=unique("sam"), password="sam-pass-12")
+    assert not (await accounts.get_standing(user.user_id)).department_shell
+    turned_on = await accounts.update_department(department.department_id, shell_enabled=True)
+    assert turned_on.shell_enabled and (await accounts.get_department(department.department_id)).shell_enabled
+    assert (await accounts.get_standing(user.user_id)).department_shell
+    assert not (await accounts.get_standing(loner.user_id)).department_shell
+    await accounts.update_department(department.department_id, shell_enabled=False)
+    assert not (await accounts.get_standing(user.user_id)).department_shell
+    assert await accounts.update_department("missing", shell_enabled=True) is None
+    born_on = await accounts.create_department(unique("Ops"), shell_enabled=True)
+    assert born_on in await accounts.list_departments() and born_on.shell_enabled
 
 
 async def test_user_updates_change_role_and_department(accounts: AccountStore):

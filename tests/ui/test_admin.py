@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 
 from agentkit_app.engine.i18n import TEXT
+from agentkit_app.store.models import DepartmentPublic
 from agentkit_app.ui.states.admin import (
     ERROR_KEYS,
     InvalidInput,
+    _department_row,
     check_password,
     clean_department_name,
     clean_username,
@@ -67,3 +69,17 @@ def test_quotas_come_from_the_filled_boxes_only():
 def test_usage_text_shows_infinity_without_a_limit():
     assert usage_text(1234, None) == "1,234 / ∞"
     assert usage_text(3, 10) == "3 / 10"
+
+
+def test_a_department_row_carries_its_shell_switch_and_usage():
+    day = {
+        "requests": 3,
+        "total_tokens": 120,
+        "quotas": [{"quota_type": "requests", "period": "day", "limit": 3, "current": 3}],
+    }
+    month = {"requests": 3, "total_tokens": 120, "quotas": []}
+    on = _department_row(DepartmentPublic(department_id="d1", name="Eng", shell_enabled=True), day, month)
+    off = _department_row(DepartmentPublic(department_id="d2", name="Ops"), day, month)
+    assert (on.shell_enabled, off.shell_enabled) == (True, False)
+    assert (on.department_id, on.name, on.day_requests, on.over) == ("d1", "Eng", "3 / 3", True)
+    assert all(TEXT[key]["en"] and TEXT[key]["zh"] for key in ("admin_col_shell", "admin_shell_hint"))

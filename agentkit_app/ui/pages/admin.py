@@ -29,7 +29,7 @@ def error_callout(form: str) -> rx.Component:
 
 
 def department_row(row: DepartmentRow) -> rx.Component:
-    """One department: name, usage of today and this month against its limits, and the quota button."""
+    """One department: name, usage of today and this month against its limits, its shell switch, the quota button."""
     return rx.table.row(
         rx.table.row_header_cell(
             rx.hstack(
@@ -43,6 +43,16 @@ def department_row(row: DepartmentRow) -> rx.Component:
         rx.table.cell(row.day_tokens, class_name="ak-admin-day-tokens"),
         rx.table.cell(row.month_requests, class_name="ak-admin-month-requests"),
         rx.table.cell(row.month_tokens, class_name="ak-admin-month-tokens"),
+        rx.table.cell(
+            rx.switch(
+                checked=row.shell_enabled,
+                on_change=lambda enabled: AdminState.set_department_shell(row.department_id, enabled),
+                aria_label=tr("admin_col_shell"),
+                size="1",
+                id=f"dept_shell_{row.department_id}",
+                class_name="ak-admin-dept-shell",
+            )
+        ),
         rx.table.cell(
             rx.button(
                 rx.icon("gauge", size=14),
@@ -176,6 +186,7 @@ def departments_section() -> rx.Component:
                             rx.table.column_header_cell(tr("admin_tokens_today")),
                             rx.table.column_header_cell(tr("admin_requests_month")),
                             rx.table.column_header_cell(tr("admin_tokens_month")),
+                            rx.table.column_header_cell(tr("admin_col_shell")),
                             rx.table.column_header_cell(""),
                         )
                     ),
@@ -185,6 +196,7 @@ def departments_section() -> rx.Component:
                     id="dept_table",
                 ),
                 rx.text(tr("admin_usage_hint"), size="1", color_scheme="gray"),
+                rx.text(tr("admin_shell_hint"), size="1", color_scheme="gray"),
                 width="100%",
                 spacing="1",
             ),

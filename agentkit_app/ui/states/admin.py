@@ -16,7 +16,7 @@ import reflex as rx
 from agentkit_app.service.access import AccessControl, Principal
 from agentkit_app.service.runtime import get_service
 from agentkit_app.store.accounts import AccountConflict, UnknownDepartment
-from agentkit_app.store.models import QuotaPublic
+from agentkit_app.store.models import DepartmentPublic, QuotaPublic
 from agentkit_app.ui.states.auth import LOGIN_ROUTE, current_principal
 
 # the same limits as the admin REST bodies (agentkit_app.api.auth)
@@ -133,6 +133,7 @@ class DepartmentRow:
     limit_tokens_month: str = ""
     limit_requests_day: str = ""
     limit_requests_month: str = ""
+    shell_enabled: bool = False
 
 
 @dataclass
@@ -148,7 +149,7 @@ class UserRow:
 
 
 def _department_row(
-    department_id: str, name: str, day: dict[str, Any], month: dict[str, Any]
+    department: DepartmentPublic, day: dict[str, Any], month: dict[str, Any]
 ) -> DepartmentRow:
     """Return a department's row from its ``QuotaGate.usage`` of the day and of the month."""
     limits: dict[tuple[str, str], int] = {}
@@ -163,8 +164,8 @@ def _department_row(
         return "" if value is None else str(value)
 
     return DepartmentRow(
-        department_id=department_id,
-        name=name,
+        department_id=department.department_id,
+        name=department.name,
         day_requests=usage_text(day["requests"], limits.get(("requests", "day"))),
         day_tokens=usage_text(day["total_tokens"], limits.get(("tokens", "day"))),
         month_requests=usage_text(month["requests"], limits.get(("requests", "month"))),
@@ -174,6 +175,7 @@ def _department_row(
         limit_tokens_month=limit("tokens", "month"),
         limit_requests_day=limit("requests", "day"),
         limit_requests_month=limit("requests", "month"),
+        shell_enabled=department.shell_enabled,
     )
 
 
@@ -230,7 +232,7 @@ class AdminState(rx.State):
         for department in departments:
             day = await access.quota.usage(department.department_id, "day")
             month = await access.quota.usage(department.department_id, "month")
-            rows.append(_department_row(department.department_id, department.name, day, month))
+            rows.append(_department_row(department, day, month))
         self.departments = rows
         names = {d.department_id: d.name for d in departments}
         self.users = [
@@ -407,3 +409,14 @@ class AdminState(rx.State):
         await access.accounts.update_user(user_id, disabled=not user.disabled)
         self._clear_error()
         await self._reload(access, principal)
+
+    @rx.event
+    async def set_department_shell(self, department_id: str, enabled: bool):
+        """Let a department's regular users run the shell tool, or stop them (admins always may)."""
+        admin = await self._admin()
+        if admin is None:
+            return await self._refused()
+        if await admin[0].accounts.update_department(department_id, shell_enabled=bool(enabled)) is None:
+            return self._fail("dept", "admin_err_unknown_dept")
+        self._clear_error()
+        await self._reload(*admin)

@@ -13,6 +13,7 @@ import reflex as rx
 from agentkit_app.service.access import Principal
 from agentkit_app.service.errors import ServiceError, Unauthorized
 from agentkit_app.service.runtime import get_service
+from agentkit_app.ui.i18n import refuse
 
 LOGIN_ROUTE = "/login"
 
@@ -61,11 +62,17 @@ class AuthState(rx.State):
         if not username or not password:
             self.login_error = "login_missing"
             return
+        # the peer of the browser's socket (behind a proxy: the proxy, unless Reflex's
+        # trusted_proxy_hops says how many X-Forwarded-For entries to believe)
+        address = self.router.session.client_ip or None
         try:
-            token, user = await get_service().access.authenticate(username, password)
-        except ServiceError:
+            token, user = await get_service().access.authenticate(username, password, address)
+        except Unauthorized:
             self.login_error = "login_failed"
             return
+        except ServiceError as exc:  # too many attempts, or sign-in unavailable: said in a toast
+            self.login_error = ""
+            return await refuse(self, exc)
         self.token, self.username, self.role, self.login_error = token, user.username, user.role, ""
         return rx.redirect("/")
 
