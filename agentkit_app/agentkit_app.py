@@ -1,12 +1,15 @@
-"""The Reflex app: pages, the mounted REST/WebSocket API, and the database migrated on start."""
+"""The Reflex app: pages, the mounted REST/WebSocket API, security headers, and the database migrated on start."""
 
 from __future__ import annotations
 
 import asyncio
 
 import reflex as rx
+from reflex import constants
+from reflex.utils.prerequisites import get_web_dir
 
 from agentkit_app.api.app import build_api
+from agentkit_app.api.headers import security_headers
 from agentkit_app.service.runtime import get_service
 from agentkit_app.ui.pages import admin as admin_page
 from agentkit_app.ui.pages import chat as chat_pages
@@ -17,8 +20,10 @@ async def prepare_service() -> None:
     await asyncio.to_thread(get_service)
 
 
+# The API is mounted first; the headers then wrap everything the server answers, the static
+# pages of `reflex run --env prod` included (their inline scripts are read from this build).
 app = rx.App(
-    api_transformer=build_api(),
+    api_transformer=[build_api(), security_headers((get_web_dir() / constants.Dirs.STATIC).resolve())],
     stylesheets=["/styles.css"],
 )
 app.register_lifespan_task(prepare_service)

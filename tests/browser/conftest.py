@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 import redis
+from playwright.sync_api import Browser, BrowserContext
 
 from tests.browser.server import CHROMIUM, CHROMIUM_FLAGS, ROOT, start_app, stop_app
 
@@ -32,11 +33,17 @@ def browser_type_launch_args(browser_type_launch_args):
 
 
 @pytest.fixture(scope="session")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def app_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The app's data directory: its SQLite database (``agentkit.db``), uploads and scratch space."""
+    return tmp_path_factory.mktemp("app")
+
+
+@pytest.fixture(scope="session")
+def app_url(app_data: Path) -> Iterator[str]:
     """Start the whole app (UI + API on one port) and yield its URL."""
     try:
         process, url = start_app(
-            tmp_path_factory.mktemp("app"),
+            app_data,
             ARTIFACTS / "app-server.log",
             AGENTKIT_REDIS_URL=REDIS_URL,
             AGENTKIT_REDIS_KEY_PREFIX=REDIS_PREFIX,
@@ -54,6 +61,36 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         client = redis.Redis.from_url(REDIS_URL)
         for key in client.scan_iter(f"{REDIS_PREFIX}*"):
             client.delete(key)
+
+
+# Reports every Content-Security-Policy violation of every frame to the test (see csp_violations).
+CSP_LISTENER = """document.addEventListener("securitypolicyviolation", (e) => window.__akCspViolation(
+  `${e.effectiveDirective} blocked ${e.blockedURI || "inline"} in ${e.documentURI}${e.sample ? ": " + e.sample : ""}`));"""
+
+
+@pytest.fixture(autouse=True)
+def csp_violations(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Fail the test if a page it opened broke the app's Content-Security-Policy.
+
+    Every browser context the test opens (pytest-playwright's ``page`` or ``browser.new_context()``)
+    reports violations into the list this yields. A test that provokes violations on purpose
+    checks them and empties the list.
+    """
+    seen: list[str] = []
+    original = Browser.new_context
+
+    def report(violation: str) -> None:
+        seen.append(violation)
+
+    def new_context(self: Browser, *args, **kwargs) -> BrowserContext:
+        context = original(self, *args, **kwargs)
+        context.expose_function("__akCspViolation", report)
+        context.add_init_script(CSP_LISTENER)
+        return context
+
+    monkeypatch.setattr(Browser, "new_context", new_context)
+    yield seen
+    assert not seen, f"Content-Security-Policy violations in {request.node.name}: {seen}"
 
 
 def sign_in(page, app_url: str, username: str = ADMIN[0], password: str = ADMIN[1]) -> None:

