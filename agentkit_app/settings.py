@@ -41,11 +41,21 @@ class Settings(BaseSettings):
     # The admin created on start when accounts are on and no admin exists (none without a password).
     admin_username: str = "admin"
     admin_password: str | None = None
+    # failed sign-ins allowed per user name and per client address (a ``limits`` rate: "5/minute")
+    signin_limit_per_username: str = "5/minute"
+    signin_limit_per_address: str = "5/minute"
 
     upload_dir: Path = ROOT / "data" / "uploads"
     upload_max_bytes: int = 10 * 1024 * 1024
+    # one scratch directory per session below it: the shell's working directory
     scratch_dir: Path = ROOT / "data" / "scratch"
+    # The shell tool runs each command in a bubblewrap sandbox within these limits; where no sandbox
+    # can start (no bwrap, user namespaces disabled), there is no shell tool at all.
     shell_timeout_s: float = 20.0
+    shell_memory_mb: int = 1024  # address space of each process
+    shell_max_processes: int = 64  # processes and threads at once
+    shell_max_output_bytes: int = 64_000  # more output stops the command
+    shell_max_file_mb: int = 64  # the largest file a command may write; also the size of its /tmp
     confirmation_timeout_s: float = 300.0
     max_content_chars: int = 32_000
 

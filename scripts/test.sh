@@ -3,11 +3,12 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$ROOT/scripts/setup.sh"
-# Debian's chromium for the browser tests, with emoji and CJK fonts so pages render as users see them
-if ! command -v chromium >/dev/null || [ ! -d /usr/share/fonts/truetype/noto ]; then
+# Debian's chromium for the browser tests, with emoji and CJK fonts so pages render as users see them;
+# bubblewrap for the shell tool's sandbox (without it the shell is off and its tests fail)
+if ! command -v chromium >/dev/null || [ ! -d /usr/share/fonts/truetype/noto ] || ! command -v bwrap >/dev/null; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium fonts-noto-color-emoji fonts-noto-cjk >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium fonts-noto-color-emoji fonts-noto-cjk bubblewrap >/dev/null
 fi
 source "$ROOT/scripts/env.sh"
 cd "$ROOT"

@@ -21,6 +21,7 @@ from agentkit_app.engine.ports import CheckpointStore
 from agentkit_app.engine.team_plan import is_team_command
 from agentkit_app.engine.tools import ToolContext, ToolRegistry
 from agentkit_app.engine.tools.builtin import builtin_tools
+from agentkit_app.engine.tools.sandbox import remove_session_scratch
 from agentkit_app.service.catalog import Catalog
 from agentkit_app.service.chat_flow import run_chat
 from agentkit_app.service.errors import (
@@ -212,6 +213,10 @@ class ChatService:
                 log.exception("could not delete the team checkpoint of session %s", session_id)
         if not await self.store.delete_session(session_id):
             raise NotFound("session not found", "session_missing")
+        try:
+            await asyncio.to_thread(remove_session_scratch, self.config.tool_context.scratch_dir, session_id)
+        except OSError:
+            log.exception("could not remove the scratch directory of session %s", session_id)
 
     def _validate(self, content: str) -> str:
         text = (content or "").strip()

@@ -24,13 +24,16 @@ if TYPE_CHECKING:
 def _setup(
     service: ChatService, run: Run, request: TurnRequest, language: str, tools: ToolRegistry
 ) -> TurnSetup:
-    context = service.config.tool_context
+    context = service.config.tool_context.for_session(request.session_id)
     reader = request.principal.owner_filter if request.principal else None
     if reader is not None:  # a regular user's agent opens only that user's files
         context = replace(context, may_read=service.uploads.readable_by(reader))
+    if request.principal is not None and not request.principal.shell_allowed:
+        # no sandbox in the context either: the shell refuses even if a skill's tool list offers it
+        context = replace(context, sandbox=None)
     return TurnSetup(
         llm=service.llm,
-        tools=tools,
+        tools=tools.usable(context),
         tool_context=context,
         interaction=run.interaction,
         model=request.model,
@@ -58,7 +61,8 @@ async def run_chat(
     setup = _setup(service, run, request, language, tools)
     if skill:
         run.publish(ev.SkillMatch(skill=skill.skill.name, method=skill.method, confidence=skill.confidence))
-        system_prompt, setup.tools = skill.skill.prompt, service.tools.only(skill.skill.tools)
+        system_prompt = skill.skill.prompt
+        setup.tools = service.tools.only(skill.skill.tools).usable(setup.tool_context)
         setup.model = request.model or skill.skill.model
     setup.model = setup.model or agent.model
     history = await service.store.get_chat_messages(session.session_id)

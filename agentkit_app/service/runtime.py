@@ -13,10 +13,12 @@ from agentkit_app.engine.llm.fallback import FallbackModel
 from agentkit_app.engine.llm.openai_compat import OpenAICompatibleModel
 from agentkit_app.engine.ports import CheckpointStore, MemoryCheckpointStore
 from agentkit_app.engine.tools import ToolContext
+from agentkit_app.engine.tools.sandbox import ShellSandbox
 from agentkit_app.service.access import AccessControl
 from agentkit_app.service.catalog import load_catalog
 from agentkit_app.service.chat import ChatService, ServiceConfig
 from agentkit_app.service.flows import FLOWS
+from agentkit_app.service.throttle import SignInThrottle
 from agentkit_app.service.uploads import UploadStore
 from agentkit_app.settings import Settings, get_settings
 from agentkit_app.store.accounts import AccountStore
@@ -64,6 +66,21 @@ def build_checkpoints(settings: Settings) -> CheckpointStore:
     return MemoryCheckpointStore()
 
 
+def build_sandbox(settings: Settings) -> ShellSandbox | None:
+    """Return the sandbox the shell tool runs commands in, or None (and a warning) where none can start."""
+    sandbox = ShellSandbox(
+        memory_mb=settings.shell_memory_mb,
+        max_processes=settings.shell_max_processes,
+        max_output_bytes=settings.shell_max_output_bytes,
+        max_file_mb=settings.shell_max_file_mb,
+    )
+    problem = sandbox.problem()
+    if problem is not None:
+        log.warning("the shell tool is off: %s", problem)
+        return None
+    return sandbox
+
+
 def build_access(settings: Settings, accounts: AccountStore) -> AccessControl:
     """Return the access control from the settings; with accounts on, create the first admin if none exists.
 
@@ -84,6 +101,12 @@ def build_access(settings: Settings, accounts: AccountStore) -> AccessControl:
         jwt_secret=secret or secrets.token_urlsafe(48),
         token_ttl_s=settings.token_ttl_s,
         api_key=settings.api_key,
+        throttle=SignInThrottle.for_deployment(
+            settings.redis_url,
+            settings.redis_key_prefix,
+            per_username=settings.signin_limit_per_username,
+            per_address=settings.signin_limit_per_address,
+        ),
     )
     access.bootstrap_admin(settings.admin_username, settings.admin_password)
     return access
@@ -100,7 +123,12 @@ def build_service(settings: Settings) -> ChatService:
         catalog=load_catalog(),
         llm=llm,
         config=ServiceConfig(
-            tool_context=ToolContext(settings.upload_dir, settings.scratch_dir, settings.shell_timeout_s),
+            tool_context=ToolContext(
+                settings.upload_dir,
+                settings.scratch_dir,
+                settings.shell_timeout_s,
+                sandbox=build_sandbox(settings),
+            ),
             max_content_chars=settings.max_content_chars,
             confirmation_timeout_s=settings.confirmation_timeout_s,
             board_max_rounds=settings.board_max_rounds,

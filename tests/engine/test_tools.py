@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from agentkit_app.engine.tools import ToolContext, ToolRegistry
 from agentkit_app.engine.tools.builtin import builtin_tools, evaluate, resolve_upload
+from agentkit_app.engine.tools.sandbox import ShellSandbox
 
 
 @pytest.mark.parametrize(
@@ -63,10 +66,26 @@ async def test_read_file_opens_only_what_the_turn_may_read(tmp_path):
     )
 
 
-async def test_shell_runs_in_the_scratch_dir_and_times_out(tmp_path):
+async def test_shell_runs_in_the_sandbox_in_the_scratch_dir_and_times_out(tmp_path):
     shell = ToolRegistry(builtin_tools()).get("shell")
-    assert shell.dangerous
-    out = await shell.handler({"command": "pwd"}, context(tmp_path))
-    assert str(tmp_path / "scratch") in out and out.startswith("exit code 0")
-    slow = await shell.handler({"command": "sleep 5"}, context(tmp_path, timeout_s=0.2))
-    assert "timed out" in slow
+    assert shell.dangerous and shell.sandboxed
+    out = await shell.handler({"command": "pwd; echo note > note.txt"}, context(tmp_path))
+    assert out == "exit code 0\n/work", "the scratch directory is the sandbox's working directory"
+    assert (tmp_path / "scratch" / "note.txt").read_text() == "note\n"
+    assert await shell.handler({"command": "exit 3"}, context(tmp_path)) == "exit code 3"
+    slow = await shell.handler({"command": "echo started; sleep 5"}, context(tmp_path, timeout_s=0.5))
+    assert slow == "error: command timed out after 0.5s\nstarted"
+
+
+async def test_shell_output_is_cut_at_the_sandbox_limit(tmp_path):
+    shell = ToolRegistry(builtin_tools()).get("shell")
+    small = replace(context(tmp_path), sandbox=ShellSandbox(max_output_bytes=1000))
+    out = await shell.handler({"command": "yes"}, small)
+    first, rest = out.split("\n", 1)
+    assert first == "error: the command wrote more than 1000 bytes and was stopped"
+    assert rest == ("y\n" * 500).rstrip(), "the first 1000 bytes"
+
+
+async def test_shell_refuses_an_empty_command(tmp_path):
+    shell = ToolRegistry(builtin_tools()).get("shell")
+    assert await shell.handler({"command": "  "}, context(tmp_path)) == "error: empty command"

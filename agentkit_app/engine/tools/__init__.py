@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+from agentkit_app.engine.tools.sandbox import ShellSandbox, session_scratch
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,6 +19,15 @@ class ToolContext:
     scratch_dir: Path
     shell_timeout_s: float = 20.0
     may_read: Callable[[str], bool] | None = None  # which uploads this turn may open (None: all)
+    # where the shell runs commands; None: nowhere, so the shell is not offered
+    sandbox: ShellSandbox | None = field(default_factory=ShellSandbox)
+
+    def for_session(self, session_id: str) -> ToolContext:
+        """Return this context with the session's own scratch directory (no shell for an id that is not hex)."""
+        scratch = session_scratch(self.scratch_dir, session_id)
+        if scratch is None:
+            return replace(self, sandbox=None)
+        return replace(self, scratch_dir=scratch)
 
 
 Handler = Callable[[dict[str, Any], ToolContext], Awaitable[str]]
@@ -35,6 +46,7 @@ class Tool:
     describe: Callable[[dict[str, Any]], str] = field(
         default=lambda args: json.dumps(args, ensure_ascii=False)
     )
+    sandboxed: bool = False  # runs in the context's sandbox: usable only where one can start
 
     def schema(self) -> dict[str, Any]:
         """Return the OpenAI ``tools`` entry of this tool."""
@@ -61,6 +73,17 @@ class ToolRegistry:
     def only(self, names: list[str]) -> ToolRegistry:
         """Return a registry with just the named tools (unknown names are ignored)."""
         return ToolRegistry([t for n, t in self._tools.items() if n in names])
+
+    def usable(self, context: ToolContext, *, sandboxed: bool = True) -> ToolRegistry:
+        """Return the tools that can run with ``context``.
+
+        Args:
+            context: the tools' context; sandboxed tools need its sandbox, and one that can start.
+            sandboxed: False leaves the sandboxed tools out anyway (a user who may not run commands).
+        """
+        sandbox = context.sandbox
+        allowed = sandboxed and sandbox is not None and sandbox.available()
+        return ToolRegistry([t for t in self._tools.values() if allowed or not t.sandboxed])
 
     def schemas(self) -> list[dict[str, Any]] | None:
         """Return the ``tools`` list for the model, or None when there is no tool."""

@@ -1,4 +1,4 @@
-"""The built-in tools: calculator, current time, read an uploaded file, shell command, ask the user."""
+"""The built-in tools: calculator, current time, read an uploaded file, sandboxed shell command, ask the user."""
 
 from __future__ import annotations
 
@@ -105,29 +105,21 @@ async def _shell(args: dict[str, Any], ctx: ToolContext) -> str:
     command = str(args.get("command", "")).strip()
     if not command:
         return "error: empty command"
-    ctx.scratch_dir.mkdir(parents=True, exist_ok=True)
-    proc = await asyncio.create_subprocess_shell(
-        command,
-        cwd=ctx.scratch_dir,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        start_new_session=True,
-    )
+    if ctx.sandbox is None or not ctx.sandbox.available():  # never run unsandboxed
+        return "error: the shell is not available here"
     try:
-        out, _ = await asyncio.wait_for(proc.communicate(), ctx.shell_timeout_s)
-    except (TimeoutError, asyncio.CancelledError) as exc:
-        try:
-            os.killpg(proc.pid, 9)
-        except ProcessLookupError:
-            pass
-        await proc.wait()
-        if isinstance(exc, asyncio.CancelledError):
-            raise
-        return f"error: command timed out after {ctx.shell_timeout_s:g}s"
-    text = out.decode("utf-8", errors="replace")
+        result = await ctx.sandbox.run(command, ctx.scratch_dir, ctx.shell_timeout_s)
+    except OSError as exc:
+        return f"error: the sandbox could not start: {exc.strerror or exc}"
+    text = result.output.decode("utf-8", errors="replace")
     if len(text) > MAX_OUTPUT_CHARS:
         text = text[:MAX_OUTPUT_CHARS] + "\n[... truncated]"
-    return f"exit code {proc.returncode}\n{text}".rstrip()
+    if result.timed_out:
+        return f"error: command timed out after {ctx.shell_timeout_s:g}s\n{text}".rstrip()
+    if result.overflowed:
+        limit = ctx.sandbox.max_output_bytes
+        return f"error: the command wrote more than {limit} bytes and was stopped\n{text}".rstrip()
+    return f"exit code {result.exit_code}\n{text}".rstrip()
 
 
 def builtin_tools() -> list[Tool]:
@@ -161,7 +153,11 @@ def builtin_tools() -> list[Tool]:
         ),
         Tool(
             name="shell",
-            description="Run a shell command in a scratch directory. The user must approve it first.",
+            description=(
+                "Run a shell command with /bin/sh in a sandbox: the working directory is this "
+                "conversation's scratch directory (kept between commands), there is no network, "
+                "and time, memory, processes and output are limited. The user must approve it first."
+            ),
             parameters={
                 "type": "object",
                 "properties": {
@@ -173,6 +169,7 @@ def builtin_tools() -> list[Tool]:
             handler=_shell,
             dangerous=True,
             describe=lambda args: str(args.get("command", "")),
+            sandboxed=True,
         ),
         Tool(
             name="ask_human",
