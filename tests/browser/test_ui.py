@@ -6,11 +6,13 @@ import asyncio
 import re
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.api.conftest import data_settings, set_server_state
 from tests.api.test_team_resume import _half_run
 from tests.browser.conftest import REDIS_PREFIX, admin_headers, sign_in
 
@@ -314,16 +316,18 @@ def test_rename_a_conversation(chat: Page):
     expect(chat).to_have_title("Greetings test · AgentKit")
 
 
-def test_an_interrupted_team_run_offers_resume(page: Page, app_url: str):
+def test_an_interrupted_team_run_offers_resume(page: Page, app_url: str, app_data: Path):
     run_id = uuid.uuid4().hex
     with ThreadPoolExecutor(1) as pool:  # Playwright's sync API owns this thread's event loop
         pool.submit(asyncio.run, _half_run(REDIS_PREFIX, run_id)).result()
-    meta = {"team_run": {"run_id": run_id, "status": "running"}}
     sid = httpx.post(
-        f"{app_url}/api/v1/chat/sessions",
-        json={"agent_name": "assistant", "metadata": meta},
-        headers=admin_headers(app_url),
+        f"{app_url}/api/v1/chat/sessions", json={"agent_name": "assistant"}, headers=admin_headers(app_url)
     ).json()["session_id"]
+    database = data_settings(app_data, "agentkit.db")["AGENTKIT_DATABASE_URL"]
+    with ThreadPoolExecutor(1) as pool:  # as a server that died mid-run leaves it
+        pool.submit(
+            set_server_state, database, sid, team_run={"run_id": run_id, "status": "running"}
+        ).result()
     page.set_default_timeout(20_000)
     sign_in(page, app_url)
     page.goto(f"{app_url}/chat/{sid}")

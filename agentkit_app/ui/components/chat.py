@@ -50,6 +50,42 @@ AUTOSCROLL_JS = """() => {
   setInterval(attach, 1000);
 }"""
 
+# Keeps the page in step with the conversation shown: the tab's name follows the title, and a link
+# to a message (``/chat/ID#MESSAGE_ID``, as search results make) scrolls to it and flashes it once
+# the session is open. Driven by the data attributes of a hidden element that the state renders.
+PAGE_SYNC_JS = """() => {
+  const showLinked = () => {
+    const id = decodeURIComponent(window.location.hash.slice(1));
+    const target = id && document.getElementById(id);
+    if (target) { target.scrollIntoView({block: "center"}); target.classList.add("ak-flash"); }
+  };
+  if (!window.__akHash) {
+    window.__akHash = true;
+    window.addEventListener("hashchange", () => setTimeout(showLinked, 100));
+  }
+  const el = document.getElementById("ak_page_sync");
+  if (!el || el.__akBound) return;
+  el.__akBound = true;
+  let loads = null;
+  const sync = () => {
+    document.title = el.dataset.title || "AgentKit";
+    if (el.dataset.loads !== loads) { loads = el.dataset.loads; setTimeout(showLinked, 400); }
+  };
+  new MutationObserver(sync).observe(el, {attributes: true});
+  sync();
+}"""
+
+
+def page_sync() -> rx.Component:
+    """A hidden element whose data attributes carry the tab title and the count of sessions opened."""
+    return rx.el.div(
+        id="ak_page_sync",
+        data_title=ChatState.tab_title,
+        data_loads=ChatState.loads,
+        display="none",
+        on_mount=rx.call_function(PAGE_SYNC_JS),
+    )
+
 
 def refusals(rejected: ArrayVar) -> rx.Var:
     """Turn the drop zone's refused files into ``"name|code,code"`` strings, in the browser.
@@ -112,6 +148,7 @@ def board_progress() -> rx.Component:
 def conversation() -> rx.Component:
     """The scrolling list of items, with a jump-to-latest button while the user reads further up."""
     return rx.box(
+        page_sync(),
         rx.box(
             rx.vstack(
                 rx.foreach(ChatState.items, chat_item),

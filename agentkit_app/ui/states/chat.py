@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import time
 from datetime import UTC, datetime
@@ -31,19 +30,12 @@ UPLOAD_ID = "composer_upload"
 MAX_FILES = 5  # files attached at once
 
 
-# A link to a message (``/chat/ID#MESSAGE_ID``, as search results make) scrolls to it and flashes it.
-SHOW_LINKED_MESSAGE = """setTimeout(() => {
-  const id = decodeURIComponent(window.location.hash.slice(1));
-  const el = id && document.getElementById(id);
-  if (el) { el.scrollIntoView({block: "center"}); el.classList.add("ak-flash"); }
-}, 400)"""
-
-
 class ChatState(rx.State):
     """Everything the chat page shows about one session."""
 
     items: list[ChatItem] = []
     title: str = ""
+    loads: int = 0  # counts the sessions opened, so the page can scroll to a linked message after each
     renaming: bool = False
     interrupted: bool = False
     editing_id: str = ""
@@ -121,6 +113,7 @@ class ChatState(rx.State):
         if session is None:
             self.items, self.title = [], ""
             return
+        self.loads += 1
         self.title, self.agent, self.status = (
             session.title or session.agent_name,
             session.agent_name,
@@ -134,9 +127,8 @@ class ChatState(rx.State):
         self.interrupted = service.interrupted_team(session) is not None
         if self._autosend and self._autosend[0] == session.session_id:
             self.draft, self._autosend = self._autosend[1], []
-            return [self._tab_title(), ChatState.send]
-        follows = [ChatState.follow(r.run_id) for r in runs if r.kind != "intervention"]
-        return [self._tab_title(), *follows, rx.call_script(SHOW_LINKED_MESSAGE)]
+            return ChatState.send
+        return [ChatState.follow(r.run_id) for r in runs if r.kind != "intervention"]
 
     def _set_running(self, runs: list[Run]) -> None:
         """Show as running the runs that have not answered yet (the session may be titled after the answer)."""
@@ -158,11 +150,10 @@ class ChatState(rx.State):
         """Whether the composer may send: an open session with no chat answer streaming."""
         return self.status == "active" and (not self.running or self.joins_run)
 
-    def _tab_title(self):
-        """Name the browser tab after the conversation."""
-        return rx.call_script(
-            f"document.title = {json.dumps(f'{self.title} · AgentKit' if self.title else 'AgentKit')}"
-        )
+    @rx.var
+    def tab_title(self) -> str:
+        """The browser tab's name: the conversation's title."""
+        return f"{self.title} · AgentKit" if self.title else "AgentKit"
 
     def _swap_composer(self) -> None:
         """Keep what was typed (and attached) for the conversation being left; bring back this one's."""
@@ -319,7 +310,7 @@ class ChatState(rx.State):
                     self.confirm_id = self.question_id = ""
                     self.board_speaker = ""
                 self._set_running(others)
-        yield [SessionsState.load, self._tab_title()]
+        yield SessionsState.load
 
     def _on_live_event(self, event: ev.Event) -> None:
         """Update the dialogs and progress shown outside the items."""
@@ -530,7 +521,7 @@ class ChatState(rx.State):
         except ServiceError as exc:
             return await refuse(self, exc)
         self.title = renamed.title
-        return [SessionsState.load, self._tab_title()]
+        return SessionsState.load
 
     @rx.event
     async def export(self, fmt: str):
