@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 
 from agentkit_app.api import auth, rest, ws
+from agentkit_app.api.problems import UNSTORABLE, declare_framework_errors
 from agentkit_app.service.errors import QuotaExceeded, ServiceError
 from agentkit_app.store.checkpoint import CheckpointUnavailable
 
@@ -23,6 +25,11 @@ async def _store_unavailable(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=503, content={"detail": str(exc)})
 
 
+async def _unstorable(request: Request, exc: Exception) -> JSONResponse:
+    # PostgreSQL refuses NUL in text and out-of-range numbers; both come from the client's input
+    return JSONResponse(status_code=422, content={"detail": UNSTORABLE})
+
+
 def build_api() -> FastAPI:
     """Return the API app (OpenAPI docs at ``/api/v1/docs``)."""
     api = FastAPI(
@@ -34,6 +41,7 @@ def build_api() -> FastAPI:
     )
     api.add_exception_handler(ServiceError, _service_error)
     api.add_exception_handler(CheckpointUnavailable, _store_unavailable)
+    api.add_exception_handler(DataError, _unstorable)
     api.include_router(rest.router)
     api.include_router(ws.router)
     api.include_router(auth.router)
@@ -43,4 +51,5 @@ def build_api() -> FastAPI:
         """Report that the API answers."""
         return {"status": "ok"}
 
+    declare_framework_errors(api)
     return api

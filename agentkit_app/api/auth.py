@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
+from agentkit_app.api.problems import error_responses
 from agentkit_app.api.security import AdminDep, PrincipalDep, ServiceDep
 from agentkit_app.service.access import AccessControl
 from agentkit_app.service.chat import ChatService
@@ -24,6 +25,8 @@ from agentkit_app.store.models import DepartmentPublic, QuotaPublic, UserPublic
 router = APIRouter(prefix="/api/v1")
 
 USERNAME_PATTERN = r"^[A-Za-z0-9._@-]+$"
+# every admin route: not signed in, not an admin, or accounts off (404)
+ADMIN_ERRORS = error_responses(401, 403, 404)
 
 
 class LoginBody(BaseModel):
@@ -118,6 +121,7 @@ def _account_errors() -> Iterator[None]:
             "description": "too many failed sign-ins for this username or from this address; see Retry-After"
         },
         503: {"description": "the store of failed sign-ins cannot be reached; sign-in is refused meanwhile"},
+        **error_responses(404),
     },
 )
 async def login(body: LoginBody, request: Request, service: ServiceDep) -> LoginReply:
@@ -139,7 +143,7 @@ async def login(body: LoginBody, request: Request, service: ServiceDep) -> Login
     return LoginReply(token=token, expires_in=access.token_ttl_s, user=user)
 
 
-@router.get("/auth/me", tags=["auth"])
+@router.get("/auth/me", tags=["auth"], responses=error_responses(401))
 async def me(principal: PrincipalDep, service: ServiceDep) -> Me:
     """Return who the credentials belong to: a user (with their department), an API-key client, or anyone."""
     access = service.access
@@ -159,13 +163,15 @@ async def me(principal: PrincipalDep, service: ServiceDep) -> Me:
     )
 
 
-@router.get("/admin/users", tags=["admin"])
+@router.get("/admin/users", tags=["admin"], responses=ADMIN_ERRORS)
 async def list_users(_: AdminDep, service: ServiceDep) -> list[UserPublic]:
     """List every user, by username."""
     return await _access(service).accounts.list_users()
 
 
-@router.post("/admin/users", status_code=201, tags=["admin"])
+@router.post(
+    "/admin/users", status_code=201, tags=["admin"], responses={**ADMIN_ERRORS, **error_responses(409, 422)}
+)
 async def create_user(body: UserCreate, _: AdminDep, service: ServiceDep) -> UserPublic:
     """Create a user (409 if the name is taken, 404 for an unknown department)."""
     with _account_errors():
@@ -174,7 +180,9 @@ async def create_user(body: UserCreate, _: AdminDep, service: ServiceDep) -> Use
         )
 
 
-@router.patch("/admin/users/{user_id}", tags=["admin"])
+@router.patch(
+    "/admin/users/{user_id}", tags=["admin"], responses={**ADMIN_ERRORS, **error_responses(409, 422)}
+)
 async def update_user(user_id: str, body: UserUpdate, _: AdminDep, service: ServiceDep) -> UserPublic:
     """Change a user's password, role, department or disabled flag.
 
@@ -194,7 +202,7 @@ async def update_user(user_id: str, body: UserUpdate, _: AdminDep, service: Serv
     return updated
 
 
-@router.get("/admin/departments", tags=["admin"])
+@router.get("/admin/departments", tags=["admin"], responses=ADMIN_ERRORS)
 async def list_departments(_: AdminDep, service: ServiceDep) -> list[DepartmentWithQuotas]:
     """List every department with its quotas, by name."""
     accounts = _access(service).accounts
@@ -204,7 +212,12 @@ async def list_departments(_: AdminDep, service: ServiceDep) -> list[DepartmentW
     ]
 
 
-@router.post("/admin/departments", status_code=201, tags=["admin"])
+@router.post(
+    "/admin/departments",
+    status_code=201,
+    tags=["admin"],
+    responses={**ADMIN_ERRORS, **error_responses(409, 422)},
+)
 async def create_department(body: DepartmentCreate, _: AdminDep, service: ServiceDep) -> DepartmentPublic:
     """Create a department (409 if the name is taken); ``shell_enabled`` lets its users run the shell tool."""
     name = " ".join(body.name.split())
@@ -214,7 +227,9 @@ async def create_department(body: DepartmentCreate, _: AdminDep, service: Servic
         return await _access(service).accounts.create_department(name, shell_enabled=body.shell_enabled)
 
 
-@router.patch("/admin/departments/{department_id}", tags=["admin"])
+@router.patch(
+    "/admin/departments/{department_id}", tags=["admin"], responses={**ADMIN_ERRORS, **error_responses(422)}
+)
 async def update_department(
     department_id: str, body: DepartmentUpdate, _: AdminDep, service: ServiceDep
 ) -> DepartmentPublic:
@@ -227,7 +242,11 @@ async def update_department(
     return updated
 
 
-@router.put("/admin/departments/{department_id}/quotas", tags=["admin"])
+@router.put(
+    "/admin/departments/{department_id}/quotas",
+    tags=["admin"],
+    responses={**ADMIN_ERRORS, **error_responses(422)},
+)
 async def set_quotas(
     department_id: str, body: list[QuotaPublic], _: AdminDep, service: ServiceDep
 ) -> list[QuotaPublic]:
@@ -236,7 +255,11 @@ async def set_quotas(
         return await _access(service).accounts.set_quotas(department_id, body)
 
 
-@router.get("/admin/departments/{department_id}/usage", tags=["admin"])
+@router.get(
+    "/admin/departments/{department_id}/usage",
+    tags=["admin"],
+    responses={**ADMIN_ERRORS, **error_responses(422)},
+)
 async def department_usage(
     department_id: str,
     _: AdminDep,

@@ -25,7 +25,7 @@ async def receive_file(
     headers: dict[str, str] = {}
     field: list[bytes] = []
     value: list[bytes] = []
-    state: dict[str, object] = {"pending": None, "type": "", "done": None}
+    state: dict[str, object] = {"pending": None, "done": None}
 
     def on_part_begin() -> None:
         headers.clear()
@@ -46,8 +46,8 @@ async def receive_file(
         name = re.search(r'\bname="([^"]*)"', disposition)
         filename = re.search(r'filename="([^"]*)"', disposition)
         if name and name.group(1) == "file" and state["pending"] is None and state["done"] is None:
+            # the part's declared Content-Type is not kept: the store serves by extension
             state["pending"] = store.begin(filename.group(1) if filename else "file", owner)
-            state["type"] = headers.get("content-type", "")
 
     def on_part_data(data: bytes, start: int, end: int) -> None:
         pending = state["pending"]
@@ -57,7 +57,7 @@ async def receive_file(
     def on_part_end() -> None:
         pending = state["pending"]
         if isinstance(pending, PendingUpload):
-            state["done"] = pending.finish(str(state["type"]))
+            state["done"] = pending.finish()
             state["pending"] = None
 
     parser = MultipartParser(

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from python_multipart.exceptions import MultipartParseError
 
 from agentkit_app.api.multipart_upload import MalformedUpload, receive_file
+from agentkit_app.api.problems import StorableText, error_responses
 from agentkit_app.api.security import PrincipalDep, ServiceDep, authorize_session
 from agentkit_app.engine import events as ev
 from agentkit_app.service.access import search_visible
@@ -22,9 +23,25 @@ from agentkit_app.store.models import MessagePublic, SessionPublic
 from agentkit_app.store.search import SearchHit
 
 _ERROR_STATUS = {"invalid": 422, "llm": 502, "internal": 500}
+MAX_OFFSET = 2**31 - 1  # databases take no larger OFFSET (SQLite: 64-bit), and no list is that long
+# Sent with every file a user or the model wrote (downloads, exports): the browser neither guesses
+# another type nor runs anything in it, even when it is opened as a page of the app's origin.
+PASSIVE_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "sandbox; default-src 'none'; style-src 'unsafe-inline'",
+}
+
+
+# errors of a route that runs a turn and waits for its answer
+TURN_ERRORS = error_responses(400, 404, 409, 422, 429, 502, 503)
 
 # every route needs credentials; a route about a session answers 404 when it is not the caller's
-router = APIRouter(prefix="/api/v1/chat", dependencies=[Depends(authorize_session)], tags=["chat"])
+router = APIRouter(
+    prefix="/api/v1/chat",
+    dependencies=[Depends(authorize_session)],
+    tags=["chat"],
+    responses=error_responses(401),
+)
 
 
 class SessionUpdate(BaseModel):
@@ -45,27 +62,27 @@ class SessionCreate(BaseModel):
 class MessageCreate(BaseModel):
     """Body of ``POST /sessions/{id}/messages``."""
 
-    content: str
+    content: StorableText
     role: str = "user"
-    execution_mode: str | None = None
-    model: str | None = None
-    language: str | None = None
+    execution_mode: StorableText | None = None
+    model: StorableText | None = None
+    language: StorableText | None = None
     attachments: list[dict[str, Any]] = Field(default_factory=list, max_length=10)
 
 
 class Regenerate(BaseModel):
     """Body of ``POST /sessions/{id}/regenerate`` (all optional)."""
 
-    model: str | None = None
-    language: str | None = None
+    model: StorableText | None = None
+    language: StorableText | None = None
 
 
 class MessageEdit(BaseModel):
     """Body of ``POST /sessions/{id}/messages/{message_id}/edit``."""
 
-    content: str
-    model: str | None = None
-    language: str | None = None
+    content: StorableText
+    model: StorableText | None = None
+    language: StorableText | None = None
 
 
 class BranchSwitch(BaseModel):
@@ -80,45 +97,64 @@ class ConfirmationReply(BaseModel):
     approved: bool
 
 
+class UploadReply(BaseModel):
+    """A stored upload: attach it by ``stored_name``; ``content_type`` is the type it is served with."""
+
+    filename: str
+    stored_name: str
+    content_type: str
+    size: int
+    download_url: str
+
+
 class HumanReplyBody(BaseModel):
     """Body of ``POST /sessions/{id}/replies/{request_id}``."""
 
-    content: str = Field(max_length=8000)
+    content: StorableText = Field(max_length=8000)
 
 
 @router.get("/agents")
-async def list_agents(service: ServiceDep) -> list[dict[str, Any]]:
-    """List the agents a session can be bound to."""
+async def list_agents(service: ServiceDep, principal: PrincipalDep) -> list[dict[str, Any]]:
+    """List the agents a session can be bound to, each with the tools it can use here for the caller.
+
+    The shell is left out where no sandbox can start, and for a user whose department does not allow it.
+    """
+    usable = service.tools.usable(service.config.tool_context, sandboxed=principal.shell_allowed).names()
     return [
-        {"name": a.name, "display_name": a.display_name, "description": a.description, "tools": a.tools}
+        {
+            "name": a.name,
+            "display_name": a.display_name,
+            "description": a.description,
+            "tools": [name for name in a.tools if name in usable],
+        }
         for a in service.catalog.agents.values()
     ]
 
 
-@router.get("/sessions")
+@router.get("/sessions", responses=error_responses(422))
 async def list_sessions(
     service: ServiceDep,
     principal: PrincipalDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[SessionPublic]:
     """List sessions, newest first (a signed-in user's own; admins and API-key clients see all)."""
     return await service.store.list_sessions(limit=limit, offset=offset, user_id=principal.owner_filter)
 
 
-@router.post("/sessions", status_code=201)
+@router.post("/sessions", status_code=201, responses=error_responses(404, 422))
 async def create_session(body: SessionCreate, service: ServiceDep, principal: PrincipalDep) -> SessionPublic:
     """Create a session bound to an agent, owned by the signed-in user (404 for an unknown agent)."""
     return await service.create_session(body.agent_name, body.metadata, principal)
 
 
-@router.get("/sessions/{session_id}")
+@router.get("/sessions/{session_id}", responses=error_responses(404, 422))
 async def get_session(session_id: str, service: ServiceDep) -> SessionPublic:
     """Return one session."""
     return await service.session_or_404(session_id)
 
 
-@router.patch("/sessions/{session_id}")
+@router.patch("/sessions/{session_id}", responses=error_responses(404, 409, 422))
 async def update_session(
     session_id: str, body: SessionUpdate, service: ServiceDep, principal: PrincipalDep
 ) -> SessionPublic:
@@ -128,12 +164,12 @@ async def update_session(
     )
 
 
-@router.get("/sessions/{session_id}/messages")
+@router.get("/sessions/{session_id}/messages", responses=error_responses(404, 422))
 async def get_messages(
     session_id: str,
     service: ServiceDep,
     limit: Annotated[int | None, Query(ge=1, le=1000)] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     branch: Annotated[
         str, Query(pattern="^(active|all)$", description="active (shown) branch, or all messages")
     ] = "active",
@@ -143,7 +179,7 @@ async def get_messages(
     return await service.store.get_messages(session_id, limit=limit, offset=offset, branch=branch)
 
 
-@router.post("/sessions/{session_id}/regenerate")
+@router.post("/sessions/{session_id}/regenerate", responses=TURN_ERRORS)
 async def regenerate(
     session_id: str, service: ServiceDep, principal: PrincipalDep, body: Regenerate | None = None
 ) -> dict[str, Any]:
@@ -153,7 +189,7 @@ async def regenerate(
     return await _answer_of(run, session_id)
 
 
-@router.post("/sessions/{session_id}/messages/{message_id}/edit")
+@router.post("/sessions/{session_id}/messages/{message_id}/edit", responses=TURN_ERRORS)
 async def edit_message(
     session_id: str, message_id: str, body: MessageEdit, service: ServiceDep, principal: PrincipalDep
 ) -> dict[str, Any]:
@@ -164,13 +200,13 @@ async def edit_message(
     return await _answer_of(run, session_id)
 
 
-@router.post("/sessions/{session_id}/branch")
+@router.post("/sessions/{session_id}/branch", responses=error_responses(404, 409, 422))
 async def switch_branch(session_id: str, body: BranchSwitch, service: ServiceDep) -> list[MessagePublic]:
     """Show the branch through a message (an alternative answer or edit); return the branch's messages."""
     return await service.switch_branch(session_id, body.message_id)
 
 
-@router.get("/search")
+@router.get("/search", responses=error_responses(422))
 async def search(
     service: ServiceDep,
     principal: PrincipalDep,
@@ -184,7 +220,17 @@ async def search(
         raise HTTPException(422, str(exc)) from exc
 
 
-@router.get("/sessions/{session_id}/export")
+@router.get(
+    "/sessions/{session_id}/export",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "the session as a file (attachment)",
+            "content": {"text/markdown": {"schema": {"type": "string"}}, "application/json": {}},
+        },
+        **error_responses(404, 422),
+    },
+)
 async def export(
     session_id: str,
     service: ServiceDep,
@@ -193,13 +239,13 @@ async def export(
     """Download the session as Markdown or JSON (board rounds and team phases kept as structure)."""
     session = await service.session_or_404(session_id)
     body, media_type, filename = export_session(session, await service.store.get_messages(session_id), format)
-    quoted = quote(filename)
+    disposition = f"attachment; filename*=UTF-8''{quote(filename)}"
     return Response(
-        body, media_type=media_type, headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quoted}"}
+        body, media_type=media_type, headers={**PASSIVE_HEADERS, "Content-Disposition": disposition}
     )
 
 
-@router.post("/sessions/{session_id}/messages")
+@router.post("/sessions/{session_id}/messages", responses=TURN_ERRORS)
 async def post_message(
     session_id: str, body: MessageCreate, service: ServiceDep, principal: PrincipalDep
 ) -> dict[str, Any]:
@@ -223,7 +269,7 @@ async def post_message(
     return await _answer_of(run, session_id)
 
 
-@router.post("/sessions/{session_id}/team/resume")
+@router.post("/sessions/{session_id}/team/resume", responses=TURN_ERRORS)
 async def resume_team(session_id: str, service: ServiceDep, principal: PrincipalDep) -> dict[str, Any]:
     """Resume the team run a server crash interrupted, from its last checkpoint; wait for its result."""
     return await _answer_of(await service.resume_team(session_id, principal), session_id)
@@ -265,7 +311,7 @@ async def _answer_of(run: Run, session_id: str) -> dict[str, Any]:
     }
 
 
-@router.delete("/sessions/{session_id}")
+@router.delete("/sessions/{session_id}", responses=error_responses(404, 409, 422))
 async def close_session(
     session_id: str, service: ServiceDep, principal: PrincipalDep, purge: bool = False
 ) -> dict[str, str]:
@@ -277,14 +323,14 @@ async def close_session(
     return {"status": "closed", "session_id": session_id}
 
 
-@router.post("/sessions/{session_id}/cancel")
+@router.post("/sessions/{session_id}/cancel", responses=error_responses(404, 422))
 async def cancel_turns(session_id: str, service: ServiceDep) -> dict[str, int]:
     """Cancel the session's running turns."""
     await service.session_or_404(session_id)
     return {"cancelled": service.cancel(session_id)}
 
 
-@router.post("/sessions/{session_id}/confirmations/{confirmation_id}")
+@router.post("/sessions/{session_id}/confirmations/{confirmation_id}", responses=error_responses(404, 422))
 async def answer_confirmation(
     session_id: str, confirmation_id: str, body: ConfirmationReply, service: ServiceDep
 ) -> dict[str, bool]:
@@ -294,7 +340,7 @@ async def answer_confirmation(
     return {"approved": body.approved}
 
 
-@router.post("/sessions/{session_id}/replies/{request_id}")
+@router.post("/sessions/{session_id}/replies/{request_id}", responses=error_responses(404, 422))
 async def answer_question(
     session_id: str, request_id: str, body: HumanReplyBody, service: ServiceDep
 ) -> dict[str, str]:
@@ -304,8 +350,27 @@ async def answer_question(
     return {"request_id": request_id}
 
 
-@router.post("/upload", status_code=201)
-async def upload(request: Request, service: ServiceDep, principal: PrincipalDep) -> dict[str, object]:
+@router.post(
+    "/upload",
+    status_code=201,
+    responses=error_responses(413, 422),
+    # read as a stream by the route, so declared here rather than as a parameter
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                        "required": ["file"],
+                    }
+                }
+            },
+        }
+    },
+)
+async def upload(request: Request, service: ServiceDep, principal: PrincipalDep) -> UploadReply:
     """Store an uploaded file (multipart field ``file``), streaming it to disk; 413 past the limit."""
     limit = service.uploads.max_bytes
     declared = request.headers.get("content-length")
@@ -319,18 +384,34 @@ async def upload(request: Request, service: ServiceDep, principal: PrincipalDep)
         raise HTTPException(status_code=413, detail=str(exc)) from exc
     except (MalformedUpload, MultipartParseError) as exc:
         raise HTTPException(status_code=422, detail=str(exc) or "malformed multipart body") from exc
-    return stored.public()
+    return UploadReply.model_validate(stored.public())
 
 
-@router.get("/uploads/{stored_name}")
+@router.get(
+    "/uploads/{stored_name}",
+    response_class=FileResponse,
+    responses={
+        200: {
+            "description": "the file: inline if an image, PDF or text, else an attachment",
+            "content": {"*/*": {}},
+        },
+        **error_responses(404, 422),
+    },
+)
 async def download(stored_name: str, service: ServiceDep, principal: PrincipalDep) -> FileResponse:
-    """Return an uploaded file under its original name (404 for unknown or unsafe names, or another user's file)."""
+    """Return an uploaded file under its original name (404 for unknown or unsafe names, or another user's file).
+
+    Images (not SVG), PDF and plain text are shown in place; anything else downloads as
+    ``application/octet-stream``, whatever type its uploader declared.
+    """
     info = service.uploads.info(stored_name, principal.owner_filter)
     if info is None:
         raise HTTPException(status_code=404, detail="file not found")
+    served = info.served
     return FileResponse(
         info.path,
-        media_type=info.content_type or None,
+        media_type=served.media_type,
         filename=info.filename,
-        content_disposition_type="inline",
+        content_disposition_type="inline" if served.inline else "attachment",
+        headers=PASSIVE_HEADERS,
     )

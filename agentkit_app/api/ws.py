@@ -3,6 +3,24 @@
 Credentials come as query parameters: ``?api_key=`` or, with user accounts on, ``?token=`` (a sign-in
 token). Wrong or missing ones get an error event and close code 4001; another user's session is
 "session not found" (4004), like an unknown one. They are checked when the socket opens.
+
+A client that misbehaves gets an ``error`` event, or a close once it is abusive, and nothing else
+happens: other sockets and the runs of other sessions go on as before.
+
+- A frame larger than :func:`max_frame_bytes` (the longest allowed message, 4 bytes a character, plus
+  room for the rest of the frame) closes the socket with 1009 "message too big". The ASGI server
+  hands over whole frames (uvicorn up to its ``ws_max_size``, 16 MiB by default; granian under
+  ``reflex run`` has its own), so the limit is enforced here, whatever serves the app.
+- A client sends at most :data:`FRAME_BURST` frames at once and :data:`FRAME_RATE` a second after
+  that (a token bucket); beyond it, an error event and close 1008 "policy violation". A ping flood
+  so ends after the burst, with no pong sent for what was over.
+- Text that is not JSON (or is nested too deep to parse) is ignored, as the protocol says.
+- A binary frame, JSON that is not an object,
+  a frame of unknown type or with fields of the wrong type, and a reply or confirmation for an id
+  nothing waits under each get an error event; the socket stays open.
+- Frames after a close (either side's) are discarded by the ASGI server before they reach this code,
+  and so are protocol-level pings, which it answers itself. uvicorn also reads a client's next frame only
+  once this code has taken the last, so a fast sender waits rather than filling the server's memory.
 """
 
 from __future__ import annotations
@@ -10,10 +28,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import DataError
 
+from agentkit_app.api.problems import UNSTORABLE, StorableText
 from agentkit_app.api.security import principal_of
 from agentkit_app.engine import events as ev
 from agentkit_app.service.access import Principal
@@ -24,8 +46,50 @@ from agentkit_app.service.runtime import get_service
 
 MAX_TURNS_PER_CONNECTION = 4
 IDLE_PONG_S = 300.0
+MAX_REPLY_CHARS = 8000  # as the REST route's HumanReplyBody
+FRAME_RATE = 20.0
+FRAME_BURST = 60
+# what a frame holds besides the message text: type, options, up to 10 attachments
+FRAME_ENVELOPE_BYTES = 16 * 1024
+CLOSE_TOO_BIG = 1009
+CLOSE_POLICY = 1008
 
 router = APIRouter(prefix="/api/v1/chat")
+
+
+def max_frame_bytes(max_content_chars: int) -> int:
+    """Return the largest frame accepted: a message of the longest allowed text, 4 UTF-8 bytes a character."""
+    return max_content_chars * 4 + FRAME_ENVELOPE_BYTES
+
+
+class FrameBudget:
+    """A token bucket of frames: ``burst`` at once, then ``rate`` a second."""
+
+    def __init__(self, rate: float = FRAME_RATE, burst: int = FRAME_BURST) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.tokens = float(burst)
+        self.at = time.monotonic()
+
+    def take(self) -> bool:
+        """Spend one frame; False when the budget is used up."""
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+class MessageFrame(BaseModel):
+    """The fields of a ``message`` frame the service needs, with their types checked."""
+
+    content: StorableText = ""
+    model: StorableText | None = None
+    execution_mode: StorableText | None = None
+    language: StorableText | None = None
+    attachments: Any = None  # checked by the service, which names the bad attachment
 
 
 class Connection:
@@ -80,7 +144,7 @@ async def chat_socket(socket: WebSocket, session_id: str) -> None:
         return
     try:
         session = await service.session_or_404(session_id, conn.principal)
-    except NotFound:
+    except (NotFound, DataError):  # DataError: an id the database cannot even look up (a NUL in it)
         session = None
     if session is None or session.status != "active":
         await conn.error("session not found" if session is None else "session is closed")
@@ -90,24 +154,49 @@ async def chat_socket(socket: WebSocket, session_id: str) -> None:
     for run in service.runs.of_session(session_id):
         conn.follow(run)
     try:
-        while True:
-            try:
-                raw = await asyncio.wait_for(socket.receive_text(), IDLE_PONG_S)
-            except TimeoutError:
-                await conn.send({"type": "pong", "data": {}})
-                continue
-            try:
-                frame = json.loads(raw)
-            except ValueError:
-                continue
-            if not isinstance(frame, dict):
-                continue
-            await _handle(conn, session_id, _fields(frame))
+        await _serve(conn, session_id, max_frame_bytes(service.config.max_content_chars))
     except WebSocketDisconnect:
         pass
     finally:
         for task in list(conn.turns):
             task.cancel()
+
+
+async def _serve(conn: Connection, session_id: str, max_bytes: int) -> None:
+    """Read frames until the client leaves or is closed for abuse; act on each well-formed one."""
+    socket = conn.socket
+    budget = FrameBudget()
+    while True:
+        try:
+            message = await asyncio.wait_for(socket.receive(), IDLE_PONG_S)
+        except TimeoutError:
+            await conn.send({"type": "pong", "data": {}})
+            continue
+        if message["type"] == "websocket.disconnect":
+            return
+        text, data = message.get("text"), message.get("bytes")
+        size = len(text) if text is not None else len(data or b"")
+        if text is not None and size * 4 > max_bytes:  # only a long text needs its bytes counted
+            size = len(text.encode())
+        if size > max_bytes:
+            await conn.error(f"frame larger than {max_bytes} bytes")
+            await socket.close(code=CLOSE_TOO_BIG, reason="message too big")
+            return
+        if not budget.take():
+            await conn.error(f"too many frames: at most {FRAME_RATE:g} a second")
+            await socket.close(code=CLOSE_POLICY, reason="too many frames")
+            return
+        if text is None:
+            await conn.error("binary frames are not supported: send JSON text")
+            continue
+        try:
+            frame = json.loads(text)
+        except (ValueError, RecursionError):
+            continue  # the protocol ignores malformed JSON
+        if not isinstance(frame, dict):
+            await conn.error("frame must be a JSON object")
+            continue
+        await _handle(conn, session_id, _fields(frame))
 
 
 async def _handle(conn: Connection, session_id: str, frame: dict[str, Any]) -> None:
@@ -120,13 +209,18 @@ async def _handle(conn: Connection, session_id: str, frame: dict[str, Any]) -> N
         if len(conn.turns) >= MAX_TURNS_PER_CONNECTION:
             await conn.error("Too many concurrent requests")
             return
+        try:
+            body = MessageFrame.model_validate(frame)
+        except ValidationError as exc:
+            await conn.error(f"invalid message: {_first_problem(exc)}")
+            return
         request = TurnRequest(
             session_id=session_id,
-            content=str(frame.get("content") or ""),
-            model=frame.get("model"),
-            execution_mode=frame.get("execution_mode"),
-            language=frame.get("language"),
-            attachments=frame.get("attachments") or [],  # checked by the service
+            content=body.content,
+            model=body.model,
+            execution_mode=body.execution_mode,
+            language=body.language,
+            attachments=body.attachments or [],  # checked by the service
             principal=conn.principal,
         )
         try:
@@ -137,16 +231,30 @@ async def _handle(conn: Connection, session_id: str, frame: dict[str, Any]) -> N
         except ServiceError as exc:
             await conn.error(str(exc))
             return
+        except DataError:  # e.g. a NUL character, which PostgreSQL does not store
+            await conn.error(UNSTORABLE)
+            return
         conn.follow(run)
     elif kind == "cancel":
         service.cancel(session_id)
     elif kind == "confirmation_reply":
-        key = str(frame.get("confirmation_id") or "")
-        if not service.answer(session_id, key, bool(frame.get("approved"))):
+        approved = frame.get("approved")
+        if not isinstance(approved, bool):  # "false" must not approve a command
+            await conn.error("approved must be true or false")
+        elif not service.answer(session_id, str(frame.get("confirmation_id") or ""), approved):
             await conn.error("no pending confirmation with that id")
     elif kind == "reply":
-        key = str(frame.get("request_id") or "")
-        if not service.answer(session_id, key, str(frame.get("content") or "")):
+        content = frame.get("content")
+        if not isinstance(content, str) or len(content) > MAX_REPLY_CHARS or "\x00" in content:
+            await conn.error(f"content must be text of at most {MAX_REPLY_CHARS} characters, without NUL")
+        elif not service.answer(session_id, str(frame.get("request_id") or ""), content):
             await conn.error("no pending question with that id")
     else:
         await conn.error(f"unknown frame type: {str(kind)[:40]}")
+
+
+def _first_problem(exc: ValidationError) -> str:
+    """Return the first field error of a frame, e.g. ``model: Input should be a valid string``."""
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error["loc"])
+    return f"{where}: {error['msg']}"[:200]

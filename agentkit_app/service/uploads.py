@@ -3,6 +3,9 @@
 Each file has a small record beside it (``.meta/<stored_name>.json``: original name, type, size,
 owner). A name starting with a dot cannot be downloaded, so the records stay private. With
 accounts on, a regular user reads only the files they uploaded; admins and API-key clients read all.
+
+The type a file is served with comes from its extension through :func:`served_type`, never from
+the type its uploader declared: a page or an SVG with script must not run on the app's origin.
 """
 
 from __future__ import annotations
@@ -20,6 +23,35 @@ from agentkit_app.engine.tools.builtin import resolve_upload
 
 log = logging.getLogger(__name__)
 META_DIR = ".meta"
+DOWNLOAD_TYPE = "application/octet-stream"
+# The only types a browser may show in place: passive formats that run no script. SVG is an image
+# that runs script, so it is not here; neither is HTML, XML or anything unknown.
+INLINE_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".pdf": "application/pdf",
+    ".txt": "text/plain; charset=utf-8",
+    ".md": "text/plain; charset=utf-8",
+    ".csv": "text/plain; charset=utf-8",
+    ".log": "text/plain; charset=utf-8",
+}
+
+
+@dataclass(frozen=True)
+class ServedType:
+    """How a stored file is sent: its media type, and whether a browser may show it in place."""
+
+    media_type: str
+    inline: bool
+
+
+def served_type(filename: str) -> ServedType:
+    """Return how a file named ``filename`` is served: an allowlisted type inline, else a download."""
+    media_type = INLINE_TYPES.get(os.path.splitext(filename)[1].lower())
+    return ServedType(media_type, True) if media_type else ServedType(DOWNLOAD_TYPE, False)
 
 
 class UploadTooLarge(Exception):
@@ -50,12 +82,16 @@ def sanitize_filename(name: str) -> str:
 
 @dataclass(frozen=True)
 class UploadInfo:
-    """What is known of a stored file: where it is, its original name and type, and who uploaded it."""
+    """What is known of a stored file: where it is, its original name, how it is served, who uploaded it."""
 
     path: Path
     filename: str
-    content_type: str
     owner: str | None
+
+    @property
+    def served(self) -> ServedType:
+        """Return how the file is served, from the extension of its stored name."""
+        return served_type(self.path.name)
 
 
 class PendingUpload:
@@ -82,13 +118,17 @@ class PendingUpload:
         self._out.close()
         self.path.unlink(missing_ok=True)
 
-    def finish(self, content_type: str) -> StoredUpload:
-        """Close the file, write its record and return its description."""
+    def finish(self, declared_type: str | None = None) -> StoredUpload:
+        """Close the file, write its record and return its description.
+
+        ``declared_type``, the type the uploader claimed, is not trusted and not kept: the record
+        and the reply hold the type the file will be served with (see :func:`served_type`).
+        """
         self._out.close()
         stored = StoredUpload(
             filename=self.filename,
             stored_name=self.path.name,
-            content_type=content_type or "application/octet-stream",
+            content_type=served_type(self.path.name).media_type,
             size=self.size,
             download_url=f"/api/v1/chat/uploads/{self.path.name}",
         )
@@ -140,9 +180,7 @@ class UploadStore:
         owner = record.get("owner")
         if reader is not None and owner != reader:
             return None
-        return UploadInfo(
-            path, str(record.get("filename") or path.name), str(record.get("content_type") or ""), owner
-        )
+        return UploadInfo(path, str(record.get("filename") or path.name), owner)
 
     def readable_by(self, reader: str | None) -> Callable[[str], bool]:
         """Return the check ``read_file`` applies to a stored name for ``reader`` (see :meth:`info`)."""

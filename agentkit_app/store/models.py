@@ -235,7 +235,7 @@ class DepartmentPublic(BaseModel):
 class QuotaPublic(BaseModel):
     quota_type: Literal["tokens", "requests"]
     period: Literal["day", "month"]
-    limit: int = PydanticField(ge=0)
+    limit: int = PydanticField(ge=0, le=2**31 - 1)  # a 32-bit column on PostgreSQL
 
 
 # A department's usage since some moment: requests are answered turns, board meetings and team runs.

@@ -21,8 +21,13 @@ _NOT_FOR_MODEL = {
 }  # fmt: skip
 
 
+def _storable(text: str) -> str:
+    """Return ``text`` without NUL characters, which PostgreSQL's text columns cannot hold (a model may write them)."""
+    return text.replace("\x00", "")
+
+
 def _title_from(text: str) -> str:
-    line = " ".join(text.split())
+    line = " ".join(_storable(text).split())
     return line if len(line) <= TITLE_CHARS else line[: TITLE_CHARS - 1].rstrip() + "…"
 
 
@@ -202,7 +207,7 @@ class SessionManager:
                 row = MessageRecord(
                     session_id=session_id,
                     role=role,
-                    content=content,
+                    content=_storable(content),
                     agent_name=agent_name,
                     tool_call_id=tool_call_id,
                     meta=metadata or {},

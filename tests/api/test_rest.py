@@ -193,3 +193,20 @@ def test_the_fallback_chain_answers_with_the_emergency_tier(tmp_path):
             assert "unavailable" in body["content"]
     finally:
         stop_backend(server)
+
+
+def test_a_nul_character_is_refused_before_anything_is_stored(client, session_id):
+    for path, body in (
+        (f"{API}/sessions/{session_id}/messages", {"content": "a\x00b"}),
+        (f"{API}/sessions/{session_id}/messages", {"content": "hi", "model": "m\x00"}),
+        (f"{API}/sessions/{session_id}/replies/some-id", {"content": "a\x00b"}),
+    ):
+        refused = client.post(path, json=body)
+        assert refused.status_code == 422, (path, body, refused.text)
+    assert client.get(f"{API}/sessions/{session_id}/messages").json() == []
+
+
+def test_a_huge_offset_is_refused_not_a_server_error(client, session_id):
+    for path in (f"{API}/sessions", f"{API}/sessions/{session_id}/messages"):
+        assert client.get(path, params={"offset": 2**64}).status_code == 422, path
+        assert client.get(path, params={"offset": 2**31 - 1}).json() == [], path

@@ -93,7 +93,9 @@ async def test_first_exchange_titles_the_session_once_and_a_user_title_stays(ser
     ]
     titled = await service.store.get_session(session.session_id)
     assert titled.title == "Night birds" and titled.server_state["title_source"] == "model"
-    await service.store.update_session(session.session_id, title="Mine", server_state={"title_source": "user"})
+    await service.store.update_session(
+        session.session_id, title="Mine", server_state={"title_source": "user"}
+    )
     [e async for e in service.run_turn(TurnRequest(session_id=session.session_id, content="and bats?"))]
     assert (await service.store.get_session(session.session_id)).title == "Mine"
 

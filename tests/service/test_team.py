@@ -102,7 +102,9 @@ async def _interrupted_session(service: ChatService, team_run_id: str) -> str:
         metadata={"message_type": "team_request"},
     )
     await service.store.update_session(
-        session.session_id, kind="team", server_state={"team_run": {"run_id": team_run_id, "status": "running"}}
+        session.session_id,
+        kind="team",
+        server_state={"team_run": {"run_id": team_run_id, "status": "running"}},
     )
     return session.session_id
 

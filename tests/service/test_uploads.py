@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from agentkit_app.service.uploads import META_DIR, UploadStore, UploadTooLarge
+from agentkit_app.service.uploads import DOWNLOAD_TYPE, META_DIR, UploadStore, UploadTooLarge, served_type
 
 
 def _store(tmp_path, limit: int = 1024) -> UploadStore:
@@ -24,7 +24,8 @@ def test_a_file_is_readable_by_its_owner_and_by_readers_of_everything(tmp_path):
     stored = _put(store, "Report 2026.txt", b"numbers", owner="alice")
     info = store.info(stored.stored_name, "alice")
     assert info is not None and info.path.read_bytes() == b"numbers"
-    assert (info.filename, info.content_type, info.owner) == ("Report_2026.txt", "text/plain", "alice")
+    assert (info.filename, info.owner) == ("Report_2026.txt", "alice")
+    assert (info.served.media_type, info.served.inline) == ("text/plain; charset=utf-8", True)
     assert store.info(stored.stored_name, None) is not None
     assert store.info(stored.stored_name, "bob") is None
     assert store.readable_by("alice")(stored.stored_name) and not store.readable_by("bob")(stored.stored_name)
@@ -57,7 +58,12 @@ def test_the_record_holds_what_the_upload_returned(tmp_path):
     store = _store(tmp_path)
     stored = _put(store, "notes.md", b"# hi", owner=None)
     record = json.loads((store.directory / META_DIR / f"{stored.stored_name}.json").read_text())
-    assert record == {"filename": "notes.md", "content_type": "text/plain", "size": 4, "owner": None}
+    assert record == {
+        "filename": "notes.md",
+        "content_type": "text/plain; charset=utf-8",
+        "size": 4,
+        "owner": None,
+    }
     assert store.info(f"{META_DIR}/{stored.stored_name}.json", None) is None
 
 
@@ -78,3 +84,38 @@ def test_two_uploads_of_one_name_are_two_files(tmp_path):
     assert first.stored_name != second.stored_name
     assert store.info(first.stored_name, "alice").path.read_bytes() == b"one"
     assert store.info(second.stored_name, "bob").path.read_bytes() == b"two"
+
+
+@pytest.mark.parametrize(
+    ("name", "media_type"),
+    [
+        ("photo.PNG", "image/png"),
+        ("photo.jpg", "image/jpeg"),
+        ("photo.jpeg", "image/jpeg"),
+        ("anim.gif", "image/gif"),
+        ("pic.webp", "image/webp"),
+        ("paper.pdf", "application/pdf"),
+        ("notes.txt", "text/plain; charset=utf-8"),
+    ],
+)
+def test_passive_types_are_shown_in_place(name, media_type):
+    assert served_type(name).media_type == media_type and served_type(name).inline
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["page.html", "page.htm", "logo.svg", "app.js", "feed.xml", "page.xhtml", "x.mht", "noext", "a.bin"],
+)
+def test_anything_else_is_a_download(name):
+    assert (served_type(name).media_type, served_type(name).inline) == (DOWNLOAD_TYPE, False)
+
+
+def test_the_declared_type_is_not_what_the_file_is_served_as(tmp_path):
+    store = _store(tmp_path)
+    pending = store.begin("page.html", "alice")
+    pending.write(b"<script>alert(1)</script>")
+    stored = pending.finish("text/html")
+    assert stored.content_type == DOWNLOAD_TYPE
+    pending = store.begin("shot.png", "alice")
+    pending.write(b"\x89PNG")
+    assert pending.finish("text/html").content_type == "image/png"

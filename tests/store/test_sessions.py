@@ -327,3 +327,11 @@ def _fresh_postgres():
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
     return f"{PG_SERVER}/{name}", drop
+
+
+async def test_nul_characters_a_model_writes_are_dropped_not_a_lost_message(manager: SessionManager):
+    session = await manager.create_session(agent_name="assistant")
+    await manager.append_message(session_id=session.session_id, role="user", content="hi\x00 there")
+    await manager.append_message(session_id=session.session_id, role="assistant", content="a\x00b")
+    assert [m.content for m in await manager.get_messages(session.session_id)] == ["hi there", "ab"]
+    assert (await manager.get_session(session.session_id)).title == "hi there"

@@ -379,7 +379,7 @@ class ChatState(rx.State):
                 return rx.toast.error(
                     refusal_text(f"{pending.filename}|file-too-large", lang, store.max_bytes)
                 )
-            stored = pending.finish(file.content_type or "")
+            stored = pending.finish()
             self.attachments.append({"filename": stored.filename, "stored_name": stored.stored_name})
 
     @rx.event
