@@ -9,22 +9,19 @@ that exist (a session with messages, an upload, a user, a department), so the fu
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from psycopg import sql
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
 from tests.api.conftest import Backend, start_backend, stop_backend
-from tests.store.conftest import PG_ADMIN, PG_SERVER
+from tests.store.conftest import fresh_postgres
 
 ADMIN = {"username": "fuzz-admin", "password": "fuzz admin password 1"}
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
@@ -45,18 +42,8 @@ def database(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[dict[
     if request.param == "sqlite":
         yield {}
         return
-    try:
-        admin = psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"PostgreSQL at 127.0.0.1:5432 unreachable: {exc}")
-    name = f"agentkit_fuzz_{uuid.uuid4().hex[:12]}"
-    with admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield {"AGENTKIT_DATABASE_URL": f"{PG_SERVER}/{name}"}
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3) as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    with fresh_postgres("fuzz") as url:
+        yield {"AGENTKIT_DATABASE_URL": url}
 
 
 @pytest.fixture(scope="module")

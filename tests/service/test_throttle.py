@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
-import secrets
 import uuid
 from collections.abc import Iterator
 
 import pytest
 import redis
-from sqlmodel import Session
 
 from agentkit_app.service.access import AccessControl
 from agentkit_app.service.errors import Unauthorized
 from agentkit_app.service.throttle import SignInThrottle, SignInThrottled, ThrottleUnavailable
 from agentkit_app.store.accounts import AccountStore
 from agentkit_app.store.db import make_engine, run_migrations
-from agentkit_app.store.models import UserRecord
 from agentkit_app.ui.i18n import error_text
+from tests.store.test_accounts import scrypt_hash, store_hash, stored_hash
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 SECRET = "throttle-secret-0123456789-0123456789-abcd"
@@ -55,26 +51,6 @@ def access_with(accounts: AccountStore, throttle: SignInThrottle | None = None) 
     return AccessControl(accounts, enabled=True, jwt_secret=SECRET, throttle=throttle)
 
 
-def scrypt_hash(password: str) -> str:
-    """Return a hash in the scrypt format of earlier versions."""
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1, dklen=32)
-    return f"scrypt$16384$8$1${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
-
-
-def stored_hash(accounts: AccountStore, user_id: str) -> str:
-    with Session(accounts.engine) as db:
-        return db.get(UserRecord, user_id).password_hash
-
-
-def set_hash(accounts: AccountStore, user_id: str, password_hash: str) -> None:
-    with Session(accounts.engine) as db:
-        row = db.get(UserRecord, user_id)
-        row.password_hash = password_hash
-        db.add(row)
-        db.commit()
-
-
 async def fail(access: AccessControl, username: str, address: str, times: int) -> None:
     for _ in range(times):
         with pytest.raises(Unauthorized):
@@ -103,7 +79,7 @@ async def test_a_refused_sign_in_does_not_check_the_password(accounts):
     user = await accounts.create_user(username="legacy", password=PASSWORD)
     await fail(access, "legacy", "10.0.1.1", 5)
     legacy = scrypt_hash(PASSWORD)
-    set_hash(accounts, user.user_id, legacy)
+    store_hash(accounts, user.user_id, legacy)
     for _ in range(3):
         with pytest.raises(SignInThrottled):
             await access.authenticate("legacy", PASSWORD, "10.0.1.1")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import psycopg
 import pytest
@@ -17,23 +18,29 @@ PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """Create a migrated throwaway PostgreSQL database for this test run and drop it afterwards."""
+@contextmanager
+def fresh_postgres(label: str = "test") -> Iterator[str]:
+    """Create an empty throwaway PostgreSQL database, yield its URL and drop it (skip if no server answers)."""
     try:
         admin = psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3)
     except psycopg.OperationalError as exc:
         pytest.skip(f"PostgreSQL at 127.0.0.1:5432 unreachable: {exc}")
-    name = f"agentkit_test_{uuid.uuid4().hex[:12]}"
+    name = f"agentkit_{label}_{uuid.uuid4().hex[:12]}"
     with admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = f"{PG_SERVER}/{name}"
     try:
-        run_migrations(url)
-        yield url
+        yield f"{PG_SERVER}/{name}"
     finally:
         with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3) as admin:
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """Create a migrated throwaway PostgreSQL database for this test run and drop it afterwards."""
+    with fresh_postgres() as url:
+        run_migrations(url)
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

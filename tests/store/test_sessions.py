@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
 from datetime import datetime
 
 import pytest
+from alembic import command
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
 from agentkit_app.store.db import alembic_config, make_engine, run_migrations
 from agentkit_app.store.sessions import TITLE_CHARS, SessionManager
+from tests.store.conftest import fresh_postgres
 
 
 async def test_created_session_reads_back(manager: SessionManager):
@@ -270,13 +273,12 @@ async def test_migrations_run_twice_are_idempotent(database_url: str):
 
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 async def test_the_server_keys_of_old_sessions_move_out_of_the_client_metadata(backend: str, tmp_path):
-    from alembic import command
-
-    if backend == "sqlite":
-        url, drop = f"sqlite:///{tmp_path / 'old.db'}", None
-    else:
-        url, drop = _fresh_postgres()
-    try:
+    with contextlib.ExitStack() as stack:
+        url = (
+            f"sqlite:///{tmp_path / 'old.db'}"
+            if backend == "sqlite"
+            else stack.enter_context(fresh_postgres())
+        )
         command.upgrade(alembic_config(url), "0004")
         engine = make_engine(url)
         old = {
@@ -296,37 +298,12 @@ async def test_the_server_keys_of_old_sessions_move_out_of_the_client_metadata(b
         engine = make_engine(url)
         moved = await SessionManager(engine).get_session("s1")
         engine.dispose()
-        assert moved.metadata == {"lang": "en"}
-        assert moved.server_state == {
-            "pinned": True,
-            "title_source": "user",
-            "team_run": {"run_id": "r1", "status": "done"},
-        }
-    finally:
-        if drop:
-            drop()
-
-
-def _fresh_postgres():
-    """Return the URL of a new empty PostgreSQL database and a function that drops it."""
-    import psycopg
-    from psycopg import sql
-
-    from tests.store.conftest import PG_ADMIN, PG_SERVER
-
-    try:
-        admin = psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"PostgreSQL at 127.0.0.1:5432 unreachable: {exc}")
-    name = f"agentkit_migrate_{uuid.uuid4().hex[:12]}"
-    with admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-    def drop() -> None:
-        with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-    return f"{PG_SERVER}/{name}", drop
+    assert moved.metadata == {"lang": "en"}
+    assert moved.server_state == {
+        "pinned": True,
+        "title_source": "user",
+        "team_run": {"run_id": "r1", "status": "done"},
+    }
 
 
 async def test_nul_characters_a_model_writes_are_dropped_not_a_lost_message(manager: SessionManager):
