@@ -1,18 +1,23 @@
-"""Database engines and migrations (Alembic, run programmatically on start and in tests)."""
+"""Database engines, the one way to run a transaction, and migrations (Alembic, run on start and in tests)."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
+from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
+from typing import TypeVar
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
-from sqlmodel import create_engine
+from sqlmodel import Session, create_engine
 
 ROOT = Path(__file__).resolve().parents[2]
 _migrate_lock = threading.Lock()
+T = TypeVar("T")
 
 
 def make_engine(url: str) -> Engine:
@@ -33,6 +38,28 @@ def make_engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def in_session_now(engine: Engine, fn: Callable[[Session], T], *, lock: threading.Lock | None = None) -> T:
+    """Return ``fn(db)`` for a new session ``db``, blocking (for startup code and worker threads).
+
+    ``fn`` commits its own writes: some turn a failed commit into their own error, and some read
+    what they wrote back before the session closes. Anything left uncommitted when ``fn`` returns
+    or raises is rolled back as the session closes.
+
+    Args:
+        engine: the database to open the session on.
+        fn: the transaction; it may commit more than once.
+        lock: held around the whole session (taken before it opens), for writes of this process
+            that must not interleave.
+    """
+    with lock or nullcontext(), Session(engine) as db:
+        return fn(db)
+
+
+async def in_session(engine: Engine, fn: Callable[[Session], T], *, lock: threading.Lock | None = None) -> T:
+    """Return ``fn(db)`` run in a worker thread, as :func:`in_session_now` does, so the event loop never blocks on the database."""
+    return await asyncio.to_thread(in_session_now, engine, fn, lock=lock)
 
 
 def alembic_config(url: str) -> Config:

@@ -8,7 +8,6 @@ queries it cannot split into words (Chinese, punctuation).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from datetime import datetime
@@ -16,7 +15,9 @@ from datetime import datetime
 from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
+from agentkit_app.store.db import in_session
 from agentkit_app.store.models import _aware
 
 MAX_QUERY_CHARS = 200
@@ -94,9 +95,8 @@ class MessageSearch:
             raise ValueError(f"search query longer than {MAX_QUERY_CHARS} characters")
         sql, params = self._sql(query)
 
-        def work() -> list[SearchHit]:
-            with self.engine.connect() as conn:
-                rows = conn.execute(text(sql), {**params, "limit": limit}).all()
+        def work(db: Session) -> list[SearchHit]:
+            rows = db.connection().execute(text(sql), {**params, "limit": limit}).all()
             hits = []
             for r in rows:
                 meta = r.metadata if isinstance(r.metadata, dict) else json.loads(r.metadata or "{}")
@@ -119,4 +119,4 @@ class MessageSearch:
                 )
             return hits
 
-        return await asyncio.to_thread(work)
+        return await in_session(self.engine, work)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from typing import Any
 
@@ -10,6 +9,7 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, delete, select
 
+from agentkit_app.store.db import in_session
 from agentkit_app.store.models import MessagePublic, MessageRecord, SessionPublic, SessionRecord, utcnow
 from agentkit_app.store.search import MessageSearch, SearchHit
 
@@ -75,9 +75,6 @@ class SessionManager:
         """Return messages of any session matching ``query`` (ValueError on an empty or huge query)."""
         return await self._search.search(query, limit)
 
-    async def _run(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        return await asyncio.to_thread(fn, *args, **kwargs)
-
     async def create_session(
         self,
         *,
@@ -89,46 +86,43 @@ class SessionManager:
     ) -> SessionPublic:
         """Create a session, owned by ``user_id`` if given."""
 
-        def work() -> SessionPublic:
-            with Session(self.engine) as db:
-                row = SessionRecord(
-                    agent_name=agent_name, meta=metadata or {}, kind=kind, title=title, user_id=user_id
-                )
-                db.add(row)
-                db.commit()
-                db.refresh(row)
-                return SessionPublic.of(row)
+        def work(db: Session) -> SessionPublic:
+            row = SessionRecord(
+                agent_name=agent_name, meta=metadata or {}, kind=kind, title=title, user_id=user_id
+            )
+            db.add(row)
+            db.commit()
+            db.refresh(row)
+            return SessionPublic.of(row)
 
-        return await self._run(work)
+        return await in_session(self.engine, work)
 
     async def get_session(self, session_id: str) -> SessionPublic | None:
         """Return a session, or None."""
 
-        def work() -> SessionPublic | None:
-            with Session(self.engine) as db:
-                row = db.get(SessionRecord, session_id)
-                return SessionPublic.of(row) if row else None
+        def work(db: Session) -> SessionPublic | None:
+            row = db.get(SessionRecord, session_id)
+            return SessionPublic.of(row) if row else None
 
-        return await self._run(work)
+        return await in_session(self.engine, work)
 
     async def list_sessions(
         self, *, limit: int = 50, offset: int = 0, user_id: str | None = None
     ) -> list[SessionPublic]:
         """Return sessions, most recently active first: every one, or with ``user_id`` only that user's."""
 
-        def work() -> list[SessionPublic]:
-            with Session(self.engine) as db:
-                query = select(SessionRecord)
-                if user_id is not None:
-                    query = query.where(SessionRecord.user_id == user_id)
-                query = (
-                    query.order_by(col(SessionRecord.updated_at).desc(), col(SessionRecord.created_at).desc())
-                    .offset(offset)
-                    .limit(limit)
-                )
-                return [SessionPublic.of(r) for r in db.exec(query)]
+        def work(db: Session) -> list[SessionPublic]:
+            query = select(SessionRecord)
+            if user_id is not None:
+                query = query.where(SessionRecord.user_id == user_id)
+            query = (
+                query.order_by(col(SessionRecord.updated_at).desc(), col(SessionRecord.created_at).desc())
+                .offset(offset)
+                .limit(limit)
+            )
+            return [SessionPublic.of(r) for r in db.exec(query)]
 
-        return await self._run(work)
+        return await in_session(self.engine, work)
 
     async def update_session(
         self,
@@ -146,27 +140,26 @@ class SessionManager:
         what the server keeps. ``touch=False`` keeps ``updated_at`` (and so the session's place in the list).
         """
 
-        def work() -> SessionPublic | None:
-            with self._append_lock, Session(self.engine) as db:
-                row = db.get(SessionRecord, session_id)
-                if row is None:
-                    return None
-                if title is not None:
-                    row.title = _title_from(title)
-                if kind is not None:
-                    row.kind = kind
-                if status is not None:
-                    row.status = status
-                if server_state:
-                    row.server_state = {**(row.server_state or {}), **server_state}
-                if touch:
-                    row.updated_at = utcnow()
-                db.add(row)
-                db.commit()
-                db.refresh(row)
-                return SessionPublic.of(row)
+        def work(db: Session) -> SessionPublic | None:
+            row = db.get(SessionRecord, session_id)
+            if row is None:
+                return None
+            if title is not None:
+                row.title = _title_from(title)
+            if kind is not None:
+                row.kind = kind
+            if status is not None:
+                row.status = status
+            if server_state:
+                row.server_state = {**(row.server_state or {}), **server_state}
+            if touch:
+                row.updated_at = utcnow()
+            db.add(row)
+            db.commit()
+            db.refresh(row)
+            return SessionPublic.of(row)
 
-        return await self._run(work)
+        return await in_session(self.engine, work, lock=self._append_lock)
 
     async def close_session(self, session_id: str) -> SessionPublic | None:
         """Close a session; None if unknown."""
@@ -175,17 +168,16 @@ class SessionManager:
     async def delete_session(self, session_id: str) -> bool:
         """Delete a session and all its messages (their search entries go with them); False if unknown."""
 
-        def work() -> bool:
-            with self._append_lock, Session(self.engine) as db:
-                row = db.get(SessionRecord, session_id)
-                if row is None:
-                    return False
-                db.exec(delete(MessageRecord).where(col(MessageRecord.session_id) == session_id))
-                db.delete(row)
-                db.commit()
-                return True
+        def work(db: Session) -> bool:
+            row = db.get(SessionRecord, session_id)
+            if row is None:
+                return False
+            db.exec(delete(MessageRecord).where(col(MessageRecord.session_id) == session_id))
+            db.delete(row)
+            db.commit()
+            return True
 
-        return await self._run(work)
+        return await in_session(self.engine, work, lock=self._append_lock)
 
     async def append_message(
         self,
@@ -199,68 +191,65 @@ class SessionManager:
     ) -> MessagePublic:
         """Store a message after the active branch's last one; the first user message titles the session."""
 
-        def work() -> MessagePublic:
-            with self._append_lock, Session(self.engine) as db:
-                session = db.get(SessionRecord, session_id)
-                if session is None:
-                    raise KeyError(f"unknown session {session_id}")
-                row = MessageRecord(
-                    session_id=session_id,
-                    role=role,
-                    content=_storable(content),
-                    agent_name=agent_name,
-                    tool_call_id=tool_call_id,
-                    meta=metadata or {},
-                    parent_id=_leaf(db, session) or None,
-                )
-                session.updated_at = utcnow()
-                session.server_state = {**(session.server_state or {}), "active_leaf": row.message_id}
-                if role == "user" and not session.title and content.strip():
-                    session.title = _title_from(content)
-                db.add(row)
-                db.add(session)
-                db.commit()
-                db.refresh(row)
-                return MessagePublic.of(row)
+        def work(db: Session) -> MessagePublic:
+            session = db.get(SessionRecord, session_id)
+            if session is None:
+                raise KeyError(f"unknown session {session_id}")
+            row = MessageRecord(
+                session_id=session_id,
+                role=role,
+                content=_storable(content),
+                agent_name=agent_name,
+                tool_call_id=tool_call_id,
+                meta=metadata or {},
+                parent_id=_leaf(db, session) or None,
+            )
+            session.updated_at = utcnow()
+            session.server_state = {**(session.server_state or {}), "active_leaf": row.message_id}
+            if role == "user" and not session.title and content.strip():
+                session.title = _title_from(content)
+            db.add(row)
+            db.add(session)
+            db.commit()
+            db.refresh(row)
+            return MessagePublic.of(row)
 
-        return await self._run(work)
+        return await in_session(self.engine, work, lock=self._append_lock)
 
     async def set_leaf(self, session_id: str, message_id: str) -> None:
         """Make the branch ending at ``message_id`` (or, with "", the empty start) the one new messages follow."""
 
-        def work() -> None:
-            with self._append_lock, Session(self.engine) as db:
-                session = db.get(SessionRecord, session_id)
-                if session is None:
-                    raise KeyError(f"unknown session {session_id}")
-                if message_id and _message(db, session_id, message_id) is None:
-                    raise KeyError(f"unknown message {message_id}")
-                session.server_state = {**(session.server_state or {}), "active_leaf": message_id}
-                db.add(session)
-                db.commit()
+        def work(db: Session) -> None:
+            session = db.get(SessionRecord, session_id)
+            if session is None:
+                raise KeyError(f"unknown session {session_id}")
+            if message_id and _message(db, session_id, message_id) is None:
+                raise KeyError(f"unknown message {message_id}")
+            session.server_state = {**(session.server_state or {}), "active_leaf": message_id}
+            db.add(session)
+            db.commit()
 
-        await self._run(work)
+        await in_session(self.engine, work, lock=self._append_lock)
 
     async def switch_branch(self, session_id: str, message_id: str) -> None:
         """Show the branch through ``message_id``: down to its newest descendant."""
 
-        def work() -> str:
-            with Session(self.engine) as db:
-                if _message(db, session_id, message_id) is None:
-                    raise KeyError(f"unknown message {message_id}")
-                children: dict[str | None, list[str]] = {}
-                for mid, parent in db.exec(
-                    select(MessageRecord.message_id, MessageRecord.parent_id)
-                    .where(MessageRecord.session_id == session_id)
-                    .order_by(col(MessageRecord.id))
-                ):
-                    children.setdefault(parent, []).append(mid)
-                leaf = message_id
-                while children.get(leaf):
-                    leaf = children[leaf][-1]
-                return leaf
+        def work(db: Session) -> str:
+            if _message(db, session_id, message_id) is None:
+                raise KeyError(f"unknown message {message_id}")
+            children: dict[str | None, list[str]] = {}
+            for mid, parent in db.exec(
+                select(MessageRecord.message_id, MessageRecord.parent_id)
+                .where(MessageRecord.session_id == session_id)
+                .order_by(col(MessageRecord.id))
+            ):
+                children.setdefault(parent, []).append(mid)
+            leaf = message_id
+            while children.get(leaf):
+                leaf = children[leaf][-1]
+            return leaf
 
-        await self.set_leaf(session_id, await self._run(work))
+        await self.set_leaf(session_id, await in_session(self.engine, work))
 
     async def get_messages(
         self, session_id: str, *, limit: int | None = None, offset: int = 0, branch: str = "active"
@@ -271,75 +260,70 @@ class SessionManager:
         its siblings: edits and regenerations), so a client can offer to switch.
         """
 
-        def work() -> list[MessagePublic]:
-            with Session(self.engine) as db:
-                rows = list(
-                    db.exec(
-                        select(MessageRecord)
-                        .where(MessageRecord.session_id == session_id)
-                        .order_by(col(MessageRecord.id))
-                    )
+        def work(db: Session) -> list[MessagePublic]:
+            rows = list(
+                db.exec(
+                    select(MessageRecord)
+                    .where(MessageRecord.session_id == session_id)
+                    .order_by(col(MessageRecord.id))
                 )
-                if branch == "all":
-                    chosen = rows
-                else:
-                    session = db.get(SessionRecord, session_id)
-                    chosen = _path(rows, _leaf(db, session) if session else None)
-                siblings: dict[tuple[str | None, str], list[str]] = {}
-                for r in rows:
-                    siblings.setdefault((r.parent_id, r.role), []).append(r.message_id)
-                end = None if limit is None else offset + limit
-                out = []
-                for r in chosen[offset:end]:
-                    public = MessagePublic.of(r)
-                    if r.role in ("user", "assistant"):
-                        public.alternatives = siblings.get((r.parent_id, r.role), [])
-                    out.append(public)
-                return out
+            )
+            if branch == "all":
+                chosen = rows
+            else:
+                session = db.get(SessionRecord, session_id)
+                chosen = _path(rows, _leaf(db, session) if session else None)
+            siblings: dict[tuple[str | None, str], list[str]] = {}
+            for r in rows:
+                siblings.setdefault((r.parent_id, r.role), []).append(r.message_id)
+            end = None if limit is None else offset + limit
+            out = []
+            for r in chosen[offset:end]:
+                public = MessagePublic.of(r)
+                if r.role in ("user", "assistant"):
+                    public.alternatives = siblings.get((r.parent_id, r.role), [])
+                out.append(public)
+            return out
 
-        return await self._run(work)
+        return await in_session(self.engine, work)
 
     async def count_messages(self, session_id: str) -> int:
         """Return how many messages a session has."""
 
-        def work() -> int:
-            with Session(self.engine) as db:
-                query = (
-                    select(func.count())
-                    .select_from(MessageRecord)
-                    .where(MessageRecord.session_id == session_id)
-                )
-                return int(db.exec(query).one())
+        def work(db: Session) -> int:
+            query = (
+                select(func.count()).select_from(MessageRecord).where(MessageRecord.session_id == session_id)
+            )
+            return int(db.exec(query).one())
 
-        return await self._run(work)
+        return await in_session(self.engine, work)
 
     async def get_chat_messages(self, session_id: str, *, limit: int = 40) -> list[dict[str, str]]:
         """Return the last user/assistant messages in LLM format, oldest first."""
 
-        def work() -> list[dict[str, str]]:
-            with Session(self.engine) as db:
-                rows = list(
-                    db.exec(
-                        select(MessageRecord)
-                        .where(MessageRecord.session_id == session_id)
-                        .order_by(col(MessageRecord.id))
-                    )
+        def work(db: Session) -> list[dict[str, str]]:
+            rows = list(
+                db.exec(
+                    select(MessageRecord)
+                    .where(MessageRecord.session_id == session_id)
+                    .order_by(col(MessageRecord.id))
                 )
-                session = db.get(SessionRecord, session_id)
-                branch = _path(rows, _leaf(db, session) if session else None)
-                # Read newest first until enough chat is found: a long board or team run stores
-                # many event messages, and a fixed window of rows could hold no chat at all.
-                chat: list[dict[str, str]] = []
-                for r in reversed(branch):
-                    if r.role not in ("user", "assistant"):
-                        continue
-                    if len(chat) >= limit:
-                        break
-                    if r.content.strip() and (r.meta or {}).get("message_type") not in _NOT_FOR_MODEL:
-                        chat.append({"role": r.role, "content": _with_file_refs(r)})
-                return list(reversed(chat))
+            )
+            session = db.get(SessionRecord, session_id)
+            branch = _path(rows, _leaf(db, session) if session else None)
+            # Read newest first until enough chat is found: a long board or team run stores
+            # many event messages, and a fixed window of rows could hold no chat at all.
+            chat: list[dict[str, str]] = []
+            for r in reversed(branch):
+                if r.role not in ("user", "assistant"):
+                    continue
+                if len(chat) >= limit:
+                    break
+                if r.content.strip() and (r.meta or {}).get("message_type") not in _NOT_FOR_MODEL:
+                    chat.append({"role": r.role, "content": _with_file_refs(r)})
+            return list(reversed(chat))
 
-        return await self._run(work)
+        return await in_session(self.engine, work)
 
 
 def _with_file_refs(row: MessageRecord) -> str:
