@@ -198,12 +198,14 @@ async def run_plan_exec(
     """Yield the events of one plan-execute turn: ``phase_changed`` first, ending with ``final_answer``.
 
     ``messages`` is the conversation in LLM format (system prompt first); its system prompt is
-    rewritten as the phases change, and it is extended in place like :func:`run_react`'s.
+    rewritten as the phases change, and it is extended in place like :func:`run_react`'s. The turn
+    takes no fallback answer (``setup.fallback`` is turned off): a failing main model fails the turn.
     """
     base_prompt = (
         str(messages[0].get("content") or "") if messages and messages[0].get("role") == "system" else ""
     )
     gate = PhaseGate(policy, setup.tools, base_prompt)
+    setup.fallback = False  # a stand-in model or an apology in place of a phase would derail the plan
     yield ev.PhaseChanged(phase=gate.phase.name, previous=None)
     # moving between phases costs a model call each, which should not eat the tool-step budget
     async for event in run_react(setup, messages, gate, max_steps=setup.max_steps + len(policy.phases)):

@@ -6,6 +6,7 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -14,9 +15,12 @@ from agentkit_app.engine.i18n import t
 from agentkit_app.engine.interaction import Interaction
 from agentkit_app.engine.llm.base import (
     ChatModel,
+    LLMError,
     Message,
     ReasoningDelta,
     TextDelta,
+    Tier,
+    TierFailed,
     ToolCall,
     ToolCalls,
     UsageInfo,
@@ -28,7 +32,12 @@ MAX_RESULT_CHARS = 4_000
 
 @dataclass
 class TurnSetup:
-    """Everything one turn needs: the model, its tools and where the user's answers come from."""
+    """Everything one turn needs: the model, its tools and where the user's answers come from.
+
+    ``tier`` and ``error_struct`` are read from each model reply's usage chunk (the last reply's
+    tier; the structured error of the last emergency answer). With ``fallback`` off the turn takes
+    no stand-in answer: it fails with the main model's error where a fallback chain would move on.
+    """
 
     llm: ChatModel
     tools: ToolRegistry
@@ -38,8 +47,9 @@ class TurnSetup:
     language: str = "en"
     max_steps: int = 8
     purpose: str = "chat"
-    tier: str = "main"
+    tier: Tier = "main"
     error_struct: dict[str, Any] | None = None
+    fallback: bool = True
     usage: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -71,23 +81,24 @@ async def _model_reply(
     usage: UsageInfo | None = None
     started = time.monotonic()
     first: float | None = None
-    outcome = getattr(setup.llm, "new_outcome", None)
-    kwargs: dict[str, Any] = {"outcome": outcome()} if outcome else {}
-    async for chunk in setup.llm.stream(messages, tools, setup.model, setup.purpose, **kwargs):
-        if isinstance(chunk, TextDelta):
-            if first is None:
-                first = time.monotonic() - started
-            parts.append(chunk.content)
-            yield ev.Token(content=chunk.content)
-        elif isinstance(chunk, ReasoningDelta):
-            yield ev.Thinking(content=chunk.content)
-        elif isinstance(chunk, ToolCalls):
-            calls = chunk.calls
-        elif isinstance(chunk, UsageInfo):
-            usage = chunk
-    if kwargs:
-        setup.tier = kwargs["outcome"].tier
-        setup.error_struct = kwargs["outcome"].error_struct or setup.error_struct
+    async with aclosing(setup.llm.stream(messages, tools, setup.model, setup.purpose)) as chunks:
+        async for chunk in chunks:
+            if isinstance(chunk, TextDelta):
+                if first is None:
+                    first = time.monotonic() - started
+                parts.append(chunk.content)
+                yield ev.Token(content=chunk.content)
+            elif isinstance(chunk, ReasoningDelta):
+                yield ev.Thinking(content=chunk.content)
+            elif isinstance(chunk, ToolCalls):
+                calls = chunk.calls
+            elif isinstance(chunk, TierFailed) and not setup.fallback:
+                raise LLMError(chunk.message)  # closing the stream keeps the next tier from being asked
+            elif isinstance(chunk, UsageInfo):
+                usage = chunk
+    if usage is not None:
+        setup.tier = usage.tier
+        setup.error_struct = usage.error_struct or setup.error_struct
     figures = ev.Usage(
         model=usage.model if usage else (setup.model or setup.llm.label),
         tier=setup.tier,

@@ -4,12 +4,12 @@ the new conversation titled."""
 from __future__ import annotations
 
 import asyncio
+from contextlib import aclosing
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from agentkit_app.engine import events as ev
-from agentkit_app.engine.llm.base import LLMError, TextDelta
-from agentkit_app.engine.llm.fallback import FallbackModel
+from agentkit_app.engine.llm.base import LLMError, TextDelta, UsageInfo
 from agentkit_app.engine.plan_exec import PhasePolicyError, parse_phase_policy, run_plan_exec
 from agentkit_app.engine.react import TurnSetup, run_direct, run_react
 from agentkit_app.engine.routing import UnknownSkillError, choose_skill, is_greeting
@@ -76,8 +76,6 @@ async def run_chat(
         except PhasePolicyError as exc:
             await service.fail(run, str(exc), agent.name, "invalid")
             return
-        if isinstance(service.llm, FallbackModel):  # plan-execute bypasses the fallback chain
-            setup.llm = service.llm.main
         engine = run_plan_exec(setup, messages, policy)
     else:
         engine = run_react(setup, messages)
@@ -138,17 +136,15 @@ async def name_session(
                                       "Reply with the title only, without quotes."},
         {"role": "user", "content": f"User: {question[:1000]}\nAssistant: {answer[:1000]}"},
     ]  # fmt: skip
-    outcome = service.llm.new_outcome() if hasattr(service.llm, "new_outcome") else None
     parts: list[str] = []
     try:
-        async for chunk in service.llm.stream(
-            prompt, None, model, "title", **({"outcome": outcome} if outcome else {})
-        ):
-            if isinstance(chunk, TextDelta):
-                parts.append(chunk.content)
+        async with aclosing(service.llm.stream(prompt, None, model, "title")) as chunks:
+            async for chunk in chunks:
+                if isinstance(chunk, TextDelta):
+                    parts.append(chunk.content)
+                elif isinstance(chunk, UsageInfo) and chunk.tier == "emergency":  # the apology is no title
+                    return
     except LLMError:
-        return
-    if outcome is not None and outcome.tier == "emergency":  # the apology is no title
         return
     lines = "".join(parts).strip().splitlines()
     title = lines[0].strip().strip("\"'“”「」*#").strip() if lines else ""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -18,7 +18,16 @@ from agentkit_app.engine.board import (
 )
 from agentkit_app.engine.experts import UnknownExpertsError
 from agentkit_app.engine.i18n import t
-from agentkit_app.engine.llm.base import ChatModel, Chunk, LLMError, Message, TextDelta, UsageInfo
+from agentkit_app.engine.llm.base import (
+    TIERS,
+    ChatModel,
+    Chunk,
+    LLMError,
+    Message,
+    TextDelta,
+    Tier,
+    UsageInfo,
+)
 from agentkit_app.engine.team import TeamOrchestrator
 from agentkit_app.engine.team_plan import TeamCommandError, parse_team_command
 
@@ -60,7 +69,9 @@ class UsageCounter:
     """A chat model that passes another one through and adds up the usage of every call made through it.
 
     One counter wraps the model of one board meeting or team run, so the run's total covers the
-    speeches, summaries, plans, phases and the conclusion or synthesis alike.
+    speeches, summaries, plans, phases and the conclusion or synthesis alike. The run's ``tier`` is
+    the lowest tier that answered any of its calls, read from each reply's usage chunk: one speech
+    from the recovery model makes the whole meeting a recovery answer.
     """
 
     def __init__(self, llm: ChatModel) -> None:
@@ -69,6 +80,8 @@ class UsageCounter:
         self.prompt_tokens = 0
         self.completion_tokens = 0
         self.model = ""
+        self.tier: Tier = "main"
+        self.error_struct: dict[str, Any] | None = None
         self._calls: list[_CallFigures] = []
 
     async def stream(
@@ -77,31 +90,41 @@ class UsageCounter:
         tools: list[dict[str, Any]] | None = None,
         model: str | None = None,
         purpose: str = "chat",
-    ) -> AsyncIterator[Chunk]:
-        """Yield the wrapped model's chunks unchanged, counting the call, its tokens and its time."""
+    ) -> AsyncGenerator[Chunk, None]:
+        """Yield the wrapped model's chunks unchanged, counting the call, its tokens, its time and its tier."""
         figures = _CallFigures()
         self._calls.append(figures)
         started = time.monotonic()
         try:
-            async for chunk in self.llm.stream(messages, tools, model, purpose):
-                if isinstance(chunk, TextDelta) and figures.first_token_s is None:
-                    figures.first_token_s = round(time.monotonic() - started, 3)
-                elif isinstance(chunk, UsageInfo):
-                    self.prompt_tokens += chunk.prompt_tokens
-                    self.completion_tokens += chunk.completion_tokens
-                    self.model = chunk.model or self.model
-                yield chunk
+            async with aclosing(self.llm.stream(messages, tools, model, purpose)) as chunks:
+                async for chunk in chunks:
+                    if isinstance(chunk, TextDelta) and figures.first_token_s is None:
+                        figures.first_token_s = round(time.monotonic() - started, 3)
+                    elif isinstance(chunk, UsageInfo):
+                        self._count(chunk)
+                    yield chunk
         finally:
             figures.total_s = time.monotonic() - started
 
-    def metadata(self) -> dict[str, Any]:
-        """Return the run's ``model`` and ``usage`` in the shape chat answers store them.
+    def _count(self, usage: UsageInfo) -> None:
+        self.prompt_tokens += usage.prompt_tokens
+        self.completion_tokens += usage.completion_tokens
+        self.model = usage.model or self.model
+        if TIERS.index(usage.tier) > TIERS.index(self.tier):
+            self.tier = usage.tier
+        self.error_struct = usage.error_struct or self.error_struct
 
-        ``total_s`` adds up the time of every call, so calls that ran side by side count each.
+    def metadata(self) -> dict[str, Any]:
+        """Return the run's ``model``, ``tier`` and ``usage`` in the shape chat answers store them.
+
+        ``total_s`` adds up the time of every call, so calls that ran side by side count each;
+        ``error_struct`` is there only if an emergency apology stood in for one of them.
         """
         first_tokens = [c.first_token_s for c in self._calls if c.first_token_s is not None]
-        return {
+        meta: dict[str, Any] = {
             "model": self.model or self.label,
+            "tier": self.tier,
+            "fallback_status": self.tier,
             "usage": {
                 "prompt_tokens": self.prompt_tokens,
                 "completion_tokens": self.completion_tokens,
@@ -110,6 +133,9 @@ class UsageCounter:
                 "calls": len(self._calls),
             },
         }
+        if self.error_struct:
+            meta["error_struct"] = self.error_struct
+        return meta
 
 
 def event_message(event: ev.Event) -> tuple[str, dict[str, Any]] | None:

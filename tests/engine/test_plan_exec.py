@@ -8,7 +8,9 @@ import pytest
 
 from agentkit_app.engine import events as ev
 from agentkit_app.engine.interaction import Interaction
+from agentkit_app.engine.llm.base import LLMError
 from agentkit_app.engine.llm.demo import DemoModel
+from agentkit_app.engine.llm.fallback import FallbackModel
 from agentkit_app.engine.llm.scripted import Reply, ScriptedModel
 from agentkit_app.engine.plan_exec import (
     DEFAULT_POLICY,
@@ -231,3 +233,13 @@ async def test_the_demo_model_answers_a_question_that_needs_no_tool(tmp_path):
     )
     assert [p for p, _ in changes(events)] == ["plan", "execute", "verify", "answer"]
     assert "(offline demo model)" in events[-1].content
+
+
+async def test_plan_exec_takes_no_fallback_answer(tmp_path):
+    recovery = ScriptedModel(["Recovered."])
+    setup = setup_for(FallbackModel(ScriptedModel([Reply(error="down")]), recovery, "Sorry."), tmp_path)
+    events: list[ev.Event] = []
+    with pytest.raises(LLMError, match="^down$"):
+        async for event in run_plan_exec(setup, conversation(), DEFAULT_POLICY):
+            events.append(event)
+    assert recovery.calls == [] and not any(isinstance(e, ev.Token) for e in events)

@@ -5,9 +5,13 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from agentkit_app.engine import events as ev
 from agentkit_app.engine.i18n import t
 from agentkit_app.engine.interaction import Interaction
+from agentkit_app.engine.llm.base import LLMError
+from agentkit_app.engine.llm.fallback import FallbackModel
 from agentkit_app.engine.llm.scripted import Reply, ScriptedModel
 from agentkit_app.engine.react import TurnSetup, run_direct, run_react
 from agentkit_app.engine.tools import ToolContext, ToolRegistry
@@ -143,3 +147,29 @@ async def test_usage_is_reported_per_call(tmp_path):
     usage = next(e for e in events if isinstance(e, ev.Usage))
     assert usage.completion_tokens == 3 and usage.tier == "main"
     assert setup.usage and setup.usage[0]["completion_tokens"] == 3
+
+
+async def test_the_tier_and_its_error_are_read_from_each_reply(tmp_path):
+    main = ScriptedModel([Reply(error="down"), Reply(error="still down")])
+    llm = FallbackModel(main, ScriptedModel(["Recovered."]), "Sorry.")
+    setup = setup_for(ScriptedModel([]), tmp_path)
+    setup.llm = llm
+    events = await collect(run_direct(setup, [{"role": "user", "content": "q"}]))
+    assert events[-1] == ev.FinalAnswer(content="Recovered.")
+    assert setup.tier == "recovery" and setup.error_struct is None
+    assert next(e for e in events if isinstance(e, ev.Usage)).tier == "recovery"
+
+    llm.recovery = ScriptedModel([Reply(error="overloaded")])
+    events = await collect(run_direct(setup, [{"role": "user", "content": "q"}]))
+    assert events[-1] == ev.FinalAnswer(content="Sorry.")
+    assert setup.tier == "emergency" and setup.error_struct is not None
+    assert [e["message"] for e in setup.error_struct["errors"]] == ["still down", "overloaded"]
+
+
+async def test_without_fallback_the_turn_fails_where_the_chain_would_move_on(tmp_path):
+    recovery = ScriptedModel(["Recovered."])
+    setup = setup_for(ScriptedModel([]), tmp_path)
+    setup.llm, setup.fallback = FallbackModel(ScriptedModel([Reply(error="down")]), recovery, "Sorry."), False
+    with pytest.raises(LLMError, match="^down$"):
+        await collect(run_react(setup, [{"role": "user", "content": "q"}]))
+    assert recovery.calls == [], "the stand-in is never asked"

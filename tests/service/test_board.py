@@ -9,7 +9,8 @@ import pytest
 from agentkit_app.engine import events as ev
 from agentkit_app.engine.board import BoardCommandError, parse_board_command
 from agentkit_app.engine.experts import UnknownExpertsError
-from agentkit_app.engine.llm.demo import DemoModel
+from agentkit_app.engine.llm.demo import DEMO_MODEL_NAME, DemoModel
+from agentkit_app.engine.llm.fallback import FallbackModel
 from agentkit_app.engine.llm.scripted import Call, Reply, ScriptedModel
 from agentkit_app.service.chat import TurnRequest
 from agentkit_app.service.flows import BOARD_AGENT
@@ -264,3 +265,27 @@ async def test_the_meeting_total_is_the_sum_of_the_calls(service_factory):
     assert [c.purpose for c in calls].count("board.speech") == 4 and usage["calls"] == len(calls) == 7
     assert usage["completion_tokens"] == 4 * 3 + 2 * 2 + 1  # the scripted model counts words split by spaces
     assert usage["prompt_tokens"] == sum(len(str(m["content"])) // 4 for c in calls for m in c.messages)
+
+
+async def test_a_board_meeting_answered_by_the_recovery_model_records_its_tier(service_factory):
+    main = ScriptedModel(lambda call: Reply(error="model endpoint error 503: overloaded"))
+    service = service_factory(FallbackModel(main, DemoModel(word_delay_s=0), "Sorry."))
+    session = await service.create_session("assistant")
+    events = await _collect(service, session.session_id, "@board:Strategist rounds=1 open a second shop")
+    final = next(e for e in events if isinstance(e, ev.FinalAnswer))
+    assert "## Decision advice" in final.content
+    stored = {
+        m.metadata.get("message_type"): m.metadata
+        for m in await service.store.get_messages(session.session_id)
+    }
+    assert stored["board_final"]["tier"] == final.metadata["tier"] == "recovery"
+    assert stored["board_final"]["model"] == DEMO_MODEL_NAME and "error_struct" not in stored["board_final"]
+    assert len(main.calls) == stored["board_final"]["usage"]["calls"], "every call tried main first"
+
+
+async def test_a_board_meeting_of_the_main_model_records_the_main_tier(service_factory):
+    service = service_factory(DemoModel(word_delay_s=0))
+    session = await service.create_session("assistant")
+    await _collect(service, session.session_id, "@board:Strategist rounds=1 open a second shop")
+    final = (await service.store.get_messages(session.session_id))[-1]
+    assert final.metadata["message_type"] == "board_final" and final.metadata["tier"] == "main"

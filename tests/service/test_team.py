@@ -11,6 +11,7 @@ import pytest
 from agentkit_app.engine import events as ev
 from agentkit_app.engine.interaction import Interaction
 from agentkit_app.engine.llm.demo import DemoModel
+from agentkit_app.engine.llm.fallback import FallbackModel
 from agentkit_app.engine.llm.scripted import Call, Reply, ScriptedModel
 from agentkit_app.engine.team import TeamOrchestrator
 from agentkit_app.service.chat import ChatService, TurnRequest
@@ -215,3 +216,38 @@ async def test_team_notices_are_stored_and_a_resumed_run_counts_only_its_own_cal
     assert [(m.content, m.agent_name) for m in notices] == [
         ("resuming after 1 finished phase(s)", "team_collab")
     ]
+
+
+async def test_a_team_run_records_the_lowest_tier_that_answered(service_factory):
+    main = ScriptedModel(lambda call: Reply(error="down") if call.purpose == "team.phase" else _answer(call))
+    service = service_factory(FallbackModel(main, ScriptedModel(_answer), "Sorry."))
+    session = await service.create_session("assistant")
+    run = await service.start_turn(TurnRequest(session_id=session.session_id, content="@team ship it"))
+    final = [e async for e in run.follow()][-1]
+    assert isinstance(final, ev.FinalAnswer) and final.content == "Shipped."
+    stored = {
+        m.metadata.get("message_type"): m.metadata
+        for m in await service.store.get_messages(session.session_id)
+    }
+    assert stored["team_final"]["tier"] == final.metadata["tier"] == "recovery", (
+        "the phases were the recovery's"
+    )
+    assert stored["team_final"]["fallback_status"] == "recovery"
+
+
+async def test_a_team_run_answered_by_the_emergency_tier_keeps_its_structured_error(service_factory):
+    main = ScriptedModel(
+        lambda call: Reply(error="down") if call.purpose == "team.synthesis" else _answer(call)
+    )
+    service = service_factory(FallbackModel(main, None, "Sorry."))
+    session = await service.create_session("assistant")
+    run = await service.start_turn(TurnRequest(session_id=session.session_id, content="@team ship it"))
+    final = [e async for e in run.follow()][-1]
+    assert isinstance(final, ev.FinalAnswer)
+    stored = (await service.store.get_messages(session.session_id))[-1].metadata
+    assert stored["message_type"] == "team_final" and stored["tier"] == "emergency"
+    assert stored["error_struct"] == {
+        "tier": "emergency",
+        "errors": [{"tier": "main", "message": "down"}],
+        "code": "llm_unavailable",
+    }

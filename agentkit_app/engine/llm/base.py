@@ -1,12 +1,23 @@
-"""The one chat-model interface every provider implements, and its chunk types."""
+"""The one chat-model interface every provider implements, and its chunk types.
+
+Every reply that ends normally ends with one :class:`UsageInfo`, and that chunk says which tier
+of a fallback chain answered: a plain model is its own main tier, so it reports ``"main"``; a
+:class:`~agentkit_app.engine.llm.fallback.FallbackModel` reports ``"recovery"`` or
+``"emergency"`` (with a structured error) when it had to stand in. A chain that moves on from a
+failed tier says so first with a :class:`TierFailed` chunk, so a caller that takes no stand-in
+answer can stop the reply there.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 Message = dict[str, Any]
+Tier = Literal["main", "recovery", "emergency"]
+TIERS: tuple[Tier, ...] = ("main", "recovery", "emergency")  # in the order a fallback chain moves down
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,14 +52,28 @@ class ToolCalls:
 
 @dataclass(frozen=True, slots=True)
 class UsageInfo:
-    """Token figures of this model reply."""
+    """Token figures of this model reply, and the tier that gave it; the last chunk of a reply.
+
+    ``error_struct`` is set only when the emergency tier answered: ``{"tier", "errors", "code"}``
+    with the failure of every tier before it, for transports to pass on.
+    """
 
     prompt_tokens: int
     completion_tokens: int
     model: str
+    tier: Tier = "main"
+    error_struct: dict[str, Any] | None = None
 
 
-Chunk = TextDelta | ReasoningDelta | ToolCalls | UsageInfo
+@dataclass(frozen=True, slots=True)
+class TierFailed:
+    """A tier of a fallback chain failed before answering, and the chain moves on to the next tier."""
+
+    tier: Tier
+    message: str
+
+
+Chunk = TextDelta | ReasoningDelta | ToolCalls | TierFailed | UsageInfo
 
 
 class LLMError(Exception):
@@ -70,8 +95,11 @@ class ChatModel(Protocol):
         tools: list[dict[str, Any]] | None = None,
         model: str | None = None,
         purpose: str = "chat",
-    ) -> AsyncIterator[Chunk]:
-        """Yield the reply as chunks; raise :class:`LLMError` on failure."""
+    ) -> AsyncGenerator[Chunk, None]:
+        """Yield the reply as chunks, ending with :class:`UsageInfo`; raise :class:`LLMError` on failure.
+
+        A caller that stops early closes the generator, which closes the provider's connection.
+        """
         ...
 
 
@@ -79,9 +107,10 @@ async def text_deltas(
     llm: ChatModel, messages: list[Message], model: str | None = None, purpose: str = "chat"
 ) -> AsyncIterator[str]:
     """Yield the text pieces of one model reply without tools."""
-    async for chunk in llm.stream(messages, None, model, purpose):
-        if isinstance(chunk, TextDelta) and chunk.content:
-            yield chunk.content
+    async with aclosing(llm.stream(messages, None, model, purpose)) as chunks:
+        async for chunk in chunks:
+            if isinstance(chunk, TextDelta) and chunk.content:
+                yield chunk.content
 
 
 async def complete(

@@ -13,7 +13,7 @@ import asyncio
 import itertools
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from agentkit_app.engine.i18n import has_cjk
@@ -205,7 +205,7 @@ class DemoModel:
         tools: list[dict[str, Any]] | None = None,
         model: str | None = None,
         purpose: str = "chat",
-    ) -> AsyncIterator[Chunk]:
+    ) -> AsyncGenerator[Chunk, None]:
         """Stream the deterministic reply word by word."""
         text, request = self.reply_for(messages, tools, purpose)
         words = re.findall(r"\S+\s*|\s+", text) if not has_cjk(text) else re.findall(r".{1,3}", text, re.S)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Any, cast
 from urllib.parse import urlsplit
@@ -136,7 +136,7 @@ class OpenAICompatibleModel:
         tools: list[dict[str, Any]] | None = None,
         model: str | None = None,
         purpose: str = "chat",
-    ) -> AsyncIterator[Chunk]:
+    ) -> AsyncGenerator[Chunk, None]:
         """Yield the reply as text and reasoning deltas, then its tool calls, then its usage.
 
         Args:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,7 +69,7 @@ class ScriptedModel:
         tools: list[dict[str, Any]] | None = None,
         model: str | None = None,
         purpose: str = "chat",
-    ) -> AsyncIterator[Chunk]:
+    ) -> AsyncGenerator[Chunk, None]:
         """Yield the next scripted reply as chunks."""
         call = Call([dict(m) for m in messages], tools, model, purpose)
         self.calls.append(call)
