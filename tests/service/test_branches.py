@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from agentkit_app.engine.llm.fallback import FallbackModel
 from agentkit_app.engine.llm.scripted import Call, Reply, ScriptedModel
 from agentkit_app.service.chat import TurnRequest
 from agentkit_app.service.errors import Conflict
@@ -113,3 +114,24 @@ async def test_a_failing_title_call_keeps_the_first_message_as_title(service_fac
         )
     ]
     assert (await service.store.get_session(session.session_id)).title == "tell me about owls"
+
+
+@pytest.mark.parametrize(
+    ("recovery", "title"), [(None, "tell me about owls"), ("Owls at night", "Owls at night")]
+)
+async def test_a_fallback_apology_never_becomes_a_title_but_a_recovery_answer_does(
+    service_factory, recovery: str | None, title: str
+):
+    def main(call: Call) -> Reply:
+        return Reply(error="down") if call.purpose == "title" else Reply(text="ok")
+
+    stand_in = ScriptedModel(lambda call: Reply(text=recovery or "")) if recovery else None
+    service = service_factory(FallbackModel(ScriptedModel(main), stand_in, "Sorry, no model answers."))
+    session = await service.create_session("assistant")
+    [
+        e
+        async for e in service.run_turn(
+            TurnRequest(session_id=session.session_id, content="tell me about owls")
+        )
+    ]
+    assert (await service.store.get_session(session.session_id)).title == title
