@@ -8,8 +8,7 @@ from sqlalchemy.exc import DataError
 
 from agentkit_app.api import auth, rest, ws
 from agentkit_app.api.problems import UNSTORABLE, declare_framework_errors
-from agentkit_app.service.errors import QuotaExceeded, ServiceError
-from agentkit_app.store.checkpoint import CheckpointUnavailable
+from agentkit_app.service.errors import STORE_UNAVAILABLE, QuotaExceeded, ServiceError
 
 
 async def _service_error(request: Request, exc: Exception) -> JSONResponse:
@@ -40,7 +39,8 @@ def build_api() -> FastAPI:
         openapi_url="/api/v1/openapi.json",
     )
     api.add_exception_handler(ServiceError, _service_error)
-    api.add_exception_handler(CheckpointUnavailable, _store_unavailable)
+    for unavailable in STORE_UNAVAILABLE:
+        api.add_exception_handler(unavailable, _store_unavailable)
     api.add_exception_handler(DataError, _unstorable)
     api.include_router(rest.router)
     api.include_router(ws.router)

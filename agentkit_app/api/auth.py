@@ -6,8 +6,6 @@ which then reports ``auth_enabled: false``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -15,16 +13,20 @@ from pydantic import BaseModel, Field
 
 from agentkit_app.api.problems import error_responses
 from agentkit_app.api.security import AdminDep, PrincipalDep, ServiceDep
-from agentkit_app.service.access import AccessControl
-from agentkit_app.service.chat import ChatService
-from agentkit_app.service.errors import AccountsDisabled
+from agentkit_app.service.access import enabled_access
+from agentkit_app.service.accounts import (
+    AccountAdmin,
+    DepartmentCreate,
+    DepartmentUpdate,
+    DepartmentWithQuotas,
+    UserCreate,
+    UserUpdate,
+)
 from agentkit_app.service.throttle import SignInThrottled
-from agentkit_app.store.accounts import AccountConflict, UnknownDepartment
 from agentkit_app.store.models import DepartmentPublic, QuotaPublic, UserPublic
 
 router = APIRouter(prefix="/api/v1")
 
-USERNAME_PATTERN = r"^[A-Za-z0-9._@-]+$"
 # every admin route: not signed in, not an admin, or accounts off (404)
 ADMIN_ERRORS = error_responses(401, 403, 404)
 
@@ -56,62 +58,6 @@ class Me(BaseModel):
     shell_allowed: bool = True
 
 
-class UserCreate(BaseModel):
-    """Body of ``POST /admin/users``."""
-
-    username: str = Field(min_length=1, max_length=64, pattern=USERNAME_PATTERN)
-    password: str = Field(min_length=8, max_length=256)
-    role: Literal["admin", "user"] = "user"
-    department_id: str | None = Field(default=None, max_length=64)
-
-
-class UserUpdate(BaseModel):
-    """Body of ``PATCH /admin/users/{id}``: only the fields given change (``department_id: null`` clears it)."""
-
-    password: str | None = Field(default=None, min_length=8, max_length=256)
-    role: Literal["admin", "user"] | None = None
-    department_id: str | None = Field(default=None, max_length=64)
-    disabled: bool | None = None
-
-
-class DepartmentCreate(BaseModel):
-    """Body of ``POST /admin/departments``."""
-
-    name: str = Field(min_length=1, max_length=100)
-    shell_enabled: bool = False
-
-
-class DepartmentUpdate(BaseModel):
-    """Body of ``PATCH /admin/departments/{id}``: only the fields given change."""
-
-    shell_enabled: bool | None = None
-
-
-class DepartmentWithQuotas(DepartmentPublic):
-    """A department and its quotas."""
-
-    quotas: list[QuotaPublic] = []
-
-
-def _access(service: ChatService) -> AccessControl:
-    if service.access is None or not service.access.enabled:
-        raise AccountsDisabled("user accounts are not enabled")
-    return service.access
-
-
-@contextmanager
-def _account_errors() -> Iterator[None]:
-    """Translate the account store's refusals to HTTP errors."""
-    try:
-        yield
-    except AccountConflict as exc:
-        raise HTTPException(status_code=409, detail=str(exc)) from None
-    except UnknownDepartment:
-        raise HTTPException(status_code=404, detail="department not found") from None
-    except ValueError as exc:
-        raise HTTPException(status_code=422, detail=str(exc)) from None
-
-
 @router.post(
     "/auth/login",
     tags=["auth"],
@@ -131,7 +77,7 @@ async def login(body: LoginBody, request: Request, service: ServiceDep) -> Login
     address, further ones get 429 with ``Retry-After`` (seconds) and are not checked, even with the
     right password. The address is the connection's peer (behind a proxy: the proxy).
     """
-    access = _access(service)
+    access = enabled_access(service.access)
     try:
         token, user = await access.authenticate(
             body.username, body.password, request.client.host if request.client else None
@@ -150,10 +96,7 @@ async def me(principal: PrincipalDep, service: ServiceDep) -> Me:
     enabled = bool(access and access.enabled)
     if access is None or principal.user_id is None:
         return Me(auth_enabled=enabled, role=principal.role, shell_allowed=principal.shell_allowed)
-    user = await access.accounts.get_user(principal.user_id)
-    department = (
-        await access.accounts.get_department(user.department_id) if user and user.department_id else None
-    )
+    user, department = await access.profile(principal)
     return Me(
         auth_enabled=enabled,
         role=principal.role,
@@ -166,7 +109,7 @@ async def me(principal: PrincipalDep, service: ServiceDep) -> Me:
 @router.get("/admin/users", tags=["admin"], responses=ADMIN_ERRORS)
 async def list_users(_: AdminDep, service: ServiceDep) -> list[UserPublic]:
     """List every user, by username."""
-    return await _access(service).accounts.list_users()
+    return await AccountAdmin.of(service.access).list_users()
 
 
 @router.post(
@@ -174,10 +117,7 @@ async def list_users(_: AdminDep, service: ServiceDep) -> list[UserPublic]:
 )
 async def create_user(body: UserCreate, _: AdminDep, service: ServiceDep) -> UserPublic:
     """Create a user (409 if the name is taken, 404 for an unknown department)."""
-    with _account_errors():
-        return await _access(service).accounts.create_user(
-            username=body.username, password=body.password, role=body.role, department_id=body.department_id
-        )
+    return await AccountAdmin.of(service.access).create_user(body)
 
 
 @router.patch(
@@ -188,28 +128,13 @@ async def update_user(user_id: str, body: UserUpdate, _: AdminDep, service: Serv
 
     A disabled user's tokens stop working, and so do all tokens issued before a password change.
     """
-    with _account_errors():
-        updated = await _access(service).accounts.update_user(
-            user_id,
-            password=body.password,
-            role=body.role,
-            department_id=body.department_id,
-            clear_department="department_id" in body.model_fields_set and body.department_id is None,
-            disabled=body.disabled,
-        )
-    if updated is None:
-        raise HTTPException(status_code=404, detail="user not found")
-    return updated
+    return await AccountAdmin.of(service.access).update_user(user_id, body)
 
 
 @router.get("/admin/departments", tags=["admin"], responses=ADMIN_ERRORS)
 async def list_departments(_: AdminDep, service: ServiceDep) -> list[DepartmentWithQuotas]:
     """List every department with its quotas, by name."""
-    accounts = _access(service).accounts
-    return [
-        DepartmentWithQuotas(**d.model_dump(), quotas=await accounts.get_quotas(d.department_id))
-        for d in await accounts.list_departments()
-    ]
+    return await AccountAdmin.of(service.access).departments_with_quotas()
 
 
 @router.post(
@@ -220,11 +145,7 @@ async def list_departments(_: AdminDep, service: ServiceDep) -> list[DepartmentW
 )
 async def create_department(body: DepartmentCreate, _: AdminDep, service: ServiceDep) -> DepartmentPublic:
     """Create a department (409 if the name is taken); ``shell_enabled`` lets its users run the shell tool."""
-    name = " ".join(body.name.split())
-    if not name:
-        raise HTTPException(status_code=422, detail="name must not be blank")
-    with _account_errors():
-        return await _access(service).accounts.create_department(name, shell_enabled=body.shell_enabled)
+    return await AccountAdmin.of(service.access).create_department(body)
 
 
 @router.patch(
@@ -234,12 +155,7 @@ async def update_department(
     department_id: str, body: DepartmentUpdate, _: AdminDep, service: ServiceDep
 ) -> DepartmentPublic:
     """Turn a department's shell tool on or off for its regular users (admins may always use it)."""
-    updated = await _access(service).accounts.update_department(
-        department_id, shell_enabled=body.shell_enabled
-    )
-    if updated is None:
-        raise HTTPException(status_code=404, detail="department not found")
-    return updated
+    return await AccountAdmin.of(service.access).update_department(department_id, body)
 
 
 @router.put(
@@ -251,8 +167,7 @@ async def set_quotas(
     department_id: str, body: list[QuotaPublic], _: AdminDep, service: ServiceDep
 ) -> list[QuotaPublic]:
     """Replace a department's quotas (``[]`` removes them; 422 for two of the same type and period)."""
-    with _account_errors():
-        return await _access(service).accounts.set_quotas(department_id, body)
+    return await AccountAdmin.of(service.access).set_quotas(department_id, body)
 
 
 @router.get(
@@ -267,4 +182,4 @@ async def department_usage(
     period: Annotated[Literal["day", "month"], Query(description="the current UTC day or month")] = "day",
 ) -> dict[str, Any]:
     """Return a department's requests and tokens in the current period, and its quotas of that period."""
-    return await _access(service).quota.usage(department_id, period)
+    return await AccountAdmin.of(service.access).usage(department_id, period)

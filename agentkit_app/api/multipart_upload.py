@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from agentkit_app.service.uploads import PendingUpload, StoredUpload, UploadStore
+from agentkit_app.service.uploads import PendingUpload, StoredUpload
 
 
 class MalformedUpload(ValueError):
@@ -15,9 +15,15 @@ class MalformedUpload(ValueError):
 
 
 async def receive_file(
-    store: UploadStore, content_type: str, body: AsyncIterator[bytes], owner: str | None = None
+    begin: Callable[[str, str | None], PendingUpload],
+    content_type: str,
+    body: AsyncIterator[bytes],
+    owner: str | None = None,
 ) -> StoredUpload:
-    """Write the ``file`` part of a multipart body to the store (as ``owner``'s) without holding it in memory."""
+    """Write the ``file`` part of a multipart body to an upload that ``begin(filename, owner)`` starts.
+
+    The body is streamed: it is never held in memory whole.
+    """
     kind, params = parse_options_header(content_type)
     boundary = params.get(b"boundary")
     if kind != b"multipart/form-data" or not boundary:
@@ -47,7 +53,7 @@ async def receive_file(
         filename = re.search(r'filename="([^"]*)"', disposition)
         if name and name.group(1) == "file" and state["pending"] is None and state["done"] is None:
             # the part's declared Content-Type is not kept: the store serves by extension
-            state["pending"] = store.begin(filename.group(1) if filename else "file", owner)
+            state["pending"] = begin(filename.group(1) if filename else "file", owner)
 
     def on_part_data(data: bytes, start: int, end: int) -> None:
         pending = state["pending"]

@@ -14,9 +14,7 @@ from agentkit_app.api.multipart_upload import MalformedUpload, receive_file
 from agentkit_app.api.problems import StorableText, error_responses
 from agentkit_app.api.security import PrincipalDep, ServiceDep, authorize_session
 from agentkit_app.engine import events as ev
-from agentkit_app.service.access import search_visible
 from agentkit_app.service.chat import TurnRequest
-from agentkit_app.service.export import export_session
 from agentkit_app.service.runs import Run
 from agentkit_app.service.uploads import UploadTooLarge
 from agentkit_app.store.models import MessagePublic, SessionPublic
@@ -139,7 +137,7 @@ async def list_sessions(
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[SessionPublic]:
     """List sessions, newest first (a signed-in user's own; admins and API-key clients see all)."""
-    return await service.store.list_sessions(limit=limit, offset=offset, user_id=principal.owner_filter)
+    return await service.list_sessions(principal, limit=limit, offset=offset)
 
 
 @router.post("/sessions", status_code=201, responses=error_responses(404, 422))
@@ -176,7 +174,7 @@ async def get_messages(
 ) -> list[MessagePublic]:
     """Return the session's messages in conversation order, with their metadata and alternatives."""
     await service.session_or_404(session_id)
-    return await service.store.get_messages(session_id, limit=limit, offset=offset, branch=branch)
+    return await service.messages(session_id, limit=limit, offset=offset, branch=branch)
 
 
 @router.post("/sessions/{session_id}/regenerate", responses=TURN_ERRORS)
@@ -215,7 +213,7 @@ async def search(
 ) -> list[SearchHit]:
     """Search message text and board topics across the sessions the caller may see, best match first."""
     try:
-        return await search_visible(service.store, principal, q, limit)
+        return await service.search(principal, q, limit)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from exc
 
@@ -238,7 +236,7 @@ async def export(
 ) -> Response:
     """Download the session as Markdown or JSON (board rounds and team phases kept as structure)."""
     session = await service.session_or_404(session_id)
-    body, media_type, filename = export_session(session, await service.store.get_messages(session_id), format)
+    body, media_type, filename = await service.export(session, format)
     disposition = f"attachment; filename*=UTF-8''{quote(filename)}"
     return Response(
         body, media_type=media_type, headers={**PASSIVE_HEADERS, "Content-Disposition": disposition}
@@ -372,13 +370,13 @@ async def answer_question(
 )
 async def upload(request: Request, service: ServiceDep, principal: PrincipalDep) -> UploadReply:
     """Store an uploaded file (multipart field ``file``), streaming it to disk; 413 past the limit."""
-    limit = service.uploads.max_bytes
+    limit = service.upload_limit
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit + 64 * 1024:
         raise HTTPException(status_code=413, detail=f"file larger than {limit} bytes")
     try:
         stored = await receive_file(
-            service.uploads, request.headers.get("content-type", ""), request.stream(), principal.user_id
+            service.begin_upload, request.headers.get("content-type", ""), request.stream(), principal.user_id
         )
     except UploadTooLarge as exc:
         raise HTTPException(status_code=413, detail=str(exc)) from exc
@@ -404,7 +402,7 @@ async def download(stored_name: str, service: ServiceDep, principal: PrincipalDe
     Images (not SVG), PDF and plain text are shown in place; anything else downloads as
     ``application/octet-stream``, whatever type its uploader declared.
     """
-    info = service.uploads.info(stored_name, principal.owner_filter)
+    info = service.upload_info(stored_name, principal)
     if info is None:
         raise HTTPException(status_code=404, detail="file not found")
     served = info.served

@@ -7,26 +7,17 @@ Accounts off (the default): the API key, if one is configured, is required as be
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
-from agentkit_app.service.access import Principal
+from agentkit_app.service.access import Principal, api_key_ok
 from agentkit_app.service.chat import ChatService
 from agentkit_app.service.errors import Unauthorized
 from agentkit_app.service.runtime import get_service
 from agentkit_app.settings import get_settings
 
 ServiceDep = Annotated[ChatService, Depends(get_service)]
-
-
-def api_key_ok(given: str | None) -> bool:
-    """Return whether the key is right (always, when no key is configured); constant time."""
-    expected = get_settings().api_key
-    if not expected:
-        return True
-    return hmac.compare_digest((given or "").encode(), expected.encode())
 
 
 def bearer_token(authorization: str | None) -> str | None:
@@ -38,7 +29,7 @@ def bearer_token(authorization: str | None) -> str | None:
 async def principal_of(service: ChatService, *, api_key: str | None, token: str | None) -> Principal:
     """Return the principal the credentials prove (raises Unauthorized)."""
     if service.access is None:  # a service built without accounts: the API key alone, as before accounts
-        if not api_key_ok(api_key):
+        if not api_key_ok(api_key, get_settings().api_key):
             raise Unauthorized("invalid or missing API key")
         return Principal.anonymous()
     return await service.access.resolve(api_key=api_key, token=token)

@@ -151,7 +151,7 @@ async def chat_socket(socket: WebSocket, session_id: str) -> None:
         await socket.close(code=4004 if session is None else 4000)
         return
     await conn.send({"type": "connected", "data": {"session_id": session_id}})
-    for run in service.runs.of_session(session_id):
+    for run in service.runs_of(session_id):
         conn.follow(run)
     try:
         await _serve(conn, session_id, max_frame_bytes(service.config.max_content_chars))

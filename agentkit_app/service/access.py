@@ -27,11 +27,16 @@ from agentkit_app.service.errors import (
 )
 from agentkit_app.service.throttle import SignInThrottle
 from agentkit_app.store.accounts import AccountStore, UnknownDepartment
-from agentkit_app.store.models import QuotaPublic, SessionPublic, UsageTotals, UserPublic, utcnow
-from agentkit_app.store.search import SearchHit
-from agentkit_app.store.sessions import SessionManager
+from agentkit_app.store.models import (
+    DepartmentPublic,
+    QuotaPublic,
+    SessionPublic,
+    UsageTotals,
+    UserPublic,
+    utcnow,
+)
 
-__all__ = ["AccessControl", "Principal", "QuotaGate", "period_start", "search_visible"]
+__all__ = ["AccessControl", "Principal", "QuotaGate", "api_key_ok", "enabled_access", "period_start"]
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +102,24 @@ class Principal:
     def can_see(self, session: SessionPublic) -> bool:
         """Return whether this principal may read and use ``session``."""
         return self.sees_all or (self.user_id is not None and session.user_id == self.user_id)
+
+
+def api_key_ok(given: str | None, expected: str | None) -> bool:
+    """Return whether ``given`` is the ``expected`` API key (always, when none is configured); constant time."""
+    if not expected:
+        return True
+    return hmac.compare_digest((given or "").encode(), expected.encode())
+
+
+def enabled_access(access: AccessControl | None) -> AccessControl:
+    """Return the access control of a deployment with user accounts on.
+
+    Raises:
+        AccountsDisabled: accounts are off (or the service was built without them).
+    """
+    if access is None or not access.enabled:
+        raise AccountsDisabled("user accounts are not enabled")
+    return access
 
 
 def period_start(period: str, now: datetime) -> datetime:
@@ -226,12 +249,6 @@ class AccessControl:
         self._secret = jwt_secret
         self._api_key = api_key
 
-    def api_key_ok(self, given: str | None) -> bool:
-        """Return whether ``given`` is the deployment's API key (always, when none is configured); constant time."""
-        if not self._api_key:
-            return True
-        return hmac.compare_digest((given or "").encode(), self._api_key.encode())
-
     async def resolve(self, *, api_key: str | None = None, token: str | None = None) -> Principal:
         """Return the principal that the credentials of a request prove.
 
@@ -242,12 +259,12 @@ class AccessControl:
             Unauthorized: missing, wrong or expired credentials.
         """
         if not self.enabled:
-            if not self.api_key_ok(api_key):
+            if not api_key_ok(api_key, self._api_key):
                 raise Unauthorized("invalid or missing API key")
             return Principal.api_client() if self._api_key else Principal.anonymous()
         if token:
             return await self.principal_from_token(token)
-        if api_key and self._api_key and self.api_key_ok(api_key):
+        if api_key and self._api_key and api_key_ok(api_key, self._api_key):
             return Principal.api_client()
         raise Unauthorized("sign in (Bearer token) or give the API key")
 
@@ -334,6 +351,16 @@ class AccessControl:
             raise Unauthorized("sign in first")
         return await self.principal_from_token(token)
 
+    async def profile(self, principal: Principal) -> tuple[UserPublic | None, DepartmentPublic | None]:
+        """Return the signed-in user behind ``principal`` and their department (None where there is none)."""
+        if principal.user_id is None:
+            return None, None
+        user = await self.accounts.get_user(principal.user_id)
+        department = (
+            await self.accounts.get_department(user.department_id) if user and user.department_id else None
+        )
+        return user, department
+
     def require_admin(self, principal: Principal) -> None:
         """Return if ``principal`` is a signed-in admin.
 
@@ -408,22 +435,3 @@ class AccessControl:
             return None
         log.info("created the admin %r", username)
         return admin
-
-
-async def search_visible(
-    store: SessionManager, principal: Principal | None, query: str, limit: int
-) -> list[SearchHit]:
-    """Return search hits in the sessions ``principal`` may see, best first (ValueError on a bad query)."""
-    if principal is None or principal.sees_all:
-        return await store.search(query, limit)
-    # filtered after the search, so a user with few matches among many others' may get fewer than ``limit``
-    hits = await store.search(query, max(limit * 10, 200))
-    owned: dict[str, bool] = {}
-    visible: list[SearchHit] = []
-    for hit in hits:
-        if hit.session_id not in owned:
-            session = await store.get_session(hit.session_id)
-            owned[hit.session_id] = session is not None and principal.can_see(session)
-        if owned[hit.session_id]:
-            visible.append(hit)
-    return visible[:limit]

@@ -24,6 +24,7 @@ from agentkit_app.engine.tools.builtin import builtin_tools
 from agentkit_app.engine.tools.sandbox import remove_session_scratch
 from agentkit_app.service.catalog import Catalog
 from agentkit_app.service.chat_flow import run_chat
+from agentkit_app.service.conversations import ConversationReads
 from agentkit_app.service.errors import (
     Conflict,
     InvalidInput,
@@ -91,7 +92,7 @@ class _Billing:
     billed: bool = False
 
 
-class ChatService:
+class ChatService(ConversationReads):
     """Routes user messages to the engine, persists what happens, and keeps runs followable."""
 
     def __init__(

@@ -5,6 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from agentkit_app.engine import events as ev
+from agentkit_app.store.checkpoint import CheckpointUnavailable
+
+# the store's errors that mean a backing store (Redis) is down: a transport answers 503, and names them
+# from here so that it need not reach into the store
+STORE_UNAVAILABLE: tuple[type[Exception], ...] = (CheckpointUnavailable,)
 
 
 class ServiceError(Exception):

@@ -1,22 +1,23 @@
-"""The admin page's checks of typed input, as pure functions (no browser)."""
+"""The admin page's checks of typed input (the service's account rules), as pure functions (no browser)."""
 
 from __future__ import annotations
 
 import pytest
 
 from agentkit_app.engine.i18n import TEXT
-from agentkit_app.store.models import DepartmentPublic
-from agentkit_app.ui.states.admin import (
-    ERROR_KEYS,
-    InvalidInput,
-    _department_row,
+from agentkit_app.service.accounts import (
+    _store_errors,
     check_password,
     clean_department_name,
     clean_username,
     parse_limit,
     quotas_from_boxes,
-    usage_text,
+    user_from_form,
 )
+from agentkit_app.service.errors import Conflict, InvalidInput, NotFound
+from agentkit_app.store.accounts import AccountConflict, UnknownDepartment
+from agentkit_app.store.models import DepartmentPublic
+from agentkit_app.ui.states.admin import ERROR_KEYS, _department_row, usage_text
 
 
 def refused(fn, *args) -> str:
@@ -83,3 +84,35 @@ def test_a_department_row_carries_its_shell_switch_and_usage():
     assert (on.shell_enabled, off.shell_enabled) == (True, False)
     assert (on.department_id, on.name, on.day_requests, on.over) == ("d1", "Eng", "3 / 3", True)
     assert all(TEXT[key]["en"] and TEXT[key]["zh"] for key in ("admin_col_shell", "admin_shell_hint"))
+
+
+def test_the_user_form_is_checked_role_first_then_field_by_field():
+    assert refused(user_from_form, "bad name", "short", "owner", None) == "admin_err_role"
+    assert refused(user_from_form, "bad name", "short", "user", None) == "admin_err_user_name"
+    assert refused(user_from_form, "ann", "short", "user", None) == "admin_err_password"
+    new = user_from_form(" ann ", "12345678", "admin", "d1")
+    assert (new.username, new.role, new.department_id) == ("ann", "admin", "d1")
+
+
+def test_a_limit_too_big_to_store_is_refused_as_a_number():
+    assert refused(quotas_from_boxes, {("tokens", "day"): "9" * 12}) == "admin_err_number"
+
+
+def test_the_account_stores_refusals_become_service_errors_with_their_keys():
+    with pytest.raises(Conflict) as conflict, _store_errors("admin_err_dept_exists"):
+        raise AccountConflict("department name taken")
+    with pytest.raises(NotFound) as missing, _store_errors():
+        raise UnknownDepartment("d9")
+    with pytest.raises(InvalidInput) as invalid, _store_errors():
+        raise ValueError("two quotas of the same type and period")
+    assert (conflict.value.status, conflict.value.key, str(conflict.value)) == (
+        409,
+        "admin_err_dept_exists",
+        "department name taken",
+    )
+    assert (missing.value.status, missing.value.key, str(missing.value)) == (
+        404,
+        "admin_err_unknown_dept",
+        "department not found",
+    )
+    assert (invalid.value.status, invalid.value.key) == (422, "admin_err_failed")

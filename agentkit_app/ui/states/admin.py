@@ -1,32 +1,33 @@
 """The admin page: departments with their usage and quotas, and user accounts.
 
-It calls the account store in-process, as the admin REST endpoints do, with the same checks on
-what is typed; every action checks again that the browser's principal is an admin. A refused
+It calls the service's account administration in-process, as the admin REST endpoints do, with the
+same input models; every action checks again that the browser's principal is an admin. A refused
 input leaves the form as it was and names the problem in ``error`` (a key of the i18n table).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 import reflex as rx
 
-from agentkit_app.service.access import AccessControl, Principal
+from agentkit_app.service.access import Principal
+from agentkit_app.service.accounts import (
+    AccountAdmin,
+    DepartmentCreate,
+    DepartmentUpdate,
+    clean_department_name,
+    quotas_from_boxes,
+    user_from_form,
+)
+from agentkit_app.service.errors import AccountsDisabled, ServiceError
 from agentkit_app.service.runtime import get_service
-from agentkit_app.store.accounts import AccountConflict, UnknownDepartment
-from agentkit_app.store.models import DepartmentPublic, QuotaPublic
+from agentkit_app.store.models import DepartmentPublic
 from agentkit_app.ui.states.auth import LOGIN_ROUTE, current_principal
 
-# the same limits as the admin REST bodies (agentkit_app.api.auth)
-USERNAME_RE = re.compile(r"^[A-Za-z0-9._@-]+$")
-USERNAME_MAX = 64
-PASSWORD_MIN, PASSWORD_MAX = 8, 256
-DEPARTMENT_NAME_MAX = 100
 # a Radix select item cannot have an empty value
 NO_DEPARTMENT = "none"
-QUOTA_FIELDS = (("tokens", "day"), ("tokens", "month"), ("requests", "day"), ("requests", "month"))
 # the i18n keys ``AdminState.error`` may hold
 ERROR_KEYS = (
     "admin_err_dept_name",
@@ -40,77 +41,6 @@ ERROR_KEYS = (
     "admin_err_self_disable",
     "admin_err_failed",
 )
-
-
-class InvalidInput(ValueError):
-    """Typed input that the admin page refuses; ``key`` names the message in the i18n table."""
-
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
-
-
-def clean_department_name(name: str) -> str:
-    """Return a department name with its whitespace collapsed.
-
-    Raises:
-        InvalidInput: the name is blank or longer than the REST API allows.
-    """
-    cleaned = " ".join(name.split())
-    if not cleaned or len(cleaned) > DEPARTMENT_NAME_MAX:
-        raise InvalidInput("admin_err_dept_name")
-    return cleaned
-
-
-def clean_username(name: str) -> str:
-    """Return a user name without surrounding blanks.
-
-    Raises:
-        InvalidInput: empty, too long, or characters other than letters, digits and ``._@-``.
-    """
-    cleaned = name.strip()
-    if not cleaned or len(cleaned) > USERNAME_MAX or not USERNAME_RE.match(cleaned):
-        raise InvalidInput("admin_err_user_name")
-    return cleaned
-
-
-def check_password(password: str) -> str:
-    """Return the password if its length is allowed.
-
-    Raises:
-        InvalidInput: shorter than 8 or longer than 256 characters.
-    """
-    if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
-        raise InvalidInput("admin_err_password")
-    return password
-
-
-def parse_limit(text: str) -> int | None:
-    """Return a quota limit typed as a whole number ≥ 0, or None for an empty box (no limit).
-
-    Raises:
-        InvalidInput: anything but digits.
-    """
-    cleaned = text.strip()
-    if not cleaned:
-        return None
-    if not cleaned.isascii() or not cleaned.isdigit():
-        raise InvalidInput("admin_err_number")
-    return int(cleaned)
-
-
-def quotas_from_boxes(boxes: dict[tuple[str, str], str]) -> list[QuotaPublic]:
-    """Return the quotas typed in the four boxes, keyed by (type, period); empty boxes set no limit.
-
-    Raises:
-        InvalidInput: a box holds something other than a whole number ≥ 0.
-    """
-    quotas = []
-    for quota_type, period in QUOTA_FIELDS:
-        limit = parse_limit(boxes.get((quota_type, period), ""))
-        if limit is not None:
-            quotas.append(QuotaPublic(quota_type=quota_type, period=period, limit=limit))  # type: ignore[arg-type]
-    return quotas
 
 
 def usage_text(current: int, limit: int | None) -> str:
@@ -203,15 +133,16 @@ class AdminState(rx.State):
     user_role: str = "user"
     user_dept: str = NO_DEPARTMENT
 
-    async def _admin(self) -> tuple[AccessControl, Principal] | None:
-        """Return the account service and the principal if this browser is a signed-in admin, else None."""
-        access = get_service().access
-        if access is None or not access.enabled:
+    async def _admin(self) -> tuple[AccountAdmin, Principal] | None:
+        """Return the account administration and the principal if this browser is a signed-in admin, else None."""
+        try:
+            accounts = AccountAdmin.of(get_service().access)
+        except AccountsDisabled:
             return None
         principal = await current_principal(self)
         if principal is None or principal.role != "admin":
             return None
-        return access, principal
+        return accounts, principal
 
     async def _refused(self):
         """Hide the page and send a non-admin away: to sign in if nobody is signed in, else home."""
@@ -225,13 +156,13 @@ class AdminState(rx.State):
     def _clear_error(self) -> None:
         self.error_form, self.error = "", ""
 
-    async def _reload(self, access: AccessControl, principal: Principal) -> None:
+    async def _reload(self, accounts: AccountAdmin, principal: Principal) -> None:
         """Read the departments with their usage, and the users."""
-        departments = await access.accounts.list_departments()
+        departments = await accounts.list_departments()
         rows = []
         for department in departments:
-            day = await access.quota.usage(department.department_id, "day")
-            month = await access.quota.usage(department.department_id, "month")
+            day = await accounts.usage(department.department_id, "day")
+            month = await accounts.usage(department.department_id, "month")
             rows.append(_department_row(department, day, month))
         self.departments = rows
         names = {d.department_id: d.name for d in departments}
@@ -244,7 +175,7 @@ class AdminState(rx.State):
                 disabled=u.disabled,
                 is_me=u.user_id == principal.user_id,
             )
-            for u in await access.accounts.list_users()
+            for u in await accounts.list_users()
         ]
         if self.user_dept != NO_DEPARTMENT and self.user_dept not in names:
             self.user_dept = NO_DEPARTMENT
@@ -313,12 +244,9 @@ class AdminState(rx.State):
         if admin is None:
             return await self._refused()
         try:
-            name = clean_department_name(self.dept_name)
-            await admin[0].accounts.create_department(name)
-        except InvalidInput as exc:
-            return self._fail("dept", exc.key)
-        except AccountConflict:
-            return self._fail("dept", "admin_err_dept_exists")
+            await admin[0].create_department(DepartmentCreate(name=clean_department_name(self.dept_name)))
+        except ServiceError as exc:
+            return self._fail("dept", exc.key or "admin_err_failed")
         self._clear_error()
         self.dept_name = ""
         await self._reload(*admin)
@@ -358,11 +286,9 @@ class AdminState(rx.State):
                     ("requests", "month"): self.quota_requests_month,
                 }
             )
-            await admin[0].accounts.set_quotas(self.quota_dept_id, quotas)
-        except InvalidInput as exc:
-            return self._fail("quota", exc.key)
-        except UnknownDepartment:
-            return self._fail("quota", "admin_err_unknown_dept")
+            await admin[0].set_quotas(self.quota_dept_id, quotas)
+        except ServiceError as exc:
+            return self._fail("quota", exc.key or "admin_err_failed")
         self._clear_error()
         self.quota_dept_id = ""
         await self._reload(*admin)
@@ -375,21 +301,12 @@ class AdminState(rx.State):
         admin = await self._admin()
         if admin is None:
             return await self._refused()
-        if self.user_role not in ("admin", "user"):
-            return self._fail("user", "admin_err_role")
         try:
-            username = clean_username(self.user_name)
-            password = check_password(self.user_password)
             department_id = None if self.user_dept == NO_DEPARTMENT else self.user_dept
-            await admin[0].accounts.create_user(
-                username=username, password=password, role=self.user_role, department_id=department_id
-            )
-        except InvalidInput as exc:
-            return self._fail("user", exc.key)
-        except AccountConflict:
-            return self._fail("user", "admin_err_user_exists")
-        except UnknownDepartment:
-            return self._fail("user", "admin_err_unknown_dept")
+            new = user_from_form(self.user_name, self.user_password, self.user_role, department_id)
+            await admin[0].create_user(new)
+        except ServiceError as exc:
+            return self._fail("user", exc.key or "admin_err_failed")
         self._clear_error()
         self.user_name, self.user_password = "", ""
         await self._reload(*admin)
@@ -400,15 +317,15 @@ class AdminState(rx.State):
         admin = await self._admin()
         if admin is None:
             return await self._refused()
-        access, principal = admin
+        accounts, principal = admin
         if user_id == principal.user_id:
             return self._fail("users", "admin_err_self_disable")
-        user = await access.accounts.get_user(user_id)
-        if user is None:
+        try:
+            await accounts.toggle_user(user_id)
+        except ServiceError:
             return self._fail("users", "admin_err_failed")
-        await access.accounts.update_user(user_id, disabled=not user.disabled)
         self._clear_error()
-        await self._reload(access, principal)
+        await self._reload(accounts, principal)
 
     @rx.event
     async def set_department_shell(self, department_id: str, enabled: bool):
@@ -416,7 +333,9 @@ class AdminState(rx.State):
         admin = await self._admin()
         if admin is None:
             return await self._refused()
-        if await admin[0].accounts.update_department(department_id, shell_enabled=bool(enabled)) is None:
+        try:
+            await admin[0].update_department(department_id, DepartmentUpdate(shell_enabled=bool(enabled)))
+        except ServiceError:
             return self._fail("dept", "admin_err_unknown_dept")
         self._clear_error()
         await self._reload(*admin)

@@ -14,7 +14,6 @@ from agentkit_app.engine.i18n import t
 from agentkit_app.engine.llm.demo import DEMO_MODEL_NAME
 from agentkit_app.service.chat import TurnRequest
 from agentkit_app.service.errors import ServiceError
-from agentkit_app.service.export import export_session
 from agentkit_app.service.runs import Run
 from agentkit_app.service.runtime import get_service
 from agentkit_app.service.uploads import UploadTooLarge
@@ -98,7 +97,7 @@ class ChatState(rx.State):
         """Open the session of the URL: rebuild its items and follow what still runs in it."""
         service = get_service()
         self.models = list(service.config.models)
-        self.upload_limit = service.uploads.max_bytes
+        self.upload_limit = service.upload_limit
         self.model = self.model if self.model in self.models else (self.models[0] if self.models else "")
         self._reset_dialogs()
         self._swap_composer()
@@ -119,9 +118,9 @@ class ChatState(rx.State):
             session.agent_name,
             session.status,
         )
-        runs = service.runs.of_session(session.session_id)
+        runs = service.runs_of(session.session_id)
         produced = set().union(*(r.persisted_ids for r in runs)) if runs else set()
-        messages = await service.store.get_messages(session.session_id)
+        messages = await service.messages(session.session_id)
         self.items = items_from_messages([m for m in messages if m.message_id not in produced])
         self._set_running(runs)
         self.interrupted = service.interrupted_team(session) is not None
@@ -261,7 +260,7 @@ class ChatState(rx.State):
     @rx.event(background=True)
     async def follow(self, run_id: str):
         """Stream a run's events into the items, about every 50 ms, until it ends."""
-        run = get_service().runs.get(run_id)
+        run = get_service().run(run_id)
         if run is None:
             return
         index = 0
@@ -284,7 +283,7 @@ class ChatState(rx.State):
                             self._on_live_event(event)
                         self.items = list(timeline.items)
                         if run.answered:  # the answer is complete: the user may go on while the run titles
-                            self._set_running(get_service().runs.of_session(run.session_id))
+                            self._set_running(get_service().runs_of(run.session_id))
                 if run.done and index >= len(run.events):
                     break
                 await run.wait_beyond(index, 1.0)
@@ -293,17 +292,15 @@ class ChatState(rx.State):
             async with self:
                 self._following = [r for r in self._following if r != run_id]
         service = get_service()
-        session = await service.store.get_session(run.session_id)
-        others = [r for r in service.runs.of_session(run.session_id) if r.run_id != run_id]
-        stored = (
-            await service.store.get_messages(run.session_id) if run.kind == "chat" and not others else None
-        )
+        session = await service.session(run.session_id)
+        others = [r for r in service.runs_of(run.session_id) if r.run_id != run_id]
+        stored = await service.messages(run.session_id) if run.kind == "chat" and not others else None
         async with self:
             if self.session_id == run.session_id:
                 if session is not None:
                     self.title = session.title or session.agent_name
                 # a new turn may have started meanwhile: then its own follower owns the view
-                others = [r for r in service.runs.of_session(run.session_id) if r.run_id != run_id]
+                others = [r for r in service.runs_of(run.session_id) if r.run_id != run_id]
                 if not others:
                     if stored is not None:  # answers now carry their stored ids and versions
                         self.items = items_from_messages(stored)
@@ -368,16 +365,16 @@ class ChatState(rx.State):
         principal = await current_principal(self)
         if principal is None:
             return rx.redirect(LOGIN_ROUTE)
-        store = get_service().uploads
+        service = get_service()
         for file in files:
-            pending = store.begin(file.name or "file", principal.user_id)
+            pending = service.begin_upload(file.name or "file", principal.user_id)
             try:
                 while chunk := await file.read(256 * 1024):
                     pending.write(chunk)
             except UploadTooLarge:
                 lang = (await self.get_state(PrefsState)).lang
                 return rx.toast.error(
-                    refusal_text(f"{pending.filename}|file-too-large", lang, store.max_bytes)
+                    refusal_text(f"{pending.filename}|file-too-large", lang, service.upload_limit)
                 )
             stored = pending.finish()
             self.attachments.append({"filename": stored.filename, "stored_name": stored.stored_name})
@@ -534,7 +531,7 @@ class ChatState(rx.State):
             session = await service.session_or_404(self.session_id, principal)
         except ServiceError as exc:
             return await refuse(self, exc)
-        body, _, filename = export_session(session, await service.store.get_messages(self.session_id), fmt)
+        body, _, filename = await service.export(session, fmt)
         return rx.download(data=body, filename=filename)
 
     @rx.event

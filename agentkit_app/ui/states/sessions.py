@@ -10,7 +10,7 @@ from datetime import datetime
 import reflex as rx
 
 from agentkit_app.engine.llm.demo import DEMO_LABEL
-from agentkit_app.service.access import Principal, search_visible
+from agentkit_app.service.access import Principal
 from agentkit_app.service.chat import ChatService
 from agentkit_app.service.errors import ServiceError
 from agentkit_app.service.runtime import get_service
@@ -133,9 +133,9 @@ class SessionsState(rx.State):
         if principal is None:
             self.sessions = []
             return
-        rows = await service.store.list_sessions(limit=self.limit, user_id=principal.owner_filter)
+        rows = await service.list_sessions(principal, limit=self.limit)
         self.more = len(rows) == self.limit
-        busy = {s.session_id for s in rows if service.runs.busy(s.session_id)}
+        busy = {s.session_id for s in rows if service.busy(s.session_id)}
         self.sessions = session_rows(rows, datetime.now().astimezone(), busy)
         if busy and not self._watching:
             return SessionsState.watch_busy
@@ -154,7 +154,7 @@ class SessionsState(rx.State):
                     busy = [row.session_id for row in self.sessions if row.busy]
                     if not busy:
                         return
-                    if any(not get_service().runs.busy(session_id) for session_id in busy):
+                    if any(not get_service().busy(session_id) for session_id in busy):
                         await self.load()
         finally:
             async with self:
@@ -183,7 +183,7 @@ class SessionsState(rx.State):
         if principal is None:
             return rx.redirect(LOGIN_ROUTE)
         try:
-            found = await search_visible(get_service().store, principal, query, 30)
+            found = await get_service().search(principal, query, 30)
         except ValueError as exc:
             self.hits, self.search_error = [], str(exc)
             return
