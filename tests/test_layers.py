@@ -27,12 +27,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
 
 # The one allowlist: import edges that close a cycle today, left out of the cycle check. Every layer rule
 # above holds without exceptions. Remove an entry when its import is gone; a new entry needs a reason.
-KNOWN_CYCLE_EDGES: set[tuple[str, str]] = {
-    # the chat and team flows call back into ChatService (persist, fail, store); issue #11 item 3
-    # turns them into peers behind a RunContext, which removes these two type-only imports
-    ("agentkit_app.service.chat_flow", "agentkit_app.service.chat"),
-    ("agentkit_app.service.flows", "agentkit_app.service.chat"),
-}
+KNOWN_CYCLE_EDGES: set[tuple[str, str]] = set()
 
 
 def module_name(path: Path) -> str:

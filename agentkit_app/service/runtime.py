@@ -16,9 +16,9 @@ from agentkit_app.engine.tools import ToolContext
 from agentkit_app.engine.tools.sandbox import ShellSandbox
 from agentkit_app.service.access import AccessControl
 from agentkit_app.service.catalog import load_catalog
-from agentkit_app.service.chat import ChatService, ServiceConfig
-from agentkit_app.service.flows import FLOWS
+from agentkit_app.service.chat import ChatService
 from agentkit_app.service.throttle import SignInThrottle
+from agentkit_app.service.turns import ServiceConfig
 from agentkit_app.service.uploads import UploadStore
 from agentkit_app.settings import Settings, get_settings
 from agentkit_app.store.accounts import AccountStore
@@ -137,7 +137,6 @@ def build_service(settings: Settings) -> ChatService:
             plan_exec_enabled=settings.plan_exec_enabled,
             plan_exec_policy=settings.plan_exec_policy,
         ),
-        flows=FLOWS,
         checkpoints=build_checkpoints(settings),
         uploads=UploadStore(settings.upload_dir, settings.upload_max_bytes),
         access=build_access(settings, AccountStore(engine)),

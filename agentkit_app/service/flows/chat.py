@@ -1,4 +1,4 @@
-"""A chat turn as a service flow: skill, greeting, plan-execute or ReAct; the question and answer stored,
+"""A chat turn as a flow: skill, greeting, plan-execute or ReAct; the question and answer stored,
 the new conversation titled."""
 
 from __future__ import annotations
@@ -13,68 +13,65 @@ from agentkit_app.engine.llm.base import LLMError, TextDelta, UsageInfo
 from agentkit_app.engine.plan_exec import PhasePolicyError, parse_phase_policy, run_plan_exec
 from agentkit_app.engine.react import TurnSetup, run_direct, run_react
 from agentkit_app.engine.routing import UnknownSkillError, choose_skill, is_greeting
-from agentkit_app.engine.tools import ToolRegistry
 
 if TYPE_CHECKING:
-    from agentkit_app.service.chat import ChatService, TurnRequest
-    from agentkit_app.service.runs import Run
-    from agentkit_app.store.models import SessionPublic
+    from agentkit_app.engine.tools import ToolRegistry
+    from agentkit_app.service.flows.context import RunContext
+    from agentkit_app.service.turns import TurnRequest
 
 
-def _setup(
-    service: ChatService, run: Run, request: TurnRequest, language: str, tools: ToolRegistry
-) -> TurnSetup:
-    context = service.config.tool_context.for_session(request.session_id)
+def _setup(ctx: RunContext, tools: ToolRegistry) -> TurnSetup:
+    request = ctx.request
+    context = ctx.config.tool_context.for_session(request.session_id)
     reader = request.principal.owner_filter if request.principal else None
     if reader is not None:  # a regular user's agent opens only that user's files
-        context = replace(context, may_read=service.uploads.readable_by(reader))
+        context = replace(context, may_read=ctx.uploads.readable_by(reader))
     if request.principal is not None and not request.principal.shell_allowed:
         # no sandbox in the context either: the shell refuses even if a skill's tool list offers it
         context = replace(context, sandbox=None)
     return TurnSetup(
-        llm=service.llm,
+        llm=ctx.llm,
         tools=tools.usable(context),
         tool_context=context,
-        interaction=run.interaction,
+        interaction=ctx.run.interaction,
         model=request.model,
-        language=language,
+        language=ctx.language,
     )
 
 
-async def run_chat(
-    service: ChatService, run: Run, session: SessionPublic, request: TurnRequest, text: str, language: str
-) -> None:
+async def run(ctx: RunContext) -> None:
     """Answer a chat message by skill, greeting, plan-execute or ReAct; store question and answer."""
-    agent = service.catalog.agent(session.agent_name) or next(iter(service.catalog.agents.values()))
-    system_prompt, tools = agent.system_prompt, service.tools.only(agent.tools)
+    session, request, text, recorder = ctx.session, ctx.request, ctx.text, ctx.recorder
+    agent = ctx.catalog.agent(session.agent_name) or next(iter(ctx.catalog.agents.values()))
+    system_prompt, tools = agent.system_prompt, ctx.tools.only(agent.tools)
     try:
-        skill = choose_skill(text, service.catalog.skills)
+        skill = choose_skill(text, ctx.catalog.skills)
     except UnknownSkillError as exc:
-        await service.persist(session.session_id, role="user", content=text, metadata=_user_meta(request))
-        await service.fail(run, str(exc), agent.name, "invalid")
+        await recorder.persist_input(role="user", content=text, metadata=_user_meta(request))
+        await recorder.fail(str(exc), agent.name, "invalid")
         return
     stored_text = skill.content if skill and skill.content else text
     if not request.regenerate:
-        await service.persist(
-            session.session_id, role="user", content=stored_text, metadata=_user_meta(request, skill)
-        )
-    setup = _setup(service, run, request, language, tools)
+        await recorder.persist_input(role="user", content=stored_text, metadata=_user_meta(request, skill))
+    setup = _setup(ctx, tools)
     if skill:
-        run.publish(ev.SkillMatch(skill=skill.skill.name, method=skill.method, confidence=skill.confidence))
+        recorder.publish(
+            ev.SkillMatch(skill=skill.skill.name, method=skill.method, confidence=skill.confidence)
+        )
         system_prompt = skill.skill.prompt
-        setup.tools = service.tools.only(skill.skill.tools).usable(setup.tool_context)
+        setup.tools = ctx.tools.only(skill.skill.tools).usable(setup.tool_context)
         setup.model = request.model or skill.skill.model
     setup.model = setup.model or agent.model
-    history = await service.store.get_chat_messages(session.session_id)
+    history = await ctx.store.get_chat_messages(session.session_id)
     messages = [{"role": "system", "content": system_prompt}, *history]
     direct = skill is None and is_greeting(stored_text)
     if direct:
         engine = run_direct(setup, messages)
-    elif skill is None and request.execution_mode == "plan_exec" and service.config.plan_exec_enabled:
+    elif skill is None and request.execution_mode == "plan_exec" and ctx.config.plan_exec_enabled:
         try:
-            policy = parse_phase_policy(service.config.plan_exec_policy, service.tools.names())
+            policy = parse_phase_policy(ctx.config.plan_exec_policy, ctx.tools.names())
         except PhasePolicyError as exc:
-            await service.fail(run, str(exc), agent.name, "invalid")
+            await recorder.fail(str(exc), agent.name, "invalid")
             return
         engine = run_plan_exec(setup, messages, policy)
     else:
@@ -94,41 +91,28 @@ async def run_chat(
                 steps.append({"event_type": event.event_type, "step": event.step, **event.data})
             if isinstance(event, ev.FinalAnswer):
                 meta = _answer_meta(setup, agent.name, steps, skill.skill.name if skill else None, phases)
-                stored = await service.persist(
-                    session.session_id,
-                    run=run,
-                    role="assistant",
-                    content=event.content,
-                    agent_name=agent.name,
-                    metadata=meta,
+                stored = await recorder.persist(
+                    role="assistant", content=event.content, agent_name=agent.name, metadata=meta
                 )
                 meta["message_id"] = stored.message_id if stored else None
                 event = replace(event, metadata=meta)
-            run.publish(event)
+            recorder.publish(event)
     except asyncio.CancelledError:
         text_so_far = "".join(partial).strip()
         meta = {**_answer_meta(setup, agent.name, steps, None, phases), "cancelled": True}
-        await service.persist(
-            session.session_id,
-            run=run,
-            role="assistant",
-            content=text_so_far,
-            agent_name=agent.name,
-            metadata=meta,
-        )
+        await recorder.persist(role="assistant", content=text_so_far, agent_name=agent.name, metadata=meta)
         raise
     except LLMError as exc:
-        await service.fail(run, str(exc), agent.name, "llm")
+        await recorder.fail(str(exc), agent.name, "llm")
         return
     if partial or steps:
-        await name_session(service, session.session_id, stored_text, "".join(partial), setup.model)
+        await name_session(ctx, stored_text, "".join(partial), setup.model)
 
 
-async def name_session(
-    service: ChatService, session_id: str, question: str, answer: str, model: str | None
-) -> None:
+async def name_session(ctx: RunContext, question: str, answer: str, model: str | None) -> None:
     """Title a new conversation from its first exchange, once; a name the user gave is never replaced."""
-    session = await service.store.get_session(session_id)
+    session_id = ctx.session.session_id
+    session = await ctx.store.get_session(session_id)
     if session is None or session.server_state.get("title_source"):
         return
     prompt = [
@@ -138,7 +122,7 @@ async def name_session(
     ]  # fmt: skip
     parts: list[str] = []
     try:
-        async with aclosing(service.llm.stream(prompt, None, model, "title")) as chunks:
+        async with aclosing(ctx.llm.stream(prompt, None, model, "title")) as chunks:
             async for chunk in chunks:
                 if isinstance(chunk, TextDelta):
                     parts.append(chunk.content)
@@ -149,7 +133,7 @@ async def name_session(
     lines = "".join(parts).strip().splitlines()
     title = lines[0].strip().strip("\"'“”「」*#").strip() if lines else ""
     if title:
-        await service.store.update_session(session_id, title=title, server_state={"title_source": "model"})
+        await ctx.store.update_session(session_id, title=title, server_state={"title_source": "model"})
 
 
 def _user_meta(request: TurnRequest, skill: Any = None) -> dict[str, Any]:

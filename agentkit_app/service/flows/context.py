@@ -1,0 +1,108 @@
+"""What a flow gets to work with: one :class:`RunContext` per run, built by the service that launches it."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from agentkit_app.engine import events as ev
+
+if TYPE_CHECKING:
+    from agentkit_app.engine.llm.base import ChatModel
+    from agentkit_app.engine.ports import CheckpointStore
+    from agentkit_app.engine.tools import ToolRegistry
+    from agentkit_app.service.catalog import Catalog
+    from agentkit_app.service.runs import Run
+    from agentkit_app.service.turns import ServiceConfig, TurnRequest
+    from agentkit_app.service.uploads import UploadStore
+    from agentkit_app.store.models import MessagePublic, SessionPublic
+
+
+class FlowStore(Protocol):
+    """The session store operations a flow uses: read the session and its chat, update its state."""
+
+    async def get_session(self, session_id: str) -> SessionPublic | None:
+        """Return the session, or None if it is gone."""
+        ...
+
+    async def get_chat_messages(self, session_id: str, *, limit: int = 40) -> list[dict[str, str]]:
+        """Return the active branch as chat messages for the model."""
+        ...
+
+    async def update_session(
+        self,
+        session_id: str,
+        *,
+        title: str | None = None,
+        kind: str | None = None,
+        server_state: dict[str, Any] | None = None,
+        status: str | None = None,
+        touch: bool = True,
+    ) -> SessionPublic | None:
+        """Change the session's title, kind, server state or status."""
+        ...
+
+
+# the service's ``persist(session_id, *, run=None, **fields)``: it bills an answer's usage and logs a failure
+Persist = Callable[..., Awaitable["MessagePublic | None"]]
+
+
+@dataclass
+class Recorder:
+    """How a flow stores and publishes what its run produces; usage, billing and logging are the service's."""
+
+    run: Run
+    store_message: Persist
+
+    async def persist(self, **fields: Any) -> MessagePublic | None:
+        """Store a message the run produced (an answer's usage is billed); None if it could not be stored."""
+        return await self.store_message(self.run.session_id, run=self.run, **fields)
+
+    async def persist_input(self, **fields: Any) -> MessagePublic | None:
+        """Store the message the run answers (the user's): not the run's own, never billed."""
+        return await self.store_message(self.run.session_id, **fields)
+
+    async def fail(self, message: str, agent_name: str, code: str) -> None:
+        """Store and publish an error the user should see (cut to 200 characters)."""
+        message = message[:200]
+        await self.persist(
+            role="assistant", content=message, agent_name=agent_name, metadata={"message_type": "error"}
+        )
+        self.run.publish(ev.Error(message=message, code=code))
+
+    def publish(self, event: ev.Event) -> None:
+        """Hand an event to the run's followers."""
+        self.run.publish(event)
+
+
+@dataclass
+class Resumption:
+    """The interrupted team run a flow continues: its id and its last checkpoint."""
+
+    team_run_id: str
+    state: dict[str, Any]
+
+
+@dataclass
+class RunContext:
+    """Everything a flow may use for one run; flows know nothing of the service that built it."""
+
+    session: SessionPublic
+    run: Run
+    request: TurnRequest
+    text: str
+    language: str
+    catalog: Catalog
+    llm: ChatModel
+    config: ServiceConfig
+    tools: ToolRegistry
+    checkpoints: CheckpointStore
+    uploads: UploadStore
+    store: FlowStore
+    recorder: Recorder
+    # set only for a team run continued from its checkpoint
+    resumption: Resumption | None = None
+
+
+Flow = Callable[[RunContext], Coroutine[Any, Any, None]]
