@@ -11,7 +11,6 @@ from agentkit_app.engine.ports import MemoryCheckpointStore
 from agentkit_app.engine.tools import ToolContext
 from agentkit_app.service.catalog import load_catalog
 from agentkit_app.service.chat import ChatService, ServiceConfig
-from agentkit_app.service.flows import FLOWS
 from agentkit_app.service.uploads import UploadStore
 from agentkit_app.store.db import make_engine, run_migrations
 from agentkit_app.store.sessions import SessionManager
@@ -31,7 +30,6 @@ def make_service(tmp_path: Path, llm: ChatModel, *, confirmation_timeout_s: floa
         ),
         checkpoints=MemoryCheckpointStore(),
         uploads=UploadStore(tmp_path / "uploads", 1024 * 1024),
-        flows=FLOWS,
     )
 
 

@@ -20,7 +20,6 @@ from agentkit_app.engine.llm.scripted import Call, Reply, ScriptedModel
 from agentkit_app.engine.tools import ToolContext
 from agentkit_app.service.catalog import load_catalog
 from agentkit_app.service.chat import ChatService, ServiceConfig, TurnRequest
-from agentkit_app.service.flows import FLOWS
 from agentkit_app.service.uploads import UploadStore
 from agentkit_app.store.checkpoint import RedisCheckpointStore
 from agentkit_app.store.db import make_engine, run_migrations
@@ -48,7 +47,6 @@ def build_service(directory: Path, prefix: str, llm: ChatModel) -> ChatService:
         config=ServiceConfig(tool_context=ToolContext(directory / "uploads", directory / "scratch", 5.0)),
         checkpoints=RedisCheckpointStore(REDIS_URL, prefix=prefix, ttl_s=600),
         uploads=UploadStore(directory / "uploads", 1024 * 1024),
-        flows=FLOWS,
     )
 
 
