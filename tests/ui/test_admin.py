@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from agentkit_app.engine.i18n import TEXT
 from agentkit_app.service.accounts import (
     _store_errors,
     check_password,
@@ -17,6 +16,7 @@ from agentkit_app.service.accounts import (
 from agentkit_app.service.errors import Conflict, InvalidInput, NotFound
 from agentkit_app.store.accounts import AccountConflict, UnknownDepartment
 from agentkit_app.store.models import DepartmentPublic
+from agentkit_app.ui.i18n import TEXT
 from agentkit_app.ui.states.admin import ERROR_KEYS, _department_row, usage_text
 
 

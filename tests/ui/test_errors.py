@@ -7,7 +7,7 @@ from pathlib import Path
 
 from agentkit_app.engine.i18n import TEXT
 from agentkit_app.service.errors import InvalidInput, QuotaExceeded, ServiceError
-from agentkit_app.ui.i18n import error_text
+from agentkit_app.ui.i18n import UI_TEXT, error_text
 
 SERVICE = Path(__file__).resolve().parents[2] / "agentkit_app" / "service"
 
@@ -39,7 +39,7 @@ def test_refusals_without_a_translation_keep_their_english_message():
 
 def test_every_refusal_key_the_service_uses_has_both_languages():
     used = set()
-    for path in SERVICE.glob("*.py"):
+    for path in SERVICE.rglob("*.py"):
         used |= set(
             re.findall(
                 r'(?:Conflict|InvalidInput|NotFound|SessionClosed|QuotaCheckFailed)\(\s*f?"[^"]*",\s*"([a-z_]+)"',
@@ -49,3 +49,8 @@ def test_every_refusal_key_the_service_uses_has_both_languages():
     assert {"err_busy", "err_quota_check", "session_missing"} <= used
     missing = [key for key in used if set(TEXT.get(key, {})) != {"en", "zh"}]
     assert missing == []
+
+
+def test_the_ui_text_adds_to_the_engine_text_without_overriding_it():
+    assert set(UI_TEXT).isdisjoint(TEXT)
+    assert all(set(entry) == {"en", "zh"} for entry in UI_TEXT.values())

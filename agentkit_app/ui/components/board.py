@@ -6,7 +6,7 @@ import reflex as rx
 
 from agentkit_app.ui.components.bubbles import copy_button, markdown
 from agentkit_app.ui.i18n import round_label, tr
-from agentkit_app.ui.states.chat import ChatState
+from agentkit_app.ui.states.run_dialogs import RunDialogsState
 from agentkit_app.ui.timeline import ChatItem
 
 
@@ -26,7 +26,7 @@ def expert_avatar(avatar: rx.Var, color: rx.Var, size: str = "2.2em") -> rx.Comp
 
 def participant(p: rx.Var) -> rx.Component:
     """One expert in the participant strip, highlighted while speaking."""
-    speaking = ChatState.board_speaker == p["name"]
+    speaking = RunDialogsState.board_speaker == p["name"]
     return rx.hstack(
         expert_avatar(p["avatar"], p["color"], "1.8em"),
         rx.text(p["name"], size="1", weight=rx.cond(speaking, "bold", "regular")),

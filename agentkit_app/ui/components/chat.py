@@ -19,6 +19,7 @@ from agentkit_app.ui.components.bubbles import assistant_bubble, error_bubble, u
 from agentkit_app.ui.components.team import synthesis_card, team_card
 from agentkit_app.ui.i18n import round_label, tr
 from agentkit_app.ui.states.chat import MAX_FILES, UPLOAD_ID, ChatState
+from agentkit_app.ui.states.run_dialogs import RunDialogsState
 from agentkit_app.ui.states.sessions import SessionsState
 from agentkit_app.ui.timeline import ChatItem
 
@@ -123,19 +124,19 @@ def chat_item(item: ChatItem) -> rx.Component:
 def board_progress() -> rx.Component:
     """Round r of N while a board meeting runs."""
     return rx.cond(
-        ChatState.running & (ChatState.board_rounds > 0),
+        ChatState.running & (RunDialogsState.board_rounds > 0),
         rx.hstack(
             rx.spinner(size="1"),
             rx.text(
                 tr("board_topic"),
                 ": ",
-                round_label(ChatState.board_round, ChatState.board_rounds),
+                round_label(RunDialogsState.board_round, RunDialogsState.board_rounds),
                 size="2",
                 id="board_progress",
             ),
             rx.cond(
-                ChatState.board_speaker != "",
-                rx.badge(ChatState.board_speaker, " · ", tr("speaking"), color_scheme="green"),
+                RunDialogsState.board_speaker != "",
+                rx.badge(RunDialogsState.board_speaker, " · ", tr("speaking"), color_scheme="green"),
             ),
             align="center",
             padding_x="1em",
@@ -186,14 +187,14 @@ def confirmation_dialog() -> rx.Component:
     return rx.alert_dialog.root(
         rx.alert_dialog.content(
             rx.alert_dialog.title(tr("confirm_title")),
-            rx.alert_dialog.description(ChatState.confirm_reason, size="2"),
+            rx.alert_dialog.description(RunDialogsState.confirm_reason, size="2"),
             rx.code_block(
-                ChatState.confirm_command, language="bash", wrap_long_lines=True, id="confirm_command"
+                RunDialogsState.confirm_command, language="bash", wrap_long_lines=True, id="confirm_command"
             ),
             rx.hstack(
                 rx.icon("timer", size=14),
                 rx.text(tr("expires"), size="1", color_scheme="gray"),
-                rx.moment(ChatState.confirm_deadline, from_now=True, interval=1000, size="1"),
+                rx.moment(RunDialogsState.confirm_deadline, from_now=True, interval=1000, size="1"),
                 align="center",
                 padding_y="0.5em",
             ),
@@ -202,13 +203,13 @@ def confirmation_dialog() -> rx.Component:
                     tr("deny"),
                     color_scheme="red",
                     variant="soft",
-                    on_click=ChatState.answer_confirmation(False),
+                    on_click=RunDialogsState.answer_confirmation(False),
                     id="confirm_deny",
                 ),
                 rx.button(
                     tr("approve"),
                     color_scheme="green",
-                    on_click=ChatState.answer_confirmation(True),
+                    on_click=RunDialogsState.answer_confirmation(True),
                     id="confirm_approve",
                 ),
                 justify="end",
@@ -216,14 +217,14 @@ def confirmation_dialog() -> rx.Component:
             ),
             id="confirm_dialog",
         ),
-        open=ChatState.confirm_id != "",
+        open=RunDialogsState.confirm_id != "",
     )
 
 
 def question_card() -> rx.Component:
     """The agent's question with an answer field."""
     return rx.cond(
-        ChatState.question_id != "",
+        RunDialogsState.question_id != "",
         rx.card(
             rx.vstack(
                 rx.hstack(
@@ -231,16 +232,16 @@ def question_card() -> rx.Component:
                     rx.text(tr("question_title"), weight="bold"),
                     align="center",
                 ),
-                rx.text(ChatState.question, id="question_text"),
+                rx.text(RunDialogsState.question, id="question_text"),
                 rx.hstack(
                     rx.input(
-                        value=ChatState.answer_draft,
-                        on_change=ChatState.set_answer_draft,
+                        value=RunDialogsState.answer_draft,
+                        on_change=RunDialogsState.set_answer_draft,
                         placeholder=tr("answer_placeholder"),
                         width="100%",
                         id="answer_input",
                     ),
-                    rx.button(tr("answer"), on_click=ChatState.answer_question, id="answer_send"),
+                    rx.button(tr("answer"), on_click=RunDialogsState.answer_question, id="answer_send"),
                     width="100%",
                 ),
                 width="100%",

@@ -8,6 +8,10 @@ anonymous principal and no page asks to sign in.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
 import reflex as rx
 
 from agentkit_app.service.access import Principal
@@ -16,6 +20,36 @@ from agentkit_app.service.runtime import get_service
 from agentkit_app.ui.i18n import refuse
 
 LOGIN_ROUTE = "/login"
+
+P = ParamSpec("P")
+S = TypeVar("S", bound=rx.State)
+
+
+class SignInRequired(Exception):
+    """The browser has no valid sign-in (any more): raised by :func:`signed_in`, answered by :func:`guarded`."""
+
+
+def guarded(
+    handler: Callable[Concatenate[S, P], Awaitable[Any]],
+) -> Callable[Concatenate[S, P], Awaitable[Any]]:
+    """Let an event handler end the same way as every other when the user is turned away.
+
+    A lost sign-in (:class:`SignInRequired`) sends the browser to the sign-in page; anything the
+    service refuses (:class:`ServiceError`) becomes a toast in the user's language. Put it under
+    ``@rx.event``; ``functools.wraps`` keeps the signature and type hints Reflex reads the
+    handler's arguments from.
+    """
+
+    @functools.wraps(handler)
+    async def run(state: S, *args: P.args, **kwargs: P.kwargs) -> Any:
+        try:
+            return await handler(state, *args, **kwargs)
+        except SignInRequired:
+            return rx.redirect(LOGIN_ROUTE)
+        except ServiceError as exc:
+            return await refuse(state, exc)
+
+    return run
 
 
 class AuthState(rx.State):
@@ -55,6 +89,7 @@ class AuthState(rx.State):
         return rx.redirect("/")
 
     @rx.event
+    @guarded
     async def login(self, form_data: dict):
         """Check the user name and password; keep the token and go to the conversations."""
         username = str(form_data.get("username") or "").strip()
@@ -65,15 +100,13 @@ class AuthState(rx.State):
         # the peer of the browser's socket (behind a proxy: the proxy, unless Reflex's
         # trusted_proxy_hops says how many X-Forwarded-For entries to believe)
         address = self.router.session.client_ip or None
+        self.login_error = ""  # too many attempts, or sign-in unavailable: said in a toast by @guarded
         try:
             token, user = await get_service().access.authenticate(username, password, address)
         except Unauthorized:
             self.login_error = "login_failed"
             return
-        except ServiceError as exc:  # too many attempts, or sign-in unavailable: said in a toast
-            self.login_error = ""
-            return await refuse(self, exc)
-        self.token, self.username, self.role, self.login_error = token, user.username, user.role, ""
+        self.token, self.username, self.role = token, user.username, user.role
         return rx.redirect("/")
 
     @rx.event
@@ -90,3 +123,11 @@ async def current_principal(state: rx.State) -> Principal | None:
         return await get_service().access.principal_for_web(auth.token)
     except Unauthorized:
         return None
+
+
+async def signed_in(state: rx.State) -> Principal:
+    """Return the principal of the browser behind ``state``; raise :class:`SignInRequired` when it must sign in."""
+    principal = await current_principal(state)
+    if principal is None:
+        raise SignInRequired
+    return principal

@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import re
-import time
-from datetime import UTC, datetime
 
 import reflex as rx
 
-from agentkit_app.engine import events as ev
-from agentkit_app.engine.i18n import t
 from agentkit_app.engine.llm.demo import DEMO_MODEL_NAME
 from agentkit_app.service.chat import TurnRequest
 from agentkit_app.service.errors import ServiceError
@@ -18,9 +14,10 @@ from agentkit_app.service.runs import Run
 from agentkit_app.service.runtime import get_service
 from agentkit_app.service.uploads import UploadTooLarge
 from agentkit_app.store.models import SessionPublic
-from agentkit_app.ui.i18n import refuse
-from agentkit_app.ui.states.auth import LOGIN_ROUTE, current_principal
+from agentkit_app.ui.i18n import t
+from agentkit_app.ui.states.auth import guarded, signed_in
 from agentkit_app.ui.states.prefs import PrefsState
+from agentkit_app.ui.states.run_dialogs import DIALOG_EVENTS, RunDialogsState, session_in
 from agentkit_app.ui.states.sessions import SessionsState
 from agentkit_app.ui.timeline import ChatItem, Timeline, items_from_messages
 
@@ -50,17 +47,6 @@ class ChatState(rx.State):
     run_kind: str = ""  # chat, board or team: what is running (a message during a board or team joins it)
     attachments: list[dict[str, str]] = []
     upload_limit: int = 10 * 1024 * 1024  # the upload store's, read on load: the browser refuses bigger files
-    confirm_id: str = ""
-    confirm_command: str = ""
-    confirm_reason: str = ""
-    confirm_deadline: str = ""
-    question_id: str = ""
-    question: str = ""
-    answer_draft: str = ""
-    board_round: int = 0
-    board_rounds: int = 0
-    board_speaker: str = ""
-    participants: list[dict[str, str]] = []
     # the unsent text and files of the other conversations, by session id; which one the composer holds
     _drafts: dict[str, dict] = {}
     _composer_of: str = ""
@@ -70,8 +56,7 @@ class ChatState(rx.State):
     @rx.var
     def session_id(self) -> str:
         """Return the session in the URL."""
-        match = re.match(r"^/chat/([^/?#]+)", str(self.router.url.path))
-        return match.group(1) if match else ""
+        return session_in(str(self.router.url.path))
 
     @rx.var
     def suggestions(self) -> list[str]:
@@ -93,17 +78,16 @@ class ChatState(rx.State):
         return [c for c in ("@board ", "@team ", "@skill:", "@board:", "@team:") if c.startswith(self.draft)]
 
     @rx.event
+    @guarded
     async def load(self):
         """Open the session of the URL: rebuild its items and follow what still runs in it."""
         service = get_service()
         self.models = list(service.config.models)
         self.upload_limit = service.upload_limit
         self.model = self.model if self.model in self.models else (self.models[0] if self.models else "")
-        self._reset_dialogs()
+        (await self.get_state(RunDialogsState))._clear()
         self._swap_composer()
-        principal = await current_principal(self)
-        if principal is None:
-            return rx.redirect(LOGIN_ROUTE)
+        principal = await signed_in(self)
         try:
             session: SessionPublic | None = await service.session_or_404(self.session_id, principal)
         except ServiceError:
@@ -168,23 +152,13 @@ class ChatState(rx.State):
         self.editing_id, self.renaming = "", False
         self._composer_of = self.session_id
 
-    def _reset_dialogs(self) -> None:
-        self.confirm_id = self.question_id = ""
-        self.board_round = self.board_rounds = 0
-        self.board_speaker = ""
-        self.participants = []
-
     @rx.event
+    @guarded
     async def start_with(self, text: str):
         """Start a new conversation (with the agent picked in the sidebar) and send ``text`` in it."""
-        principal = await current_principal(self)
-        if principal is None:
-            return rx.redirect(LOGIN_ROUTE)
+        principal = await signed_in(self)
         sessions = await self.get_state(SessionsState)
-        try:
-            session = await get_service().create_session(sessions.new_agent, principal=principal)
-        except ServiceError as exc:
-            return await refuse(self, exc)
+        session = await get_service().create_session(sessions.new_agent, principal=principal)
         self._autosend = [session.session_id, text]
         await sessions.load()
         return rx.redirect(f"/chat/{session.session_id}")
@@ -210,17 +184,13 @@ class ChatState(rx.State):
         self.draft = value
 
     @rx.event
-    def set_answer_draft(self, value: str) -> None:
-        """Keep the answer to the agent's question."""
-        self.answer_draft = value
-
-    @rx.event
     async def submit_composer(self, form_data: dict):
         """Send on Enter (Shift+Enter inserts a new line): the form carries the text as typed."""
         self.draft = str(form_data.get("draft") or self.draft)
         return ChatState.send
 
     @rx.event
+    @guarded
     async def send(self):
         """Start a turn for the composer's text and follow it."""
         text = self.draft.strip()
@@ -228,23 +198,18 @@ class ChatState(rx.State):
             return
         model, lang = await self._turn_options()
         content = text or t("read_attached", lang)
-        principal = await current_principal(self)
-        if principal is None:
-            return rx.redirect(LOGIN_ROUTE)
-        try:
-            run = await get_service().start_turn(
-                TurnRequest(
-                    session_id=self.session_id,
-                    content=content,
-                    model=model,
-                    language=lang,
-                    attachments=[dict(a) for a in self.attachments],
-                    execution_mode="plan_exec" if self.plan_exec else None,
-                    principal=principal,
-                )
+        principal = await signed_in(self)
+        run = await get_service().start_turn(
+            TurnRequest(
+                session_id=self.session_id,
+                content=content,
+                model=model,
+                language=lang,
+                attachments=[dict(a) for a in self.attachments],
+                execution_mode="plan_exec" if self.plan_exec else None,
+                principal=principal,
             )
-        except ServiceError as exc:
-            return await refuse(self, exc)
+        )
         timeline = Timeline(list(self.items))
         if run.kind == "intervention":
             timeline.items.append(ChatItem(kind="intervention", content=text))
@@ -280,7 +245,10 @@ class ChatState(rx.State):
                             return
                         for event in fresh:
                             timeline.apply(event, agent)
-                            self._on_live_event(event)
+                        if any(isinstance(event, DIALOG_EVENTS) for event in fresh):
+                            dialogs = await self.get_state(RunDialogsState)
+                            for event in fresh:
+                                dialogs._show(event)
                         self.items = list(timeline.items)
                         if run.answered:  # the answer is complete: the user may go on while the run titles
                             self._set_running(get_service().runs_of(run.session_id))
@@ -304,55 +272,9 @@ class ChatState(rx.State):
                 if not others:
                     if stored is not None:  # answers now carry their stored ids and versions
                         self.items = items_from_messages(stored)
-                    self.confirm_id = self.question_id = ""
-                    self.board_speaker = ""
+                    (await self.get_state(RunDialogsState))._close()
                 self._set_running(others)
         yield SessionsState.load
-
-    def _on_live_event(self, event: ev.Event) -> None:
-        """Update the dialogs and progress shown outside the items."""
-        if isinstance(event, ev.ConfirmationRequest):
-            self.confirm_id, self.confirm_command, self.confirm_reason = (
-                event.confirmation_id,
-                event.command,
-                event.reason,
-            )
-            deadline = datetime.fromtimestamp(time.time() + event.timeout_s, UTC)
-            self.confirm_deadline = deadline.isoformat()
-        elif isinstance(event, ev.ConfirmationResult) and event.confirmation_id == self.confirm_id:
-            self.confirm_id = ""
-        elif isinstance(event, ev.AskHuman):
-            self.question_id, self.question, self.answer_draft = event.request_id, event.question, ""
-        elif isinstance(event, ev.HumanReply) and event.request_id == self.question_id:
-            self.question_id = ""
-        elif isinstance(event, ev.BoardStarted):
-            self.board_rounds, self.board_round = event.max_rounds, 1
-            self.participants = [
-                {"name": e["name"], "avatar": e["avatar"], "color": e["color"]} for e in event.experts
-            ]
-        elif isinstance(event, ev.ExpertSpeechChunk):
-            self.board_speaker, self.board_round = event.expert_name, event.round
-        elif isinstance(event, ev.RoundSummary):
-            self.board_speaker = event.moderator_name
-        elif isinstance(event, ev.BoardConcluded):
-            self.board_speaker = ""
-
-    @rx.event
-    async def answer_confirmation(self, approved: bool):
-        """Send the user's approval or denial to the waiting turn."""
-        if self.confirm_id and not get_service().answer(self.session_id, self.confirm_id, approved):
-            self.confirm_id = ""
-            lang = (await self.get_state(PrefsState)).lang
-            return rx.toast.error(t("err_no_confirmation", lang))
-        self.confirm_id = ""
-
-    @rx.event
-    def answer_question(self):
-        """Send the answer to the agent's question."""
-        if self.question_id and self.answer_draft.strip():
-            get_service().answer(self.session_id, self.question_id, self.answer_draft.strip())
-            self.question_id = ""
-            self.answer_draft = ""
 
     @rx.event
     def stop(self) -> None:
@@ -360,11 +282,10 @@ class ChatState(rx.State):
         get_service().cancel(self.session_id)
 
     @rx.event
+    @guarded
     async def upload(self, files: list[rx.UploadFile]):
         """Store attached files in the upload store and keep them for the next message."""
-        principal = await current_principal(self)
-        if principal is None:
-            return rx.redirect(LOGIN_ROUTE)
+        principal = await signed_in(self)
         service = get_service()
         for file in files:
             pending = service.begin_upload(file.name or "file", principal.user_id)
@@ -407,31 +328,21 @@ class ChatState(rx.State):
         return (self.model if self.model and self.model != DEMO_MODEL_NAME else None), prefs.lang
 
     @rx.event
+    @guarded
     async def regenerate(self):
         """Answer the last question again; the earlier answer stays one click away."""
         model, lang = await self._turn_options()
-        principal = await current_principal(self)
-        if principal is None:
-            return rx.redirect(LOGIN_ROUTE)
-        try:
-            run = await get_service().regenerate(
-                self.session_id, model=model, language=lang, principal=principal
-            )
-        except ServiceError as exc:
-            return await refuse(self, exc)
+        principal = await signed_in(self)
+        run = await get_service().regenerate(self.session_id, model=model, language=lang, principal=principal)
         self.items = self.items[:-1]
         return self._watch(run)
 
     @rx.event
+    @guarded
     async def switch_alternative(self, message_id: str):
         """Show another version of a message (and the conversation that followed it)."""
-        principal = await current_principal(self)
-        if principal is None:
-            return rx.redirect(LOGIN_ROUTE)
-        try:
-            messages = await get_service().switch_branch(self.session_id, message_id, principal=principal)
-        except ServiceError as exc:
-            return await refuse(self, exc)
+        principal = await signed_in(self)
+        messages = await get_service().switch_branch(self.session_id, message_id, principal=principal)
         self.items = items_from_messages(messages)
 
     @rx.event
@@ -445,20 +356,16 @@ class ChatState(rx.State):
         self.editing_id = ""
 
     @rx.event
+    @guarded
     async def save_edit(self, form_data: dict):
         """Send the edited message: the conversation forks there; the old branch stays."""
         message_id, self.editing_id = self.editing_id, ""
         text = str(form_data.get("content") or "")
         model, lang = await self._turn_options()
-        principal = await current_principal(self)
-        if principal is None:
-            return rx.redirect(LOGIN_ROUTE)
-        try:
-            run = await get_service().edit_message(
-                self.session_id, message_id, text, model=model, language=lang, principal=principal
-            )
-        except ServiceError as exc:
-            return await refuse(self, exc)
+        principal = await signed_in(self)
+        run = await get_service().edit_message(
+            self.session_id, message_id, text, model=model, language=lang, principal=principal
+        )
         at = next((i for i, item in enumerate(self.items) if item.id == message_id), len(self.items))
         timeline = Timeline(list(self.items[:at]))
         timeline.add_user(text.strip())
@@ -466,29 +373,19 @@ class ChatState(rx.State):
         return self._watch(run)
 
     @rx.event
+    @guarded
     async def resume(self):
         """Continue the team run the server lost, from its last checkpoint."""
-        principal = await current_principal(self)
-        if principal is None:
-            return rx.redirect(LOGIN_ROUTE)
-        try:
-            run = await get_service().resume_team(self.session_id, principal=principal)
-        except ServiceError as exc:
-            self.interrupted = False
-            return await refuse(self, exc)
-        self.interrupted = False
-        return self._watch(run)
+        principal = await signed_in(self)
+        self.interrupted = False  # resumed or refused, the offer to resume goes
+        return self._watch(await get_service().resume_team(self.session_id, principal=principal))
 
     @rx.event
+    @guarded
     async def restore(self, session_id: str):
         """Bring an archived session back among the open ones (from its row, or from the session itself)."""
-        principal = await current_principal(self)
-        if principal is None:
-            return rx.redirect(LOGIN_ROUTE)
-        try:
-            await get_service().update_session(session_id, status="active", principal=principal)
-        except ServiceError as exc:
-            return await refuse(self, exc)
+        principal = await signed_in(self)
+        await get_service().update_session(session_id, status="active", principal=principal)
         if session_id == self.session_id:
             self.status = "active"
         return SessionsState.load
@@ -504,33 +401,24 @@ class ChatState(rx.State):
         self.renaming = False
 
     @rx.event
+    @guarded
     async def save_title(self, form_data: dict):
         """Rename the session (a user's name is kept; generated titles never replace it)."""
         title = " ".join(str(form_data.get("title") or "").split())
         self.renaming = False
         if not title or title == self.title:
             return
-        principal = await current_principal(self)
-        if principal is None:
-            return rx.redirect(LOGIN_ROUTE)
-        try:
-            renamed = await get_service().update_session(self.session_id, title=title, principal=principal)
-        except ServiceError as exc:
-            return await refuse(self, exc)
+        principal = await signed_in(self)
+        renamed = await get_service().update_session(self.session_id, title=title, principal=principal)
         self.title = renamed.title
         return SessionsState.load
 
     @rx.event
+    @guarded
     async def export(self, fmt: str):
         """Download this conversation as Markdown or JSON."""
         service = get_service()
-        principal = await current_principal(self)
-        if principal is None:
-            return rx.redirect(LOGIN_ROUTE)
-        try:
-            session = await service.session_or_404(self.session_id, principal)
-        except ServiceError as exc:
-            return await refuse(self, exc)
+        session = await service.session_or_404(self.session_id, await signed_in(self))
         body, _, filename = await service.export(session, fmt)
         return rx.download(data=body, filename=filename)
 

@@ -12,11 +12,9 @@ import reflex as rx
 from agentkit_app.engine.llm.demo import DEMO_LABEL
 from agentkit_app.service.access import Principal
 from agentkit_app.service.chat import ChatService
-from agentkit_app.service.errors import ServiceError
 from agentkit_app.service.runtime import get_service
 from agentkit_app.store.models import SessionPublic
-from agentkit_app.ui.i18n import refuse
-from agentkit_app.ui.states.auth import LOGIN_ROUTE, current_principal
+from agentkit_app.ui.states.auth import current_principal, guarded, signed_in
 
 PAGE_SIZE = 100  # sessions listed at first, and added by each "show more"
 WATCH_S = 1.0  # how often the list looks whether a busy session is done
@@ -172,6 +170,7 @@ class SessionsState(rx.State):
         self.show_archived = not self.show_archived
 
     @rx.event
+    @guarded
     async def search(self, query: str):
         """Search all sessions' messages; an empty box shows the session list again."""
         self.query = query
@@ -179,9 +178,7 @@ class SessionsState(rx.State):
         if not query.strip():
             self.hits = []
             return
-        principal = await current_principal(self)
-        if principal is None:
-            return rx.redirect(LOGIN_ROUTE)
+        principal = await signed_in(self)
         try:
             found = await get_service().search(principal, query, 30)
         except ValueError as exc:
@@ -197,20 +194,15 @@ class SessionsState(rx.State):
         self.new_agent = name
 
     @rx.event
+    @guarded
     async def new_chat(self):
         """Create a session with the chosen agent and open it."""
-        service = get_service()
-        principal = await current_principal(self)
-        if principal is None:
-            return rx.redirect(LOGIN_ROUTE)
-        try:
-            session = await service.create_session(self.new_agent, principal=principal)
-        except ServiceError as exc:
-            return await refuse(self, exc)
+        session = await get_service().create_session(self.new_agent, principal=await signed_in(self))
         await self.load()
         return rx.redirect(f"/chat/{session.session_id}")
 
     @rx.event
+    @guarded
     async def pin(self, session_id: str, pinned: bool):
         """Pin a session to the top of the list, or unpin it."""
         return await self._change(
@@ -218,6 +210,7 @@ class SessionsState(rx.State):
         )
 
     @rx.event
+    @guarded
     async def delete(self, session_id: str):
         """Delete an archived session for good; leave it if it was open."""
         return await self._change(
@@ -225,6 +218,7 @@ class SessionsState(rx.State):
         )
 
     @rx.event
+    @guarded
     async def close(self, session_id: str):
         """Close (archive) a session; leave it if it was open."""
         return await self._change(
@@ -237,14 +231,11 @@ class SessionsState(rx.State):
         change: Callable[[ChatService, Principal], Awaitable[object]],
         leave: bool = False,
     ):
-        """Apply ``change`` as the signed-in principal, refresh the list, and (``leave``) go home if it was open."""
-        principal = await current_principal(self)
-        if principal is None:
-            return rx.redirect(LOGIN_ROUTE)
-        try:
-            await change(get_service(), principal)
-        except ServiceError as exc:
-            return await refuse(self, exc)
+        """Apply ``change`` as the signed-in principal, refresh the list, and (``leave``) go home if it was open.
+
+        Called from ``@guarded`` handlers: a lost sign-in or a refused change ends the action there.
+        """
+        await change(get_service(), await signed_in(self))
         await self.load()
         if leave and str(self.router.url.path).rstrip("/") == f"/chat/{session_id}":
             return rx.redirect("/")
