@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from agentkit_app.engine import events as ev
 
@@ -17,31 +17,7 @@ if TYPE_CHECKING:
     from agentkit_app.service.turns import ServiceConfig, TurnRequest
     from agentkit_app.service.uploads import UploadStore
     from agentkit_app.store.models import MessagePublic, SessionPublic
-
-
-class FlowStore(Protocol):
-    """The session store operations a flow uses: read the session and its chat, update its state."""
-
-    async def get_session(self, session_id: str) -> SessionPublic | None:
-        """Return the session, or None if it is gone."""
-        ...
-
-    async def get_chat_messages(self, session_id: str, *, limit: int = 40) -> list[dict[str, str]]:
-        """Return the active branch as chat messages for the model."""
-        ...
-
-    async def update_session(
-        self,
-        session_id: str,
-        *,
-        title: str | None = None,
-        kind: str | None = None,
-        server_state: dict[str, Any] | None = None,
-        status: str | None = None,
-        touch: bool = True,
-    ) -> SessionPublic | None:
-        """Change the session's title, kind, server state or status."""
-        ...
+    from agentkit_app.store.sessions import SessionManager
 
 
 # the service's ``persist(session_id, *, run=None, **fields)``: it bills an answer's usage and logs a failure
@@ -99,7 +75,7 @@ class RunContext:
     tools: ToolRegistry
     checkpoints: CheckpointStore
     uploads: UploadStore
-    store: FlowStore
+    store: SessionManager
     recorder: Recorder
     # set only for a team run continued from its checkpoint
     resumption: Resumption | None = None
