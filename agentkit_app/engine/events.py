@@ -1,53 +1,65 @@
-"""Typed engine events: one frozen class per event, a Literal ``type`` tag, one union alias.
+"""Typed engine events: one frozen class per event, tagged with its ``type``, and one union alias.
 
+An event class names its tag once, in its header: ``class Token(TextEvent, tag="token")``.
+Events that carry the same fields (a text; a phase and its expert) share them through a base.
 Every transport encodes an event with :func:`to_wire` as ``{"type": T, "data": {...}}``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import field
+from typing import Any, ClassVar, dataclass_transform, get_args
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Token:
+@dataclass_transform(frozen_default=True, kw_only_default=True, field_specifiers=(field,))
+class EngineEvent:
+    """Base of every event: each subclass is a frozen, keyword-only dataclass.
+
+    A subclass given ``tag`` is an event whose ``type`` is that tag; one without is a base
+    that gives its fields to the events derived from it.
+    """
+
+    type: ClassVar[str]
+
+    def __init_subclass__(cls, *, tag: str | None = None) -> None:
+        super().__init_subclass__()
+        if tag is not None:
+            cls.type = tag
+        dataclasses.dataclass(frozen=True, kw_only=True)(cls)
+
+
+class TextEvent(EngineEvent):
+    """An event that carries one text: a streamed piece, a note, or a whole result."""
+
+    content: str
+
+
+class Token(TextEvent, tag="token"):
     """A piece of the answer text as it streams."""
 
-    content: str
-    type: Literal["token"] = "token"
 
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Thinking:
+class Thinking(TextEvent, tag="thinking"):
     """Reasoning text, or text that turned out to precede a tool call."""
 
-    content: str
-    type: Literal["thinking"] = "thinking"
 
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Step:
+class Step(EngineEvent, tag="step"):
     """An engine step: ``tool_call``, ``tool_result``, ``direct_chat`` and the like."""
 
     event_type: str
     step: int
     data: dict[str, Any] = field(default_factory=dict)
-    type: Literal["step"] = "step"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class FinalAnswer:
+class FinalAnswer(EngineEvent, tag="final_answer"):
     """The turn's answer; ``metadata`` says how it was produced (model, tier, usage)."""
 
     content: str
     is_final: bool = True
     metadata: dict[str, Any] = field(default_factory=dict)
-    type: Literal["final_answer"] = "final_answer"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Error:
+class Error(EngineEvent, tag="error"):
     """A failure the user should see: short, no stack trace, no secrets.
 
     ``code`` sorts it for transports: ``invalid`` (bad input), ``llm`` (model endpoint), ``internal``.
@@ -57,67 +69,53 @@ class Error:
     code: str | None = None
     error_struct: dict[str, Any] | None = None
     quota_info: dict[str, Any] | None = None
-    type: Literal["error"] = "error"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ConfirmationRequest:
+class ConfirmationRequest(EngineEvent, tag="confirmation_request"):
     """A dangerous tool asks the user before it runs."""
 
     confirmation_id: str
     command: str
     reason: str
     timeout_s: float = 300.0
-    type: Literal["confirmation_request"] = "confirmation_request"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ConfirmationResult:
+class ConfirmationResult(EngineEvent, tag="confirmation_result"):
     """How a confirmation ended (a timeout or cancel counts as denied)."""
 
     confirmation_id: str
     approved: bool
-    type: Literal["confirmation_result"] = "confirmation_result"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AskHuman:
+class AskHuman(EngineEvent, tag="ask_human"):
     """The agent asks the user a question and waits for a ``reply``."""
 
     question: str
     request_id: str
-    type: Literal["ask_human"] = "ask_human"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class HumanReply:
+class HumanReply(EngineEvent, tag="human_reply"):
     """The user's answer to an ``ask_human`` question reached the engine."""
 
     request_id: str
     content: str
-    type: Literal["human_reply"] = "human_reply"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Result:
+class Result(EngineEvent, tag="result"):
     """How a run ended when it did not end with an answer (``cancelled``)."""
 
     status: str
-    type: Literal["result"] = "result"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SkillMatch:
+class SkillMatch(EngineEvent, tag="skill_match"):
     """A skill was selected for this message."""
 
     skill: str
     method: str
     confidence: float
-    type: Literal["skill_match"] = "skill_match"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Usage:
+class Usage(EngineEvent, tag="usage"):
     """Token usage and timing of one model call."""
 
     model: str
@@ -126,64 +124,55 @@ class Usage:
     completion_tokens: int
     first_token_s: float | None
     total_s: float
-    type: Literal["usage"] = "usage"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PhaseChanged:
+class PhaseChanged(EngineEvent, tag="phase_changed"):
     """Plan-execute moved from one phase to the next."""
 
     phase: str
     previous: str | None
-    type: Literal["phase_changed"] = "phase_changed"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PhaseViolation:
+class PhaseViolation(EngineEvent, tag="phase_violation"):
     """The model called a tool that its current phase forbids; the call was refused."""
 
     phase: str
     tool: str
     allowed: list[str]
-    type: Literal["phase_violation"] = "phase_violation"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class BoardStarted:
+class BoardStarted(EngineEvent, tag="board_started"):
     """A board meeting began."""
 
     team_id: str
     topic: str
     experts: list[dict[str, Any]]
     max_rounds: int
-    type: Literal["board_started"] = "board_started"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ExpertSpeechChunk:
+class SpeechEvent(EngineEvent):
+    """Words an expert says at a board meeting: the text and who says it."""
+
+    content: str
+    expert_name: str
+
+
+class ExpertSpeechChunk(SpeechEvent, tag="expert_speech_chunk"):
     """Part of an expert's speech while it streams."""
 
-    content: str
-    expert_name: str
     round: int
-    type: Literal["expert_speech_chunk"] = "expert_speech_chunk"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ExpertSpeech:
+class ExpertSpeech(SpeechEvent, tag="expert_speech"):
     """An expert's whole speech in a round."""
 
-    content: str
-    expert_name: str
     expert_avatar: str
     expert_color: str
     round: int
     role: str
-    type: Literal["expert_speech"] = "expert_speech"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RoundSummary:
+class RoundSummary(EngineEvent, tag="round_summary"):
     """The moderator's summary that closes a round."""
 
     content: str
@@ -192,19 +181,13 @@ class RoundSummary:
     moderator_color: str
     round: int
     consensus_reached: bool = False
-    type: Literal["round_summary"] = "round_summary"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class UserIntervention:
+class UserIntervention(TextEvent, tag="user_intervention"):
     """A user message read by the board during a meeting."""
 
-    content: str
-    type: Literal["user_intervention"] = "user_intervention"
 
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class BoardConcluded:
+class BoardConcluded(EngineEvent, tag="board_concluded"):
     """The meeting's structured conclusion."""
 
     summary: str
@@ -212,11 +195,9 @@ class BoardConcluded:
     total_rounds: int
     consensus_points: list[str]
     dissent_points: list[str]
-    type: Literal["board_concluded"] = "board_concluded"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TeamFormed:
+class TeamFormed(EngineEvent, tag="team_formed"):
     """A team was formed and its plan made."""
 
     team_id: str
@@ -224,69 +205,52 @@ class TeamFormed:
     experts: list[dict[str, Any]]
     plan_phases: list[dict[str, Any]]
     lead_expert: str
-    type: Literal["team_formed"] = "team_formed"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PlanUpdate:
+class PlanUpdate(EngineEvent, tag="plan_update"):
     """The plan's phases changed (planned, replanned, or a status moved)."""
 
     plan_phases: list[dict[str, Any]]
-    type: Literal["plan_update"] = "plan_update"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PlanStep:
+class PlanStep(TextEvent, tag="plan_step"):
     """A note from the lead while planning."""
 
-    content: str
-    type: Literal["plan_step"] = "plan_step"
+
+class PhaseEvent(EngineEvent):
+    """An event in a phase's life: which phase, its name, and the expert who does it."""
+
+    phase_id: str
+    name: str
+    expert_name: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PhaseStarted:
+class PhaseStarted(PhaseEvent, tag="phase_started"):
     """A phase began."""
 
-    phase_id: str
-    name: str
-    expert_name: str
     interventions: list[str] = field(default_factory=list)
-    type: Literal["phase_started"] = "phase_started"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PhaseCompleted:
+class PhaseCompleted(PhaseEvent, tag="phase_completed"):
     """A phase finished with a result."""
 
-    phase_id: str
-    name: str
-    expert_name: str
     result: str
     duration_s: float
-    type: Literal["phase_completed"] = "phase_completed"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PhaseFailed:
+class PhaseFailed(PhaseEvent, tag="phase_failed"):
     """A phase failed."""
 
-    phase_id: str
-    name: str
-    expert_name: str
     error: str
-    type: Literal["phase_failed"] = "phase_failed"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Replanning:
+class Replanning(EngineEvent, tag="replanning"):
     """The lead is replanning after a failed phase."""
 
     reason: str
-    type: Literal["replanning"] = "replanning"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ExpertStep:
+class ExpertStep(EngineEvent, tag="expert_step"):
     """A member expert's intermediate step."""
 
     expert_id: str
@@ -294,105 +258,73 @@ class ExpertStep:
     expert_color: str
     content: str
     step: int
-    type: Literal["expert_step"] = "expert_step"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ExpertResultChunk:
-    """Part of a member's phase result while it streams."""
+class PhaseWorkEvent(EngineEvent):
+    """What a member's work on a phase gave: which phase, and the expert who did it."""
 
     phase_id: str
     expert_name: str
+
+
+class PhaseText(PhaseWorkEvent):
+    """A member's phase result text."""
+
     content: str
-    type: Literal["expert_result_chunk"] = "expert_result_chunk"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ExpertResultChunkReset:
+class ExpertResultChunk(PhaseText, tag="expert_result_chunk"):
+    """Part of a member's phase result while it streams."""
+
+
+class ExpertResultChunkReset(EngineEvent, tag="expert_result_chunk_reset"):
     """Discard the streamed chunks of a phase (it is being retried)."""
 
     phase_id: str
-    type: Literal["expert_result_chunk_reset"] = "expert_result_chunk_reset"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ExpertResult:
+class ExpertResult(PhaseText, tag="expert_result"):
     """A member's whole phase result."""
 
-    phase_id: str
-    expert_name: str
-    content: str
-    type: Literal["expert_result"] = "expert_result"
 
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CollaborationContractDefined:
+class CollaborationContractDefined(TextEvent, tag="collaboration_contract_defined"):
     """The team agreed how the members hand work to each other."""
 
-    content: str
-    type: Literal["collaboration_contract_defined"] = "collaboration_contract_defined"
 
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CollaborationNotice:
+class CollaborationNotice(TextEvent, tag="collaboration_notice"):
     """A notice to the team (for example a resumed run)."""
 
-    content: str
-    type: Literal["collaboration_notice"] = "collaboration_notice"
 
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ReviewResult:
+class ReviewResult(PhaseWorkEvent, tag="review_result"):
     """A reviewer's verdict on a phase."""
 
-    phase_id: str
-    expert_name: str
     verdict: str
     content: str
-    type: Literal["review_result"] = "review_result"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RiskFlagged:
+class RiskFlagged(PhaseWorkEvent, tag="risk_flagged"):
     """A reviewer flagged a risk."""
 
-    phase_id: str
-    expert_name: str
     risk: str
-    type: Literal["risk_flagged"] = "risk_flagged"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TeamSynthesisChunk:
+class TeamSynthesisChunk(TextEvent, tag="team_synthesis_chunk"):
     """Part of the lead's synthesis while it streams."""
 
-    content: str
-    type: Literal["team_synthesis_chunk"] = "team_synthesis_chunk"
 
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TeamSynthesis:
+class TeamSynthesis(TextEvent, tag="team_synthesis"):
     """The lead's whole synthesis (the team's final result)."""
 
-    content: str
-    type: Literal["team_synthesis"] = "team_synthesis"
 
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TeamInterventionAck:
+class TeamInterventionAck(TextEvent, tag="team_intervention_ack"):
     """A user message reached a running team and will be read by the next phase."""
 
-    content: str
-    type: Literal["team_intervention_ack"] = "team_intervention_ack"
 
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TeamDissolved:
+class TeamDissolved(EngineEvent, tag="team_dissolved"):
     """The team ended (always sent, also after failure or cancel)."""
 
     team_id: str
     status: str = "completed"
-    type: Literal["team_dissolved"] = "team_dissolved"
 
 
 Event = (
@@ -437,12 +369,12 @@ Event = (
     | TeamDissolved
 )
 
-EVENT_TYPES: dict[str, type] = {cls.__dataclass_fields__["type"].default: cls for cls in Event.__args__}
+EVENT_TYPES: dict[str, type[Event]] = {cls.type: cls for cls in get_args(Event)}
 
 
 def to_wire(event: Event) -> dict[str, Any]:
     """Return the transport form of an event: ``{"type": T, "data": {...}}``."""
-    data = {f.name: getattr(event, f.name) for f in dataclasses.fields(event) if f.name != "type"}
+    data = {f.name: getattr(event, f.name) for f in dataclasses.fields(event)}
     if isinstance(event, Error):
         data = {k: v for k, v in data.items() if v is not None}
     return {"type": event.type, "data": data}
@@ -454,5 +386,5 @@ def from_wire(frame: dict[str, Any]) -> Event | None:
     if cls is None:
         return None
     data = frame.get("data") or {}
-    names = {f.name for f in dataclasses.fields(cls)} - {"type"}
+    names = {f.name for f in dataclasses.fields(cls)}
     return cls(**{k: v for k, v in data.items() if k in names})

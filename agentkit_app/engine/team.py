@@ -5,8 +5,8 @@ who does it, the phases it depends on and its goal. What keeps a plan from runni
 ``team_plan.check_plan``) goes back to the lead once to fix, and a plan that still cannot run
 ends the team with an error.
 
-Phases whose dependencies are all done run concurrently, each in its own task; their events
-are merged into the one stream as they come. A phase that fails lets the lead replan once;
+Phases whose dependencies are all done run concurrently, each in its own task (a member's work on
+one phase is ``team_phase.PhaseWorker``'s); their events are merged into the one stream as they come. A phase that fails lets the lead replan once;
 phases that need a failed phase fail too, unless the replan replaced it. The user's
 interventions go to the phases that start next. After every finished phase the state goes to
 the :class:`CheckpointStore`, so a run whose process died resumes from there without redoing
@@ -19,8 +19,6 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
-import re
-import time
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass, field
@@ -32,10 +30,9 @@ from agentkit_app.engine.interaction import Interaction
 from agentkit_app.engine.llm.base import ChatModel, LLMError, Message, text_deltas
 from agentkit_app.engine.parsing import json_object, lang_rule
 from agentkit_app.engine.ports import CheckpointStore
+from agentkit_app.engine.team_phase import PhaseWorker
 from agentkit_app.engine.team_plan import MAX_PHASES, NO_PLAN, check_plan, fallback_plan
 
-_VERDICT = re.compile(r"^\s*VERDICT\s*[:：]\s*(\w+)\s*$", re.IGNORECASE | re.MULTILINE)
-_RISK = re.compile(r"^\s*RISK\s*[:：]\s*(.+)$", re.IGNORECASE | re.MULTILINE)
 log = logging.getLogger(__name__)
 
 
@@ -73,6 +70,7 @@ class TeamOrchestrator:
         self.model = model
         self.language = language
         self.state: dict[str, Any] = {}
+        self.worker = PhaseWorker(llm=llm, lead=lead, run_id=run_id, model=model, language=language)
 
     def _expert(self, name: str) -> Expert:
         return next((m for m in [*self.members, self.lead] if m.name == name), self.lead)
@@ -137,89 +135,6 @@ class TeamOrchestrator:
         except Exception:
             log.warning("could not checkpoint team run %s", self.run_id, exc_info=True)
 
-    def _phase_prompt(self, phase: dict[str, Any], expert: Expert, interventions: list[str]) -> list[Message]:
-        results = self.state["results"]
-        inputs = "\n\n".join(
-            f"### {p['name']} ({p['expert']})\n{results[p['id']]}" for p in self.state["plan"] if p["id"] in phase["depends_on"] and p["id"] in results
-        ) or "(no earlier results)"  # fmt: skip
-        notes = "\n".join(f"- {text}" for text in self.state["interventions"]) or "(none)"
-        review = (
-            " Begin with a line 'VERDICT: approve' or 'VERDICT: changes'."
-            if expert.role == "reviewer"
-            else ""
-        )
-        system = (
-            f"You are {expert.name}, {expert.persona} You are a member of a team led by {self.lead.name}. "
-            f"Do your phase and report its result. If you see a serious risk, add a line 'RISK: ...'.{review} "
-            f"{lang_rule(self.language)}"
-        )
-        user = (
-            f"Task: {self.task}\n\nYour phase: {phase['name']}\nGoal: {phase['goal']}\n\n"
-            f"Results you build on:\n{inputs}\n\nThe user's instructions during the run:\n{notes}"
-            + (f"\n\nNew since the last phase: {' / '.join(interventions)}" if interventions else "")
-        )
-        return [{"role": "system", "content": system}, {"role": "user", "content": user}]
-
-    async def _work(
-        self, phase: dict[str, Any], interventions: list[str], queue: asyncio.Queue[ev.Event]
-    ) -> None:
-        """Do one phase, putting its events on ``queue``; the last is PhaseCompleted or PhaseFailed."""
-        expert = self._expert(phase["expert"])
-        step = self.state["plan"].index(phase) + 1
-        doing = f"{phase['name']}: {phase['goal']}"
-        queue.put_nowait(
-            ev.ExpertStep(
-                expert_id=expert.name,
-                expert_name=expert.name,
-                expert_color=expert.color,
-                content=doing,
-                step=step,
-            )
-        )
-        started = time.monotonic()
-        parts: list[str] = []
-        try:
-            messages = self._phase_prompt(phase, expert, interventions)
-            async for piece in text_deltas(self.llm, messages, self.model, "team.phase"):
-                parts.append(piece)
-                queue.put_nowait(
-                    ev.ExpertResultChunk(phase_id=phase["id"], expert_name=expert.name, content=piece)
-                )
-        except Exception as exc:  # a failed phase is the lead's to replan, whatever broke it
-            if not isinstance(exc, LLMError):
-                log.exception("team phase %s of run %s failed", phase["id"], self.run_id)
-            error = str(exc) if isinstance(exc, LLMError) else f"internal error: {type(exc).__name__}"
-            if parts:
-                queue.put_nowait(ev.ExpertResultChunkReset(phase_id=phase["id"]))
-            queue.put_nowait(
-                ev.PhaseFailed(phase_id=phase["id"], name=phase["name"], expert_name=expert.name, error=error)
-            )
-            return
-        text = "".join(parts).strip()
-        verdict = _VERDICT.search(text)
-        risks = [r.strip() for r in _RISK.findall(text)]
-        result = _RISK.sub("", _VERDICT.sub("", text)).strip()
-        queue.put_nowait(ev.ExpertResult(phase_id=phase["id"], expert_name=expert.name, content=result))
-        if expert.role == "reviewer" or verdict:
-            verdict_word = verdict.group(1).lower() if verdict else "comment"
-            queue.put_nowait(
-                ev.ReviewResult(
-                    phase_id=phase["id"], expert_name=expert.name, verdict=verdict_word, content=result
-                )
-            )
-        for risk in risks:
-            queue.put_nowait(ev.RiskFlagged(phase_id=phase["id"], expert_name=expert.name, risk=risk))
-        duration_s = round(time.monotonic() - started, 3)
-        queue.put_nowait(
-            ev.PhaseCompleted(
-                phase_id=phase["id"],
-                name=phase["name"],
-                expert_name=expert.name,
-                result=result,
-                duration_s=duration_s,
-            )
-        )
-
     def _fail_blocked(self) -> list[ev.Event]:
         """Fail every pending phase that needs a failed (or unknown) phase, transitively."""
         events: list[ev.Event] = []
@@ -273,8 +188,11 @@ class TeamOrchestrator:
                     self.state["interventions"].extend(interventions)
                     for phase in ready:
                         phase["status"] = "running"
+                        work = self.worker.work(
+                            self.state, phase, self._expert(phase["expert"]), interventions, queue
+                        )
                         running[phase["id"]] = asyncio.create_task(
-                            self._work(phase, interventions, queue), name=f"team-{self.run_id}-{phase['id']}"
+                            work, name=f"team-{self.run_id}-{phase['id']}"
                         )
                     for phase in ready:
                         yield ev.PhaseStarted(

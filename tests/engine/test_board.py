@@ -17,8 +17,8 @@ from agentkit_app.engine.board import (
     BoardOrchestrator,
     is_board_command,
     parse_board_command,
-    parse_conclusion,
 )
+from agentkit_app.engine.board_conclusion import parse_conclusion
 from agentkit_app.engine.experts import Expert
 from agentkit_app.engine.interaction import Interaction
 from agentkit_app.engine.llm.base import LLMError

@@ -122,33 +122,35 @@ async def _shell(args: dict[str, Any], ctx: ToolContext) -> str:
     return f"exit code {result.exit_code}\n{text}".rstrip()
 
 
+def _text_arguments(*required: str, **optional: str) -> dict[str, Any]:
+    """Return the JSON schema of a tool's text arguments: the required ones by name, the optional ones with a description."""
+    properties: dict[str, Any] = {name: {"type": "string"} for name in required}
+    properties.update({name: {"type": "string", "description": about} for name, about in optional.items()})
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = list(required)
+    return schema
+
+
 def builtin_tools() -> list[Tool]:
     """Return the built-in tools."""
     return [
         Tool(
             name="calculator",
             description="Evaluate an arithmetic expression, e.g. (3 + 4) * 12 / 7.",
-            parameters={
-                "type": "object",
-                "properties": {"expression": {"type": "string"}},
-                "required": ["expression"],
-            },
+            parameters=_text_arguments("expression"),
             handler=_calculator,
         ),
         Tool(
             name="current_time",
             description="Return the current date and time (UTC, ISO 8601).",
-            parameters={"type": "object", "properties": {}},
+            parameters=_text_arguments(),
             handler=_current_time,
         ),
         Tool(
             name="read_file",
             description="Read an uploaded file by its stored name (as given in the user's message).",
-            parameters={
-                "type": "object",
-                "properties": {"stored_name": {"type": "string"}},
-                "required": ["stored_name"],
-            },
+            parameters=_text_arguments("stored_name"),
             handler=_read_file,
         ),
         Tool(
@@ -158,14 +160,7 @@ def builtin_tools() -> list[Tool]:
                 "conversation's scratch directory (kept between commands), there is no network, "
                 "and time, memory, processes and output are limited. The user must approve it first."
             ),
-            parameters={
-                "type": "object",
-                "properties": {
-                    "command": {"type": "string"},
-                    "reason": {"type": "string", "description": "why the command is needed"},
-                },
-                "required": ["command"],
-            },
+            parameters=_text_arguments("command", reason="why the command is needed"),
             handler=_shell,
             dangerous=True,
             describe=lambda args: str(args.get("command", "")),
@@ -174,11 +169,7 @@ def builtin_tools() -> list[Tool]:
         Tool(
             name="ask_human",
             description="Ask the user a question and wait for the answer.",
-            parameters={
-                "type": "object",
-                "properties": {"question": {"type": "string"}},
-                "required": ["question"],
-            },
+            parameters=_text_arguments("question"),
             asks_human=True,
         ),
     ]
