@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from python_multipart.exceptions import MultipartParseError
 from sqlalchemy.exc import DataError
 
 from agentkit_app.api import auth, rest, ws
+from agentkit_app.api.multipart_upload import MalformedUpload
 from agentkit_app.api.problems import UNSTORABLE, declare_framework_errors
 from agentkit_app.service.errors import STORE_UNAVAILABLE, QuotaExceeded, ServiceError
+from agentkit_app.service.uploads import UploadTooLarge
 
 
 async def _service_error(request: Request, exc: Exception) -> JSONResponse:
@@ -29,6 +32,14 @@ async def _unstorable(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=422, content={"detail": UNSTORABLE})
 
 
+async def _upload_too_large(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse(status_code=413, content={"detail": str(exc)})
+
+
+async def _malformed_upload(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse(status_code=422, content={"detail": str(exc) or "malformed multipart body"})
+
+
 def build_api() -> FastAPI:
     """Return the API app (OpenAPI docs at ``/api/v1/docs``)."""
     api = FastAPI(
@@ -42,6 +53,9 @@ def build_api() -> FastAPI:
     for unavailable in STORE_UNAVAILABLE:
         api.add_exception_handler(unavailable, _store_unavailable)
     api.add_exception_handler(DataError, _unstorable)
+    api.add_exception_handler(UploadTooLarge, _upload_too_large)
+    for malformed in (MalformedUpload, MultipartParseError):
+        api.add_exception_handler(malformed, _malformed_upload)
     api.include_router(rest.router)
     api.include_router(ws.router)
     api.include_router(auth.router)

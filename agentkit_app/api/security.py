@@ -16,6 +16,7 @@ from agentkit_app.service.chat import ChatService
 from agentkit_app.service.errors import Unauthorized
 from agentkit_app.service.runtime import get_service
 from agentkit_app.settings import get_settings
+from agentkit_app.store.models import SessionPublic
 
 ServiceDep = Annotated[ChatService, Depends(get_service)]
 
@@ -57,6 +58,14 @@ async def authorize_session(request: Request, principal: PrincipalDep, service: 
     session_id = request.path_params.get("session_id")
     if session_id:
         await service.session_or_404(session_id, principal)
+
+
+async def current_session(session_id: str, principal: PrincipalDep, service: ServiceDep) -> SessionPublic:
+    """Return the session of the request's path, or refuse with 404 when it is unknown or not the principal's."""
+    return await service.session_or_404(session_id, principal)
+
+
+SessionDep = Annotated[SessionPublic, Depends(current_session)]
 
 
 async def require_admin(principal: PrincipalDep, service: ServiceDep) -> Principal:

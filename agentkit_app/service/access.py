@@ -3,6 +3,8 @@
 Every transport turns its credentials into a :class:`Principal` with :meth:`AccessControl.resolve`
 (REST and WebSocket) or :meth:`AccessControl.authenticate` plus :meth:`AccessControl.principal_for_web`
 (the in-process web UI), and hands it to the service, which refuses what the principal may not do.
+Quotas are kept by :class:`~agentkit_app.service.quotas.QuotaGate`, and what answers cost is written
+by :class:`~agentkit_app.service.billing.UsageLedger`; :class:`AccessControl` holds both for a principal.
 """
 
 from __future__ import annotations
@@ -12,38 +14,24 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 import jwt
 
-from agentkit_app.service.errors import (
-    AccountsDisabled,
-    Forbidden,
-    NotFound,
-    QuotaCheckFailed,
-    QuotaExceeded,
-    Unauthorized,
-)
+from agentkit_app.service.billing import UsageLedger
+from agentkit_app.service.errors import AccountsDisabled, Forbidden, Unauthorized
+from agentkit_app.service.quotas import QuotaGate, period_start
 from agentkit_app.service.throttle import SignInThrottle
-from agentkit_app.store.accounts import AccountStore, UnknownDepartment
-from agentkit_app.store.models import (
-    DepartmentPublic,
-    QuotaPublic,
-    SessionPublic,
-    UsageTotals,
-    UserPublic,
-    utcnow,
-)
+from agentkit_app.store.accounts import AccountStore
+from agentkit_app.store.models import DepartmentPublic, SessionPublic, UserPublic, utcnow
 
+# QuotaGate and period_start are kept importable from here, where callers and tests have found them
 __all__ = ["AccessControl", "Principal", "QuotaGate", "api_key_ok", "enabled_access", "period_start"]
 
 log = logging.getLogger(__name__)
 
 Role = Literal["admin", "user", "apikey", "anonymous"]
-# assistant answers whose metadata carries the usage of a whole turn or run: one ledger row each
-# (board and team event cards repeat their run's total and are not counted again)
-BILLED_MESSAGE_TYPES = (None, "board_final", "team_final")
 _ALGORITHM = "HS256"
 
 
@@ -122,110 +110,6 @@ def enabled_access(access: AccessControl | None) -> AccessControl:
     return access
 
 
-def period_start(period: str, now: datetime) -> datetime:
-    """Return the start of the quota period holding ``now``: midnight UTC, or the 1st of the month UTC."""
-    day = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    if period == "day":
-        return day
-    if period == "month":
-        return day.replace(day=1)
-    raise ValueError(f"unknown quota period: {period}")
-
-
-def _refuse_if_over(department_id: str, quotas: list[QuotaPublic], totals: dict[str, UsageTotals]) -> None:
-    """Raise QuotaExceeded if one more request would pass a quota (tokens: once they reach the limit)."""
-    for quota in quotas:
-        current = _current(quota, totals[quota.period])
-        over = current + 1 > quota.limit if quota.quota_type == "requests" else current >= quota.limit
-        if over:
-            raise QuotaExceeded(
-                {
-                    "department_id": department_id,
-                    "quota_type": quota.quota_type,
-                    "period": quota.period,
-                    "limit": quota.limit,
-                    "current": current,
-                }
-            )
-
-
-class QuotaGate:
-    """Refuses a regular user's turn when their department has used up one of its quotas.
-
-    A ``requests`` quota allows ``limit`` turns per period (a turn is refused when one more would
-    exceed it); a ``tokens`` quota refuses turns once the tokens in and out reach ``limit`` (the size of
-    the next answer is not known in advance). Usage is counted from the ledger: an admitted turn of a
-    regular user gets its row at once (so turns in flight count as requests), filled with its tokens
-    when it ends; admins' and API clients' turns get theirs when they end. Admission is one
-    transaction under the department's lock, so turns asked for at the same instant, also in other
-    worker processes, cannot together pass a limit.
-    """
-
-    def __init__(self, accounts: AccountStore, clock: Callable[[], datetime] = utcnow) -> None:
-        self.accounts = accounts
-        self.clock = clock
-
-    async def admit(self, principal: Principal, session_id: str) -> int | None:
-        """Admit a turn of ``principal`` in ``session_id``; return its reserved ledger row (None: not limited).
-
-        A user without a department has no quotas to keep.
-
-        Raises:
-            QuotaExceeded: a quota of the department is used up; nothing is reserved.
-            QuotaCheckFailed: the department or its usage could not be read (fail closed).
-        """
-        if not principal.limited or principal.department_id is None:
-            return None
-        department_id = principal.department_id
-        try:
-            quotas = await self.accounts.get_quotas(department_id)
-            now = self.clock()
-            return await self.accounts.reserve_request(
-                department_id=department_id,
-                user_id=principal.user_id,
-                session_id=session_id,
-                periods={q.period: period_start(q.period, now) for q in quotas},
-                admit=lambda totals: _refuse_if_over(department_id, quotas, totals),
-            )
-        except UnknownDepartment:
-            raise QuotaCheckFailed(
-                f"quota check failed: department {department_id} not found", "err_quota_check"
-            ) from None
-        except QuotaExceeded:
-            raise
-        except Exception as exc:
-            log.exception("quota lookup failed for department %s", department_id)
-            raise QuotaCheckFailed(
-                "quota check failed: the account store is unavailable", "err_quota_check"
-            ) from exc
-
-    async def usage(self, department_id: str, period: str) -> dict[str, Any]:
-        """Return a department's usage in the current ``period`` and each of its quotas with its current figure.
-
-        Raises:
-            NotFound: no such department.
-        """
-        if await self.accounts.get_department(department_id) is None:
-            raise NotFound("department not found")
-        since = period_start(period, self.clock())
-        totals = await self.accounts.usage_since(department_id, since)
-        quotas = [q for q in await self.accounts.get_quotas(department_id) if q.period == period]
-        return {
-            "department_id": department_id,
-            "period": period,
-            "since": since,
-            "requests": totals.requests,
-            "prompt_tokens": totals.prompt_tokens,
-            "completion_tokens": totals.completion_tokens,
-            "total_tokens": totals.total_tokens,
-            "quotas": [{**q.model_dump(), "current": _current(q, totals)} for q in quotas],
-        }
-
-
-def _current(quota: QuotaPublic, totals: UsageTotals) -> int:
-    return totals.requests if quota.quota_type == "requests" else totals.total_tokens
-
-
 class AccessControl:
     """Accounts as the service uses them: sign-in, tokens, principals, quotas and the usage ledger."""
 
@@ -244,6 +128,7 @@ class AccessControl:
         self.enabled = enabled
         self.token_ttl_s = token_ttl_s
         self.quota = QuotaGate(accounts, clock)
+        self.ledger = UsageLedger(accounts)
         # in this process's memory unless given one that counts in Redis (several workers)
         self.throttle = throttle if throttle is not None else SignInThrottle()
         self._secret = jwt_secret
@@ -374,12 +259,23 @@ class AccessControl:
             raise Forbidden("admins only")
 
     async def admit(self, principal: Principal, session_id: str) -> int | None:
-        """Admit a turn of ``principal`` or refuse it by its department's quotas (see :meth:`QuotaGate.admit`)."""
-        return await self.quota.admit(principal, session_id)
+        """Admit a turn of ``principal``; return its reserved ledger row (None: quotas do not limit it).
+
+        Only regular users are limited, and a user without a department has no quotas to keep.
+
+        Raises:
+            QuotaExceeded: a quota of the department is used up; nothing is reserved.
+            QuotaCheckFailed: the department or its usage could not be read (fail closed).
+        """
+        if not principal.limited or principal.department_id is None:
+            return None
+        return await self.quota.admit(
+            department_id=principal.department_id, user_id=principal.user_id, session_id=session_id
+        )
 
     async def release(self, reservation: int) -> None:
         """Drop the ledger row of an admitted turn that ended without a billed answer."""
-        await self.accounts.release(reservation)
+        await self.ledger.release(reservation)
 
     async def record_answer_usage(
         self,
@@ -388,33 +284,15 @@ class AccessControl:
         metadata: dict[str, Any],
         reservation: int | None = None,
     ) -> bool:
-        """Record the usage of a stored answer whose metadata carries a turn's or a run's ``usage``; True if recorded.
-
-        One row per answered chat turn (cancelled ones included), board meeting or team run: the tokens
-        of all its model calls together, written into the row reserved when the turn was admitted, or a
-        new row. Event cards and errors are not counted; a turn whose model failed records nothing, and
-        neither does the call that titles a new session.
-        """
-        usage = metadata.get("usage")
-        if not isinstance(usage, dict) or metadata.get("message_type") not in BILLED_MESSAGE_TYPES:
-            return False
-        model, tier = str(metadata.get("model") or ""), metadata.get("tier")
-        prompt, completion = int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
-        if reservation is not None and await self.accounts.settle_usage(
-            reservation, model=model, tier=tier, prompt_tokens=prompt, completion_tokens=completion
-        ):
-            return True
+        """Bill a stored answer of ``principal`` (None: anyone); True if it was recorded (see :meth:`UsageLedger.record_answer`)."""
         who = principal or Principal.anonymous()
-        await self.accounts.record_usage(
+        return await self.ledger.record_answer(
             session_id=session_id,
+            metadata=metadata,
             user_id=who.user_id,
             department_id=who.department_id,
-            model=model,
-            tier=tier,
-            prompt_tokens=prompt,
-            completion_tokens=completion,
+            reservation=reservation,
         )
-        return True
 
     def bootstrap_admin(self, username: str, password: str | None) -> UserPublic | None:
         """Create the first admin if accounts are on and no admin exists; return it (None if none was made).

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from agentkit_app.api.rest import list_agents
+from agentkit_app.api.sessions import list_agents
 from agentkit_app.engine import events as ev
 from agentkit_app.engine.llm.scripted import Call, Reply, ScriptedModel
 from agentkit_app.engine.tools.sandbox import ShellSandbox
