@@ -13,6 +13,7 @@ from agentkit_app.service.catalog import load_catalog
 from agentkit_app.service.chat import ChatService, ServiceConfig
 from agentkit_app.service.uploads import UploadStore
 from agentkit_app.store.db import make_engine, run_migrations
+from agentkit_app.store.records import reject_unknown_keys
 from agentkit_app.store.sessions import SessionManager
 
 
@@ -31,6 +32,14 @@ def make_service(tmp_path: Path, llm: ChatModel, *, confirmation_timeout_s: floa
         checkpoints=MemoryCheckpointStore(),
         uploads=UploadStore(tmp_path / "uploads", 1024 * 1024),
     )
+
+
+@pytest.fixture(autouse=True, scope="session")
+def strict_records():
+    """Stored records with keys no record declares fail the tests, instead of being kept as they are in production."""
+    reject_unknown_keys()
+    yield
+    reject_unknown_keys(False)
 
 
 @pytest.fixture

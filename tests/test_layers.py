@@ -14,7 +14,7 @@ PACKAGE = "agentkit_app"
 ROOT = Path(__file__).resolve().parent.parent / PACKAGE
 
 # the store modules that hold only public data classes, which the transports may use as they are
-STORE_DATA = ("agentkit_app.store.models", "agentkit_app.store.search")
+STORE_DATA = ("agentkit_app.store.models", "agentkit_app.store.records", "agentkit_app.store.search")
 # what each layer may import besides itself; a layer not named here (the app module) may import anything
 ALLOWED: dict[str, tuple[str, ...]] = {
     "engine": (),

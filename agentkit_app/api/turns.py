@@ -16,6 +16,7 @@ from agentkit_app.api.security import PrincipalDep, ServiceDep
 from agentkit_app.engine import events as ev
 from agentkit_app.service.chat import TurnRequest
 from agentkit_app.service.runs import Run
+from agentkit_app.store.records import Intervention, dump_record
 
 _ERROR_STATUS = {"invalid": 422, "llm": 502, "internal": 500}
 # errors of a route that runs a turn and waits for its answer
@@ -129,7 +130,7 @@ async def _answer_of(run: Run, session_id: str) -> dict[str, Any]:
                 "role": "user",
                 "content": event.content,
                 "session_id": session_id,
-                "metadata": {"message_type": "intervention"},
+                "metadata": dump_record(Intervention()),
             }
     if answer is None:
         detail = error.message if error else "the turn ended without an answer"

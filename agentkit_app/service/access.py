@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 import jwt
 
@@ -25,6 +25,7 @@ from agentkit_app.service.quotas import QuotaGate, period_start
 from agentkit_app.service.throttle import SignInThrottle
 from agentkit_app.store.accounts import AccountStore
 from agentkit_app.store.models import DepartmentPublic, SessionPublic, UserPublic, utcnow
+from agentkit_app.store.records import AnyRecord
 
 # QuotaGate and period_start are kept importable from here, where callers and tests have found them
 __all__ = ["AccessControl", "Principal", "QuotaGate", "api_key_ok", "enabled_access", "period_start"]
@@ -281,14 +282,14 @@ class AccessControl:
         self,
         principal: Principal | None,
         session_id: str,
-        metadata: dict[str, Any],
+        record: AnyRecord,
         reservation: int | None = None,
     ) -> bool:
         """Bill a stored answer of ``principal`` (None: anyone); True if it was recorded (see :meth:`UsageLedger.record_answer`)."""
         who = principal or Principal.anonymous()
         return await self.ledger.record_answer(
             session_id=session_id,
-            metadata=metadata,
+            record=record,
             user_id=who.user_id,
             department_id=who.department_id,
             reservation=reservation,

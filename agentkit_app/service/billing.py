@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from agentkit_app.store.accounts import AccountStore
+from agentkit_app.store.records import BILLED, AnyRecord, ChatAnswer, RunAnswer
 
 __all__ = ["UsageLedger"]
-
-# assistant answers whose metadata carries the usage of a whole turn or run: one ledger row each
-# (board and team event cards repeat their run's total and are not counted again)
-BILLED_MESSAGE_TYPES = (None, "board_final", "team_final")
 
 
 class UsageLedger:
@@ -27,23 +22,27 @@ class UsageLedger:
         self,
         *,
         session_id: str,
-        metadata: dict[str, Any],
+        record: AnyRecord,
         user_id: str | None,
         department_id: str | None,
         reservation: int | None = None,
     ) -> bool:
-        """Record the usage of a stored answer whose metadata carries a turn's or a run's ``usage``; True if recorded.
+        """Record the usage of a stored answer that carries a turn's or a run's ``usage``; True if recorded.
 
         One row per answered chat turn (cancelled ones included), board meeting or team run: the tokens
         of all its model calls together, written into the row reserved when the turn was admitted, or a
         new row for ``user_id`` of ``department_id``. Event cards and errors are not counted; a turn
-        whose model failed records nothing, and neither does the call that titles a new session.
+        whose model failed records nothing, and neither does the call that titles a new session
+        (board and team event cards repeat their run's total and are not counted again).
         """
-        usage = metadata.get("usage")
-        if not isinstance(usage, dict) or metadata.get("message_type") not in BILLED_MESSAGE_TYPES:
+        if (
+            not isinstance(record, ChatAnswer | RunAnswer)
+            or record.message_type not in BILLED
+            or not record.usage
+        ):
             return False
-        model, tier = str(metadata.get("model") or ""), metadata.get("tier")
-        prompt, completion = int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
+        model, tier = record.model or "", record.tier
+        prompt, completion = record.usage.prompt_tokens, record.usage.completion_tokens
         if reservation is not None and await self.accounts.settle_usage(
             reservation, model=model, tier=tier, prompt_tokens=prompt, completion_tokens=completion
         ):

@@ -40,6 +40,15 @@ from agentkit_app.service.turns import (
 )
 from agentkit_app.service.uploads import UploadStore
 from agentkit_app.store.models import MessagePublic, SessionPublic
+from agentkit_app.store.records import (
+    AnyRecord,
+    ChatAnswer,
+    ErrorRecord,
+    Intervention,
+    MessageRole,
+    UserTurn,
+    dump_record,
+)
 from agentkit_app.store.sessions import SessionManager
 
 if TYPE_CHECKING:
@@ -209,9 +218,7 @@ class ChatService(SessionCommands, ConversationReads):
 
     async def _intervene(self, target: Run, text: str) -> Run:
         """Hand a message to the board or team running in the session, and acknowledge it."""
-        await self.persist(
-            target.session_id, role="user", content=text, metadata={"message_type": "intervention"}
-        )
+        await self.persist(target.session_id, Intervention(), text)
         target.interaction.post(text)
         run = Run(target.session_id, "intervention")
         run.publish(ev.TeamInterventionAck(content=text))
@@ -219,20 +226,27 @@ class ChatService(SessionCommands, ConversationReads):
         return run
 
     async def persist(
-        self, session_id: str, *, run: Run | None = None, **fields: Any
+        self,
+        session_id: str,
+        record: AnyRecord,
+        content: str,
+        *,
+        agent_name: str | None = None,
+        run: Run | None = None,
     ) -> MessagePublic | None:
         """Store a message (one that ``run`` produced, if given); a failure is logged, the stream goes on.
 
         An answer of ``run`` that carries its turn's or run's usage also adds a row to the usage ledger.
         """
-        if run is not None and self.access is not None and fields.get("role") == "assistant":
+        metadata = dump_record(record)
+        if run is not None and self.access is not None and record.role == MessageRole.ASSISTANT:
             billing = self._billing.get(run.run_id)
             try:
                 if (
                     await self.access.record_answer_usage(
                         billing.principal if billing else None,
                         session_id,
-                        dict(fields.get("metadata") or {}),
+                        record,
                         None if billing is None or billing.billed else billing.reservation,
                     )
                     and billing is not None
@@ -241,7 +255,13 @@ class ChatService(SessionCommands, ConversationReads):
             except Exception:
                 log.exception("could not record the usage of run %s", run.run_id)
         try:
-            stored = await self.store.append_message(session_id=session_id, **fields)
+            stored = await self.store.append_message(
+                session_id=session_id,
+                role=record.role,
+                content=content,
+                agent_name=agent_name,
+                metadata=metadata,
+            )
         except Exception:
             log.exception("could not store a message of session %s", session_id)
             return None
@@ -300,18 +320,17 @@ class ChatService(SessionCommands, ConversationReads):
         last = messages[-1] if messages else None
         by_id = {m.message_id: m for m in messages}
         question = by_id.get(last.parent_id or "") if last else None
+        asked = question.record if question is not None and question.role == MessageRole.USER else None
         if (
             last is None
-            or last.role != "assistant"
-            or last.metadata.get("message_type") not in (None, "error")
             or question is None
-            or question.role != "user"
-            or question.metadata.get("message_type")
+            or last.role != MessageRole.ASSISTANT
+            or not isinstance(last.record, ChatAnswer | ErrorRecord)
+            or not isinstance(asked, UserTurn)
         ):
             raise InvalidInput("only the last answer of a chat can be regenerated", "err_regenerate")
         reservation = await self._admit(principal, session_id)
-        skill = question.metadata.get("skill")
-        text = f"@skill:{skill} {question.content}" if skill else question.content
+        text = f"@skill:{asked.skill} {question.content}" if asked.skill else question.content
         try:
             await self.store.set_leaf(session_id, question.message_id)
         except BaseException:
@@ -320,10 +339,10 @@ class ChatService(SessionCommands, ConversationReads):
         request = TurnRequest(
             session_id=session_id,
             content=text,
-            model=model or question.metadata.get("model"),
+            model=model or asked.model,
             language=language,
-            attachments=list(question.metadata.get("attachments") or []),
-            execution_mode=question.metadata.get("execution_mode"),
+            attachments=list(asked.attachments or []),
+            execution_mode=asked.execution_mode,
             regenerate=True,
             principal=principal,
         )
@@ -358,8 +377,10 @@ class ChatService(SessionCommands, ConversationReads):
         )
         if target is None:
             raise NotFound("unknown message")
-        if target.role != "user":
+        if target.role != MessageRole.USER:
             raise InvalidInput("only your own messages can be edited")
+        record = target.record
+        turn = record if isinstance(record, UserTurn) else UserTurn()
         # the fork happens only once the edit is admitted: a refused edit changes nothing
         return await self.start_turn(
             TurnRequest(
@@ -367,8 +388,8 @@ class ChatService(SessionCommands, ConversationReads):
                 content=text,
                 model=model,
                 language=language,
-                attachments=list(target.metadata.get("attachments") or []),
-                execution_mode=target.metadata.get("execution_mode"),
+                attachments=list(turn.attachments or []),
+                execution_mode=turn.execution_mode,
                 principal=principal,
                 fork_at=target.parent_id or "",
             )

@@ -11,48 +11,63 @@ import json
 import re
 from typing import Any
 
+from agentkit_app.engine import events as ev
 from agentkit_app.store.models import MessagePublic, SessionPublic
+from agentkit_app.store.records import (
+    RUN_ANSWERS,
+    STORED_EVENTS,
+    AnyRecord,
+    BoardConclusion,
+    BoardSpeech,
+    BoardStart,
+    BoardSummary,
+    Intervention,
+    MessageRole,
+    MessageType,
+    TeamFormedRecord,
+    TeamPhase,
+    TeamPlan,
+    TeamSynthesisRecord,
+)
 
 FORMATS = {"md": "text/markdown; charset=utf-8", "json": "application/json"}
-_HIDDEN = {"board_final", "team_final", "board_started", "board_conclusion", "team_formed", "team_plan", "team_phase",
-           "team_result", "team_synthesis", "team_notice", "board_speech", "board_summary"}  # fmt: skip
+# what the board and team sections tell: the messages of a run are not repeated in the conversation
+_IN_RUN_SECTIONS = STORED_EVENTS | RUN_ANSWERS
+
+Stored = list[tuple[MessagePublic, AnyRecord]]
 
 
-def _board(messages: list[MessagePublic]) -> dict[str, Any] | None:
-    start = next((m for m in messages if m.metadata.get("message_type") == "board_started"), None)
+def _board(stored: Stored) -> dict[str, Any] | None:
+    start = next((r for _, r in stored if isinstance(r, BoardStart)), None)
     if start is None:
         return None
-    payload = start.metadata.get("payload", {})
+    started = start.event()
     rounds: dict[int, dict[str, Any]] = {}
     conclusion: dict[str, Any] | None = None
     interventions: list[str] = []
-    for m in messages:
-        kind = m.metadata.get("message_type")
-        number = int(m.metadata.get("board_round") or 0)
-        if kind in ("board_speech", "board_summary"):
+    for m, record in stored:
+        if isinstance(record, BoardSpeech | BoardSummary):
+            number = record.board_round or 0
             held = rounds.setdefault(number, {"round": number, "speeches": [], "summary": None})
-            if kind == "board_summary":
+            if isinstance(record, BoardSummary):
                 held["summary"] = m.content
             else:
                 held["speeches"].append(
-                    {
-                        "expert": m.metadata.get("expert_name"),
-                        "role": m.metadata.get("board_role"),
-                        "content": m.content,
-                    }
+                    {"expert": record.expert_name, "role": record.board_role, "content": m.content}
                 )
-        elif kind == "board_conclusion":
-            conclusion = dict(m.metadata.get("payload", {}))
-            conclusion.pop("type", None)
-        elif kind == "intervention":
+        elif isinstance(record, BoardConclusion):
+            concluded = record.event()
+            conclusion = ev.to_wire(concluded)["data"] if concluded is not None else {}
+        elif isinstance(record, Intervention):
             interventions.append(m.content)
+    board = started if isinstance(started, ev.BoardStarted) else None
     return {
-        "topic": payload.get("topic", ""),
+        "topic": board.topic if board else "",
         "experts": [
             {"name": e.get("name"), "role": e.get("role"), "is_moderator": e.get("is_moderator", False)}
-            for e in payload.get("experts", [])
+            for e in (board.experts if board else [])
         ],  # fmt: skip
-        "max_rounds": payload.get("max_rounds"),
+        "max_rounds": board.max_rounds if board else None,
         "rounds": [rounds[k] for k in sorted(rounds)],
         "interventions": interventions,
         "conclusion": conclusion,
@@ -65,58 +80,66 @@ def _planned_phase(plan: dict[str, Any]) -> dict[str, Any]:
             "depends_on": plan.get("depends_on", []), "status": "pending", "result": None, "duration_s": None}  # fmt: skip
 
 
-def _team(messages: list[MessagePublic]) -> dict[str, Any] | None:
-    formed = next((m for m in messages if m.metadata.get("message_type") == "team_formed"), None)
-    if formed is None:
+def _team(stored: Stored) -> dict[str, Any] | None:
+    formed_record = next((r for _, r in stored if isinstance(r, TeamFormedRecord)), None)
+    if formed_record is None:
         return None
-    payload = formed.metadata.get("payload", {})
-    phases = {p["id"]: _planned_phase(p) for p in payload.get("plan_phases", [])}
+    event = formed_record.event()
+    formed = event if isinstance(event, ev.TeamFormed) else None
+    phases = {p["id"]: _planned_phase(p) for p in (formed.plan_phases if formed else [])}
     synthesis = None
-    for m in messages:
-        kind, data = m.metadata.get("message_type"), m.metadata.get("payload", {})
-        if kind == "team_plan":
-            for p in data.get("plan_phases", []):
+    for m, record in stored:
+        event = record.event() if isinstance(record, TeamPlan | TeamPhase) else None
+        if isinstance(event, ev.PlanUpdate):
+            for p in event.plan_phases:
                 phases.setdefault(p["id"], _planned_phase(p))
-        elif kind == "team_phase" and data.get("phase_id") in phases:
-            phase = phases[data["phase_id"]]
-            event = str(m.metadata.get("event_type") or "")
-            phase["status"] = {"phase_started": "running", "phase_completed": "completed"}.get(
-                event, "failed"
-            )
-            if event == "phase_completed":
-                phase["result"], phase["duration_s"] = data.get("result"), data.get("duration_s")
-            elif event == "phase_failed":
-                phase["result"] = data.get("error")
-        elif kind == "team_synthesis":
+        elif (
+            isinstance(event, ev.PhaseStarted | ev.PhaseCompleted | ev.PhaseFailed)
+            and event.phase_id in phases
+        ):
+            phase = phases[event.phase_id]
+            if isinstance(event, ev.PhaseStarted):
+                phase["status"] = "running"
+            elif isinstance(event, ev.PhaseCompleted):
+                phase["status"], phase["result"], phase["duration_s"] = (
+                    "completed",
+                    event.result,
+                    event.duration_s,
+                )
+            else:
+                phase["status"], phase["result"] = "failed", event.error
+        elif isinstance(record, TeamSynthesisRecord):
             synthesis = m.content
-    return {"lead": payload.get("lead_expert"), "experts": [e.get("name") for e in payload.get("experts", [])],
+    return {"lead": formed.lead_expert if formed else None,
+            "experts": [e.get("name") for e in (formed.experts if formed else [])],
             "phases": list(phases.values()), "synthesis": synthesis}  # fmt: skip
 
 
 def session_document(session: SessionPublic, messages: list[MessagePublic]) -> dict[str, Any]:
     """Return the session as one JSON-able document: metadata, messages and any board/team structure."""
+    stored = [(m, m.record) for m in messages]
     return {
         "session": {
             "session_id": session.session_id,
             "title": session.title,
             "agent_name": session.agent_name,
-            "kind": session.kind,
-            "status": session.status,
+            "kind": session.kind.value,
+            "status": session.status.value,
             "created_at": session.created_at.isoformat(),
         },
         "messages": [
             {
                 "message_id": m.message_id,
-                "role": m.role,
+                "role": m.role.value,
                 "agent_name": m.agent_name,
                 "content": m.content,
-                "message_type": m.metadata.get("message_type", "chat"),
+                "message_type": record.message_type.value,
                 "created_at": m.created_at.isoformat(),
             }
-            for m in messages
+            for m, record in stored
         ],  # fmt: skip
-        "board": _board(messages),
-        "team": _team(messages),
+        "board": _board(stored),
+        "team": _team(stored),
     }
 
 
@@ -132,16 +155,16 @@ def to_markdown(doc: dict[str, Any]) -> str:
     board, team = doc["board"], doc["team"]
     for m in doc["messages"]:
         kind = m["message_type"]
-        if kind in _HIDDEN:
+        if kind in _IN_RUN_SECTIONS:
             continue
-        if m["role"] == "user":
+        if m["role"] == MessageRole.USER:
             lines += [
                 f"**User:** {m['content']}"
-                if kind != "intervention"
+                if kind != MessageType.INTERVENTION
                 else f"**User (stepped in):** {m['content']}",
                 "",
             ]
-        elif kind == "error":
+        elif kind == MessageType.ERROR:
             lines += [f"**Error:** {m['content']}", ""]
         else:
             lines += [f"**{m['agent_name'] or 'assistant'}:**", "", m["content"], ""]

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import uuid
+import warnings
 from datetime import UTC, datetime
-from typing import Any, Literal
+from enum import StrEnum
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel
 from pydantic import Field as PydanticField
-from sqlalchemy import JSON, Column, DateTime, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+from agentkit_app.store.records import AnyRecord, MessageRole, read_record
 
 
 def utcnow() -> datetime:
@@ -22,15 +26,45 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
+class SessionStatus(StrEnum):
+    """Whether a session takes new messages (``closed``: archived, read only)."""
+
+    ACTIVE = "active"
+    CLOSED = "closed"
+
+
+class SessionKind(StrEnum):
+    """What a session holds: a chat, or (since its first run) a board meeting or a team run."""
+
+    CHAT = "chat"
+    BOARD = "board"
+    TEAM = "team"
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+# a moment as the API shows it: SQLite hands back naive datetimes, which are UTC
+AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+
+
+# The fields a session shows as they are stored.
+class SessionBase(SQLModel):
+    agent_name: str = Field(max_length=100)
+    status: SessionStatus = Field(default=SessionStatus.ACTIVE, max_length=16, sa_type=String(16))
+    title: str = Field(default="", max_length=200)
+    kind: SessionKind = Field(default=SessionKind.CHAT, max_length=16, sa_type=String(16))
+    # the user who owns it (None: created without user accounts, or by an API-key client); no foreign key,
+    # so that a conversation outlives changes to accounts
+    user_id: str | None = Field(default=None, max_length=64, index=True)
+
+
 # A conversation bound to one agent.
-class SessionRecord(SQLModel, table=True):
+class SessionRecord(SessionBase, table=True):
     __tablename__ = "sessions"
 
     session_id: str = Field(default_factory=new_id, primary_key=True, max_length=64)
-    agent_name: str = Field(max_length=100)
-    status: str = Field(default="active", max_length=16)
-    title: str = Field(default="", max_length=200)
-    kind: str = Field(default="chat", max_length=16)
     # the client's free-form metadata: nothing the server decides on is read from here
     meta: dict[str, Any] = Field(default_factory=dict, sa_column=Column("metadata", JSON, nullable=False))
     # what the server keeps about the session (active_leaf, team_run, title_source, pinned): no client
@@ -44,96 +78,62 @@ class SessionRecord(SQLModel, table=True):
     updated_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False, index=True)
     )
-    # the user who owns it (None: created without user accounts, or by an API-key client); no foreign key,
-    # so that a conversation outlives changes to accounts
-    user_id: str | None = Field(default=None, max_length=64, index=True)
 
 
-# One message; the autoincrement id is the conversation's order.
-class MessageRecord(SQLModel, table=True):
-    __tablename__ = "messages"
+# SQLModel keeps its table registry in the class attribute ``metadata``; the public shapes still call
+# their metadata column by the name the API has always used, which pydantic would warn about
+warnings.filterwarnings(
+    "ignore", message='Field name "metadata" in "(Session|Message)Public" shadows', category=UserWarning
+)
 
-    id: int | None = Field(default=None, primary_key=True)
-    message_id: str = Field(default_factory=new_id, unique=True, max_length=64)
+
+# A session as the API shows it.
+class SessionPublic(SessionBase):
+    session_id: str
+    # the client's own metadata, as given when the session was created
+    metadata: dict[str, Any]  # type: ignore[assignment,misc]
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+    # read-only: what the server keeps (pinned, title_source, team_run, active_leaf)
+    server_state: dict[str, Any] = Field(default_factory=dict)
+
+
+# The fields a message shows as they are stored.
+class MessageBase(SQLModel):
     session_id: str = Field(foreign_key="sessions.session_id", index=True, max_length=64)
-    role: str = Field(max_length=16)
+    role: MessageRole = Field(max_length=16, sa_type=String(16))
     content: str = Field(default="", sa_column=Column(Text, nullable=False))
     tool_call_id: str | None = Field(default=None, max_length=128)
     agent_name: str | None = Field(default=None, max_length=100)
-    meta: dict[str, Any] = Field(default_factory=dict, sa_column=Column("metadata", JSON, nullable=False))
-    created_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
-    )
     # the message this one follows: edits and regenerations are siblings under the same parent
     parent_id: str | None = Field(default=None, max_length=64, index=True)
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+# One message; the autoincrement id is the conversation's order.
+class MessageRecord(MessageBase, table=True):
+    __tablename__ = "messages"
 
-
-# A session as the API shows it.
-class SessionPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    session_id: str
-    agent_name: str
-    status: str
-    title: str
-    kind: str
-    # the client's own metadata, as given when the session was created
-    metadata: dict[str, Any]
-    created_at: datetime
-    updated_at: datetime
-    user_id: str | None = None
-    # read-only: what the server keeps (pinned, title_source, team_run, active_leaf)
-    server_state: dict[str, Any] = PydanticField(default_factory=dict)
-
-    @classmethod
-    def of(cls, row: SessionRecord) -> SessionPublic:
-        """Return the public form of a session row."""
-        return cls(
-            session_id=row.session_id,
-            agent_name=row.agent_name,
-            status=row.status,
-            title=row.title,
-            kind=row.kind,
-            metadata=dict(row.meta or {}),
-            created_at=_aware(row.created_at),
-            updated_at=_aware(row.updated_at),
-            user_id=row.user_id,
-            server_state=dict(row.server_state or {}),
-        )
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: str = Field(default_factory=new_id, unique=True, max_length=64)
+    # the message's record (``store.records``): its kind and how to render it
+    meta: dict[str, Any] = Field(default_factory=dict, sa_column=Column("metadata", JSON, nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
 
 
 # A message as the API shows it (metadata included: it says how to render the message).
-class MessagePublic(BaseModel):
+class MessagePublic(MessageBase):
     message_id: str
-    session_id: str
-    role: str
-    content: str
-    tool_call_id: str | None
-    agent_name: str | None
-    metadata: dict[str, Any]
-    created_at: datetime
-    parent_id: str | None = None
+    metadata: dict[str, Any]  # type: ignore[assignment,misc]
+    created_at: AwareDatetime
     # ids of this message and its siblings (edits of a user message, regenerations of an answer), oldest first
-    alternatives: list[str] = []
+    alternatives: list[str] = Field(default_factory=list)
 
-    @classmethod
-    def of(cls, row: MessageRecord) -> MessagePublic:
-        """Return the public form of a message row."""
-        return cls(
-            message_id=row.message_id,
-            session_id=row.session_id,
-            role=row.role,
-            content=row.content,
-            tool_call_id=row.tool_call_id,
-            agent_name=row.agent_name,
-            metadata=dict(row.meta or {}),
-            created_at=_aware(row.created_at),
-            parent_id=row.parent_id,
-        )
+    @property
+    def record(self) -> AnyRecord:
+        """Return the message's typed record (its kind, and what it keeps beside the text)."""
+        return read_record(self.role, self.metadata)
 
 
 # A group of users that shares quotas.
@@ -202,20 +202,13 @@ class UserPublic(BaseModel):
     username: str
     role: str
     department_id: str | None
-    created_at: datetime
+    created_at: AwareDatetime
     disabled: bool
 
     @classmethod
     def of(cls, row: UserRecord) -> UserPublic:
         """Return the public form of a user row."""
-        return cls(
-            user_id=row.user_id,
-            username=row.username,
-            role=row.role,
-            department_id=row.department_id,
-            created_at=_aware(row.created_at),
-            disabled=row.disabled,
-        )
+        return cls.model_validate(row, from_attributes=True)
 
 
 # A department as the API shows it.
@@ -228,7 +221,7 @@ class DepartmentPublic(BaseModel):
     @classmethod
     def of(cls, row: DepartmentRecord) -> DepartmentPublic:
         """Return the public form of a department row."""
-        return cls(department_id=row.department_id, name=row.name, shell_enabled=row.shell_enabled)
+        return cls.model_validate(row, from_attributes=True)
 
 
 # One quota of a department as the API reads and writes it.

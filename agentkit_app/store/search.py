@@ -18,7 +18,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from agentkit_app.store.db import in_session
-from agentkit_app.store.models import _aware
+from agentkit_app.store.models import AwareDatetime
+from agentkit_app.store.records import MessageRole, MessageType, read_record
 
 MAX_QUERY_CHARS = 200
 _CJK = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
@@ -31,10 +32,10 @@ class SearchHit(BaseModel):
     session_title: str
     session_kind: str
     message_id: str
-    role: str
-    message_type: str
+    role: MessageRole
+    message_type: MessageType
     snippet: str
-    created_at: datetime
+    created_at: AwareDatetime
 
 
 def snippet(content: str, query: str, width: int = 60) -> str:
@@ -112,9 +113,9 @@ class MessageSearch:
                         session_kind=r.kind,
                         message_id=r.message_id,
                         role=r.role,
-                        message_type=str(meta.get("message_type") or "chat"),
+                        message_type=read_record(r.role, meta).message_type,
                         snippet=snippet(r.content, query),
-                        created_at=_aware(created),
+                        created_at=created,
                     )
                 )
             return hits

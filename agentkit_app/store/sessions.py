@@ -10,15 +10,19 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, delete, select
 
 from agentkit_app.store.db import in_session
-from agentkit_app.store.models import MessagePublic, MessageRecord, SessionPublic, SessionRecord, utcnow
+from agentkit_app.store.models import (
+    MessagePublic,
+    MessageRecord,
+    SessionKind,
+    SessionPublic,
+    SessionRecord,
+    SessionStatus,
+    utcnow,
+)
+from agentkit_app.store.records import NOT_FOR_MODEL, AnyRecord, MessageRole, UserTurn, read_record
 from agentkit_app.store.search import MessageSearch, SearchHit
 
 TITLE_CHARS = 60
-# Stored board and team events that are not part of the conversation the model reads.
-_NOT_FOR_MODEL = {
-    "board_started", "board_speech", "board_summary", "board_conclusion", "board_intervention",
-    "team_formed", "team_plan", "team_phase", "team_result", "team_synthesis", "team_notice", "error",
-}  # fmt: skip
 
 
 def _storable(text: str) -> str:
@@ -80,7 +84,7 @@ class SessionManager:
         *,
         agent_name: str,
         metadata: dict[str, Any] | None = None,
-        kind: str = "chat",
+        kind: SessionKind = SessionKind.CHAT,
         title: str = "",
         user_id: str | None = None,
     ) -> SessionPublic:
@@ -93,7 +97,7 @@ class SessionManager:
             db.add(row)
             db.commit()
             db.refresh(row)
-            return SessionPublic.of(row)
+            return SessionPublic.model_validate(row, update={"metadata": row.meta})
 
         return await in_session(self.engine, work)
 
@@ -102,7 +106,7 @@ class SessionManager:
 
         def work(db: Session) -> SessionPublic | None:
             row = db.get(SessionRecord, session_id)
-            return SessionPublic.of(row) if row else None
+            return SessionPublic.model_validate(row, update={"metadata": row.meta}) if row else None
 
         return await in_session(self.engine, work)
 
@@ -120,7 +124,7 @@ class SessionManager:
                 .offset(offset)
                 .limit(limit)
             )
-            return [SessionPublic.of(r) for r in db.exec(query)]
+            return [SessionPublic.model_validate(r, update={"metadata": r.meta}) for r in db.exec(query)]
 
         return await in_session(self.engine, work)
 
@@ -129,9 +133,9 @@ class SessionManager:
         session_id: str,
         *,
         title: str | None = None,
-        kind: str | None = None,
+        kind: SessionKind | None = None,
         server_state: dict[str, Any] | None = None,
-        status: str | None = None,
+        status: SessionStatus | str | None = None,
         touch: bool = True,
     ) -> SessionPublic | None:
         """Change a session's title, kind, status or server state (merged); None if unknown.
@@ -149,7 +153,7 @@ class SessionManager:
             if kind is not None:
                 row.kind = kind
             if status is not None:
-                row.status = status
+                row.status = SessionStatus(status)
             if server_state:
                 row.server_state = {**(row.server_state or {}), **server_state}
             if touch:
@@ -157,13 +161,13 @@ class SessionManager:
             db.add(row)
             db.commit()
             db.refresh(row)
-            return SessionPublic.of(row)
+            return SessionPublic.model_validate(row, update={"metadata": row.meta})
 
         return await in_session(self.engine, work, lock=self._append_lock)
 
     async def close_session(self, session_id: str) -> SessionPublic | None:
         """Close a session; None if unknown."""
-        return await self.update_session(session_id, status="closed")
+        return await self.update_session(session_id, status=SessionStatus.CLOSED)
 
     async def delete_session(self, session_id: str) -> bool:
         """Delete a session and all its messages (their search entries go with them); False if unknown."""
@@ -183,7 +187,7 @@ class SessionManager:
         self,
         *,
         session_id: str,
-        role: str,
+        role: MessageRole | str,
         content: str,
         agent_name: str | None = None,
         tool_call_id: str | None = None,
@@ -197,7 +201,7 @@ class SessionManager:
                 raise KeyError(f"unknown session {session_id}")
             row = MessageRecord(
                 session_id=session_id,
-                role=role,
+                role=MessageRole(role),
                 content=_storable(content),
                 agent_name=agent_name,
                 tool_call_id=tool_call_id,
@@ -206,13 +210,13 @@ class SessionManager:
             )
             session.updated_at = utcnow()
             session.server_state = {**(session.server_state or {}), "active_leaf": row.message_id}
-            if role == "user" and not session.title and content.strip():
+            if role == MessageRole.USER and not session.title and content.strip():
                 session.title = _title_from(content)
             db.add(row)
             db.add(session)
             db.commit()
             db.refresh(row)
-            return MessagePublic.of(row)
+            return MessagePublic.model_validate(row, update={"metadata": row.meta})
 
         return await in_session(self.engine, work, lock=self._append_lock)
 
@@ -279,8 +283,8 @@ class SessionManager:
             end = None if limit is None else offset + limit
             out = []
             for r in chosen[offset:end]:
-                public = MessagePublic.of(r)
-                if r.role in ("user", "assistant"):
+                public = MessagePublic.model_validate(r, update={"metadata": r.meta})
+                if r.role in (MessageRole.USER, MessageRole.ASSISTANT):
                     public.alternatives = siblings.get((r.parent_id, r.role), [])
                 out.append(public)
             return out
@@ -315,23 +319,23 @@ class SessionManager:
             # many event messages, and a fixed window of rows could hold no chat at all.
             chat: list[dict[str, str]] = []
             for r in reversed(branch):
-                if r.role not in ("user", "assistant"):
+                if r.role not in (MessageRole.USER, MessageRole.ASSISTANT):
                     continue
                 if len(chat) >= limit:
                     break
-                if r.content.strip() and (r.meta or {}).get("message_type") not in _NOT_FOR_MODEL:
-                    chat.append({"role": r.role, "content": _with_file_refs(r)})
+                record = read_record(r.role, r.meta)
+                if r.content.strip() and record.message_type not in NOT_FOR_MODEL:
+                    chat.append({"role": str(r.role), "content": _with_file_refs(r.content, record)})
             return list(reversed(chat))
 
         return await in_session(self.engine, work)
 
 
-def _with_file_refs(row: MessageRecord) -> str:
+def _with_file_refs(content: str, record: AnyRecord) -> str:
     """Return a message's text as the model reads it: attached files named as ``[file: stored_name] filename``."""
-    files = [
-        a for a in (row.meta or {}).get("attachments") or [] if isinstance(a, dict) and a.get("stored_name")
-    ]
+    attached = record.attachments if isinstance(record, UserTurn) else None
+    files = [a for a in attached or [] if isinstance(a, dict) and a.get("stored_name")]
     if not files:
-        return row.content
+        return content
     refs = "\n".join(f"[file: {a['stored_name']}] {a.get('filename') or ''}".rstrip() for a in files)
-    return f"{row.content}\n\n{refs}"
+    return f"{content}\n\n{refs}"

@@ -1,123 +1,52 @@
 """The conversation as render-ready items, built the same way from live events and stored messages.
 
-``items_from_messages`` (a reload) and ``Timeline.apply`` (a live run) produce the same
-items for the same run, so a restored board or team looks exactly like the live one.
+``items_from_messages`` (a reload) replays each stored board or team event through the same
+:class:`Timeline` a live run drives, so a restored board or team looks exactly like the live one.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from agentkit_app.engine import events as ev
+from agentkit_app.store.models import MessagePublic
+from agentkit_app.store.records import (
+    AnyRecord,
+    ChatAnswer,
+    ErrorRecord,
+    EventRecord,
+    Intervention,
+    MessageRole,
+    RunAnswer,
+    UsageFields,
+    UserTurn,
+)
+from agentkit_app.ui.items import (
+    QUIET_TOOLS,
+    ChatItem,
+    PhaseItem,
+    StepItem,
+    clock,
+    pretty_arguments,
+    run_answer_card,
+    usage_line,
+)
+from agentkit_app.ui.live_timeline import Timeline
+
+__all__ = ["ChatItem", "PhaseItem", "StepItem", "Timeline", "items_from_messages", "plain", "usage_line"]
 
 
-@dataclass
-class StepItem:
-    """A step card inside an assistant turn: a tool call with its result, or thinking text."""
-
-    kind: str = "tool"
-    tool: str = ""
-    arguments: str = ""
-    result: str = ""
-    duration: str = ""
-    status: str = "running"
-
-
-@dataclass
-class PhaseItem:
-    """One row of a team's phase timeline."""
-
-    phase_id: str = ""
-    name: str = ""
-    expert: str = ""
-    avatar: str = ""
-    color: str = "#64748b"
-    depends_on: str = ""
-    status: str = "waiting"
-    duration: str = ""
-    result: str = ""
-    interventions: list[str] = field(default_factory=list)
-    activity: str = ""
-
-
-@dataclass
-class ChatItem:
-    """One thing shown in the conversation: a bubble, a speech card, a summary, a conclusion, a timeline."""
-
-    id: str = ""
-    kind: str = "assistant"
-    content: str = ""
-    agent: str = ""
-    time: str = ""
-    streaming: bool = False
-    cancelled: bool = False
-    steps: list[StepItem] = field(default_factory=list)
-    usage: str = ""
-    copy_text: str = ""  # what ⧉ copies from a conclusion or synthesis card: the run's final answer
-    skill: str = ""
-    attachments: list[str] = field(default_factory=list)
-    expert_name: str = ""
-    avatar: str = ""
-    color: str = "#64748b"
-    role: str = ""
-    round: int = 0
-    advice: str = ""
-    consensus: list[str] = field(default_factory=list)
-    dissent: list[str] = field(default_factory=list)
-    phases: list[PhaseItem] = field(default_factory=list)
-    anchors: list[str] = field(default_factory=list)
-    participants: list[dict[str, str]] = field(default_factory=list)
-    team_id: str = ""
-    notes: list[str] = field(default_factory=list)
-    # other versions of this message (edits, regenerations): "2 / 3" and the ids left and right of it
-    alt_label: str = ""
-    alt_prev: str = ""
-    alt_next: str = ""
-    # plan-execute: the phases this answer went through, and the one it is in
-    mode_phases: list[str] = field(default_factory=list)
-    mode_phase: str = ""
-
-
-def _clock(value: datetime | str | None = None) -> str:
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            return ""
-    moment = (value or datetime.now().astimezone()).astimezone()
-    return moment.strftime("%H:%M")
-
-
-def usage_line(meta: dict[str, Any]) -> str:
-    """Return the discreet usage figure shown under an answer."""
-    usage = meta.get("usage") or {}
-    if not usage:
-        return ""
-    parts = [str(meta.get("model") or "")]
-    parts.append(f"{usage.get('prompt_tokens', 0)}↑ {usage.get('completion_tokens', 0)}↓")
-    if usage.get("first_token_s") is not None:
-        parts.append(f"TTFT {usage['first_token_s']:.2f}s")
-    parts.append(f"{usage.get('total_s', 0):.2f}s")
-    if meta.get("tier") and meta.get("tier") != "main":
-        parts.append(str(meta["tier"]))
-    return " · ".join(p for p in parts if p)
-
-
-# moving between plan-execute phases shows in the answer's phase strip, not as a tool card
-_QUIET_TOOLS = {"advance_phase"}
-
-
-def _steps_from_meta(steps: list[dict[str, Any]]) -> list[StepItem]:
+def _step_cards(steps: list[dict[str, Any]]) -> list[StepItem]:
+    """Return the tool cards of a stored answer's steps (each a call, then its result)."""
     cards: list[StepItem] = []
     for step in steps:
-        if step.get("tool") in _QUIET_TOOLS:
+        if step.get("tool") in QUIET_TOOLS:
             continue
         if step.get("event_type") == "tool_call":
-            cards.append(StepItem(tool=str(step.get("tool", "")), arguments=_pretty(step.get("arguments"))))
+            cards.append(
+                StepItem(tool=str(step.get("tool", "")), arguments=pretty_arguments(step.get("arguments")))
+            )
         elif step.get("event_type") == "tool_result" and cards:
             cards[-1].result = str(step.get("result", ""))
             cards[-1].duration = f"{float(step.get('duration_s') or 0):.2f}s"
@@ -125,350 +54,13 @@ def _steps_from_meta(steps: list[dict[str, Any]]) -> list[StepItem]:
     return cards
 
 
-def _pretty(arguments: Any) -> str:
-    try:
-        value = json.loads(arguments) if isinstance(arguments, str) else arguments
-        return json.dumps(value, ensure_ascii=False)
-    except ValueError:
-        return str(arguments)
+def _usage(record: AnyRecord) -> str:
+    return usage_line(record) if isinstance(record, UsageFields) else ""
 
 
-# the engine's plan statuses, as the timeline names them
-_PHASE_STATUS = {"pending": "waiting", "running": "running", "completed": "done", "failed": "failed"}
-
-
-def _phase_rows(phases: list[dict[str, Any]], experts: dict[str, dict[str, Any]]) -> list[PhaseItem]:
-    rows = []
-    for phase in phases:
-        expert = experts.get(str(phase.get("expert", "")), {})
-        rows.append(
-            PhaseItem(
-                phase_id=str(phase.get("id", "")),
-                name=str(phase.get("name", "")),
-                expert=str(phase.get("expert", "")),
-                avatar=str(expert.get("avatar", "👤")),
-                color=str(expert.get("color", "#64748b")),
-                depends_on=", ".join(phase.get("depends_on") or []),
-                status=_PHASE_STATUS.get(str(phase.get("status") or ""), "waiting"),
-                result=str(phase.get("result") or ""),
-            )
-        )
-    return rows
-
-
-class Timeline:
-    """Builds and updates the items of one conversation."""
-
-    def __init__(self, items: list[ChatItem] | None = None) -> None:
-        self.items: list[ChatItem] = items or []
-        self._experts: dict[str, dict[str, Any]] = {}
-        self._counter = 0
-        self._boards = sum(1 for i in self.items if i.kind == "board_start")
-        self._round = 0
-        self._notes: list[str] = []  # team notes that came before their team card
-
-    def _new(self, **fields: Any) -> ChatItem:
-        self._counter += 1
-        item = ChatItem(
-            id=fields.pop("id", f"live-{self._counter}"), time=fields.pop("time", _clock()), **fields
-        )
-        self.items.append(item)
-        return item
-
-    def _last(self, kind: str) -> ChatItem | None:
-        return next((i for i in reversed(self.items) if i.kind == kind), None)
-
-    def _open_answer(self, agent: str = "") -> ChatItem:
-        last = self.items[-1] if self.items else None
-        if last is not None and last.kind == "assistant" and last.streaming:
-            return last
-        return self._new(kind="assistant", streaming=True, agent=agent)
-
-    def _team(self) -> ChatItem | None:
-        return self._last("team")
-
-    def _phase(self, phase_id: str) -> PhaseItem | None:
-        team = self._team()
-        return next((p for p in team.phases if p.phase_id == phase_id), None) if team else None
-
-    def add_user(self, content: str, attachments: list[str] | None = None, item_id: str = "") -> None:
-        """Show the user's message at once (before the server confirms it)."""
-        self._new(
-            kind="user",
-            content=content,
-            attachments=attachments or [],
-            **({"id": item_id} if item_id else {}),
-        )
-
-    def apply(self, event: ev.Event, agent: str = "") -> None:
-        """Update the items for one live event."""
-        handler = getattr(self, f"_on_{event.type}", None)
-        if handler is not None:
-            handler(event, agent)
-
-    def _on_token(self, event: ev.Token, agent: str) -> None:
-        self._open_answer(agent).content += event.content
-
-    def _on_thinking(self, event: ev.Thinking, agent: str) -> None:
-        answer = self._open_answer(agent)
-        if answer.content and answer.content.strip() == event.content.strip():
-            answer.content = ""
-        answer.steps.append(StepItem(kind="thinking", result=event.content, status="done"))
-
-    def _on_skill_match(self, event: ev.SkillMatch, agent: str) -> None:
-        self._open_answer(agent).skill = event.skill
-
-    def _on_step(self, event: ev.Step, agent: str) -> None:
-        if event.data.get("tool") in _QUIET_TOOLS:
-            return
-        answer = self._open_answer(agent)
-        if event.event_type == "tool_call":
-            answer.steps.append(
-                StepItem(tool=str(event.data.get("tool", "")), arguments=_pretty(event.data.get("arguments")))
-            )
-        elif event.event_type == "tool_result":
-            card = next((s for s in reversed(answer.steps) if s.kind == "tool"), None)
-            if card is not None:
-                card.result = str(event.data.get("result", ""))
-                card.duration = f"{float(event.data.get('duration_s') or 0):.2f}s"
-                card.status = "done"
-
-    def _on_phase_changed(self, event: ev.PhaseChanged, agent: str) -> None:
-        answer = self._open_answer(agent)
-        if event.phase not in answer.mode_phases:
-            answer.mode_phases.append(event.phase)
-        answer.mode_phase = event.phase
-
-    def _on_phase_violation(self, event: ev.PhaseViolation, agent: str) -> None:
-        allowed = ", ".join(event.allowed) or "-"
-        self._open_answer(agent).steps.append(
-            StepItem(
-                kind="tool",
-                tool=event.tool,
-                result=f"refused in phase {event.phase} (allowed: {allowed})",
-                status="denied",
-            )
-        )
-
-    def _on_confirmation_result(self, event: ev.ConfirmationResult, agent: str) -> None:
-        answer = self._open_answer(agent)
-        card = next((s for s in reversed(answer.steps) if s.kind == "tool"), None)
-        if card is not None:
-            card.status = "approved" if event.approved else "denied"
-
-    def _on_final_answer(self, event: ev.FinalAnswer, agent: str) -> None:
-        final = event.metadata.get("message_type")
-        if final in ("board_final", "team_final"):
-            # the answer itself is already on screen as the conclusion or synthesis; it brings the run's usage
-            card = self._last("conclusion" if final == "board_final" else "synthesis")
-            if card is not None:
-                card.usage = usage_line(event.metadata)
-                card.copy_text = event.content
-            return
-        answer = self._open_answer(str(event.metadata.get("agent_name") or agent))
-        answer.content = event.content
-        answer.streaming = False
-        answer.usage = usage_line(event.metadata)
-        if event.metadata.get("message_id"):
-            answer.id = str(event.metadata["message_id"])
-
-    def _on_error(self, event: ev.Error, agent: str) -> None:
-        last = self.items[-1] if self.items else None
-        if last is not None and last.kind == "assistant" and last.streaming and not last.content:
-            self.items.pop()
-        self._new(kind="error", content=event.message)
-
-    def _on_result(self, event: ev.Result, agent: str) -> None:
-        if event.status == "cancelled":
-            for item in self.items:
-                if item.streaming:
-                    item.streaming = False
-                    item.cancelled = True
-
-    def _on_board_started(self, event: ev.BoardStarted, agent: str) -> None:
-        self._experts = {e["name"]: e for e in event.experts}
-        self._boards += 1
-        self._round = 0
-        self._new(
-            kind="board_start",
-            id=f"board-{self._boards}",
-            content=event.topic,
-            round=event.max_rounds,
-            anchors=[f"board-{self._boards}-round-{n}" for n in range(1, event.max_rounds + 1)],
-            participants=[
-                {k: str(e.get(k, "")) for k in ("name", "avatar", "color", "role")} for e in event.experts
-            ],
-        )
-
-    def _enter_round(self, number: int) -> None:
-        """Add a round divider (a jump target) when the discussion reaches a new round."""
-        if number != self._round:
-            self._round = number
-            self._new(kind="round", round=number, id=f"board-{self._boards}-round-{number}")
-
-    def _on_expert_speech_chunk(self, event: ev.ExpertSpeechChunk, agent: str) -> None:
-        self._enter_round(event.round)
-        last = self._last("speech")
-        if last is None or not last.streaming or last.expert_name != event.expert_name:
-            expert = self._experts.get(event.expert_name, {})
-            last = self._new(
-                kind="speech",
-                streaming=True,
-                expert_name=event.expert_name,
-                avatar=str(expert.get("avatar", "👤")),
-                color=str(expert.get("color", "#64748b")),
-                role=str(expert.get("role", "")),
-                round=event.round,
-            )
-        last.content += event.content
-
-    def _on_expert_speech(self, event: ev.ExpertSpeech, agent: str) -> None:
-        self._enter_round(event.round)
-        last = self._last("speech")
-        if last is None or not last.streaming or last.expert_name != event.expert_name:
-            last = self._new(kind="speech")
-        last.streaming = False
-        last.content = event.content
-        last.expert_name, last.avatar, last.color = event.expert_name, event.expert_avatar, event.expert_color
-        last.role, last.round = event.role, event.round
-
-    def _on_round_summary(self, event: ev.RoundSummary, agent: str) -> None:
-        self._new(
-            kind="summary",
-            content=event.content,
-            expert_name=event.moderator_name,
-            avatar=event.moderator_avatar,
-            color=event.moderator_color,
-            round=event.round,
-        )
-
-    def _on_user_intervention(self, event: ev.UserIntervention, agent: str) -> None:
-        # the message already shows where the user sent it; only one sent elsewhere gets a card
-        if not any(i.kind == "intervention" and i.content == event.content for i in self.items):
-            self._new(kind="intervention", content=event.content)
-
-    def _on_board_concluded(self, event: ev.BoardConcluded, agent: str) -> None:
-        self._new(
-            kind="conclusion",
-            content=event.summary,
-            advice=event.decision_advice,
-            consensus=list(event.consensus_points),
-            dissent=list(event.dissent_points),
-            round=event.total_rounds,
-        )
-
-    def _on_team_formed(self, event: ev.TeamFormed, agent: str) -> None:
-        self._experts = {e["name"]: e for e in event.experts}
-        same = next((i for i in self.items if i.kind == "team" and i.team_id == event.team_id), None)
-        notes, self._notes = self._notes, []
-        if same is not None:  # a resumed run: go on in the card the run started
-            self._on_plan_update(ev.PlanUpdate(plan_phases=event.plan_phases), agent, same)
-            same.notes.extend(notes)
-            return
-        self._new(
-            kind="team",
-            content=event.lead_expert,
-            team_id=event.team_id,
-            phases=_phase_rows(event.plan_phases, self._experts),
-            notes=notes,
-        )
-
-    def _current_team(self) -> ChatItem | None:
-        """Return the team card of the run under way: the last one, unless the user has written since."""
-        for item in reversed(self.items):
-            if item.kind == "team":
-                return item
-            if item.kind == "user":
-                return None
-        return None
-
-    def _note(self, content: str) -> None:
-        team = self._current_team()
-        if team is not None:
-            team.notes.append(content)
-        else:  # the lead plans before the team is formed: the note waits for its card
-            self._notes.append(content)
-
-    def _on_plan_step(self, event: ev.PlanStep, agent: str) -> None:
-        self._note(event.content)
-
-    def _on_collaboration_notice(self, event: ev.CollaborationNotice, agent: str) -> None:
-        self._note(event.content)
-
-    def _on_expert_step(self, event: ev.ExpertStep, agent: str) -> None:
-        team = self._team()
-        if team is None:
-            return
-        # ``step`` is the phase's place in the plan; the expert's running phase is the fallback
-        phase = team.phases[event.step - 1] if 0 < event.step <= len(team.phases) else None
-        if phase is None or phase.expert != event.expert_name:
-            running = [p for p in team.phases if p.status == "running" and p.expert == event.expert_name]
-            phase = running[0] if running else None
-        if phase is not None:
-            phase.activity = event.content
-
-    def _on_plan_update(self, event: ev.PlanUpdate, agent: str, team: ChatItem | None = None) -> None:
-        team = team or self._team()
-        if team is not None:
-            old = {p.phase_id: p for p in team.phases}
-            rows = _phase_rows(event.plan_phases, self._experts)
-            for row in rows:
-                previous = old.get(row.phase_id)
-                if previous is not None:
-                    row.interventions, row.duration = previous.interventions, previous.duration
-                    row.activity = previous.activity
-                    row.result = row.result or previous.result
-                    if previous.status in ("running", "done", "failed") and row.status == "waiting":
-                        row.status = previous.status
-            team.phases = rows
-
-    def _on_phase_started(self, event: ev.PhaseStarted, agent: str) -> None:
-        phase = self._phase(event.phase_id)
-        if phase is not None:
-            phase.status = "running"
-            phase.interventions = list(event.interventions)
-
-    def _on_expert_result_chunk(self, event: ev.ExpertResultChunk, agent: str) -> None:
-        phase = self._phase(event.phase_id)
-        if phase is not None:
-            phase.result += event.content
-
-    def _on_expert_result_chunk_reset(self, event: ev.ExpertResultChunkReset, agent: str) -> None:
-        phase = self._phase(event.phase_id)
-        if phase is not None:
-            phase.result = ""
-
-    def _on_phase_completed(self, event: ev.PhaseCompleted, agent: str) -> None:
-        phase = self._phase(event.phase_id)
-        if phase is not None:
-            phase.status, phase.result, phase.duration = "done", event.result, f"{event.duration_s:.1f}s"
-            phase.activity = ""
-
-    def _on_phase_failed(self, event: ev.PhaseFailed, agent: str) -> None:
-        phase = self._phase(event.phase_id)
-        if phase is not None:
-            phase.status, phase.result, phase.activity = "failed", event.error, ""
-
-    def _on_team_intervention_ack(self, event: ev.TeamInterventionAck, agent: str) -> None:
-        if self._team() is not None:
-            self._new(kind="intervention", content=event.content)
-
-    def _on_team_synthesis_chunk(self, event: ev.TeamSynthesisChunk, agent: str) -> None:
-        last = self.items[-1] if self.items else None
-        if last is None or last.kind != "synthesis" or not last.streaming:
-            last = self._new(kind="synthesis", streaming=True)
-        last.content += event.content
-
-    def _on_team_synthesis(self, event: ev.TeamSynthesis, agent: str) -> None:
-        last = self.items[-1] if self.items else None
-        if last is None or last.kind != "synthesis":
-            last = self._new(kind="synthesis")
-        last.content, last.streaming = event.content, False
-
-
-def _alternatives(item: ChatItem, message: Any) -> ChatItem:
+def _alternatives(item: ChatItem, message: MessagePublic) -> ChatItem:
     """Mark which of its versions a user message or answer is, and its neighbours."""
-    versions = list(getattr(message, "alternatives", None) or [])
+    versions = message.alternatives
     if len(versions) > 1 and message.message_id in versions:
         at = versions.index(message.message_id)
         item.alt_label = f"{at + 1} / {len(versions)}"
@@ -477,74 +69,72 @@ def _alternatives(item: ChatItem, message: Any) -> ChatItem:
     return item
 
 
-def items_from_messages(messages: list[Any]) -> list[ChatItem]:
-    """Rebuild the conversation's items from stored messages (REST ``MessagePublic`` objects)."""
+def _replay(timeline: Timeline, event: ev.Event, record: EventRecord, message: MessagePublic) -> None:
+    """Apply a stored board or team event as the live run did, stamped with the stored message's time."""
+    before = len(timeline.items)
+    timeline.apply(event)
+    if len(timeline.items) > before:  # a phase or a note updates a card instead of adding one
+        item = timeline.items[-1]
+        item.time = clock(message.created_at)
+        if item.kind in ("speech", "summary", "conclusion"):
+            item.id = message.message_id  # search results link to it
+        if item.kind in ("conclusion", "synthesis"):
+            item.usage = _usage(record)  # the usage of the whole run
+
+
+def _answer_item(message: MessagePublic, record: AnyRecord) -> ChatItem:
+    """Return the bubble of a stored answer (or of an error shown in place of one)."""
+    answer = record if isinstance(record, ChatAnswer) else ChatAnswer()
+    phases = answer.phases or []
+    item = ChatItem(
+        id=message.message_id,
+        kind="error" if isinstance(record, ErrorRecord) else "assistant",
+        content=message.content,
+        agent=message.agent_name or "",
+        time=clock(message.created_at),
+        cancelled=bool(answer.cancelled),
+        steps=_step_cards(answer.steps or []),
+        usage=_usage(record),
+        skill=answer.skill or "",
+        mode_phases=list(phases),
+        mode_phase=phases[-1] if phases else "",
+    )
+    return _alternatives(item, message)
+
+
+def items_from_messages(messages: list[MessagePublic]) -> list[ChatItem]:
+    """Rebuild the conversation's items from stored messages."""
     timeline = Timeline()
     for message in messages:
-        meta: dict[str, Any] = dict(message.metadata or {})
-        kind = meta.get("message_type")
-        stamp = _clock(message.created_at)
-        payload = meta.get("payload") or {}
-        event = ev.from_wire({"type": meta.get("event_type"), "data": payload}) if payload else None
-        if event is not None and kind in _REPLAYED:
-            before = len(timeline.items)
-            timeline.apply(event)
-            if len(timeline.items) > before:  # a phase or a note updates a card instead of adding one
-                item = timeline.items[-1]
-                item.time = stamp
-                if item.kind in ("speech", "summary", "conclusion"):
-                    item.id = message.message_id  # search results link to it
-                if item.kind in ("conclusion", "synthesis"):
-                    item.usage = usage_line(meta)  # the usage of the whole run
-            continue
-        if message.role == "user":
-            if kind == "intervention":
-                timeline.items.append(
-                    ChatItem(id=message.message_id, kind="intervention", content=message.content, time=stamp)
-                )
-                continue
-            attachments = [str(a.get("filename", "")) for a in meta.get("attachments") or []]
-            timeline.items.append(
-                _alternatives(
-                    ChatItem(
-                        id=message.message_id,
-                        kind="user",
-                        content=message.content,
-                        time=stamp,
-                        attachments=attachments,
-                    ),
-                    message,
-                )
-            )
-        elif message.role == "assistant" and kind in _HIDDEN:  # the run's answer: copied from its card
-            card = timeline._last("conclusion" if kind == "board_final" else "synthesis")
-            if card is not None:
-                card.copy_text = message.content
-        elif message.role == "assistant":
+        record = message.record
+        if isinstance(record, EventRecord) and (event := record.event()) is not None:
+            _replay(timeline, event, record, message)
+        elif isinstance(record, Intervention):
             timeline.items.append(
                 ChatItem(
                     id=message.message_id,
-                    kind="error" if kind == "error" else "assistant",
+                    kind="intervention",
                     content=message.content,
-                    agent=message.agent_name or "",
-                    time=stamp,
-                    cancelled=bool(meta.get("cancelled")),
-                    steps=_steps_from_meta(meta.get("steps") or []),
-                    usage=usage_line(meta),
-                    skill=str(meta.get("skill") or ""),
-                    mode_phases=[str(p) for p in meta.get("phases") or []],
-                    mode_phase=str((meta.get("phases") or [""])[-1]),
-                ),
+                    time=clock(message.created_at),
+                )
             )
-            _alternatives(timeline.items[-1], message)
+        elif message.role == MessageRole.USER:
+            attached = record.attachments if isinstance(record, UserTurn) else None
+            item = ChatItem(
+                id=message.message_id,
+                kind="user",
+                content=message.content,
+                time=clock(message.created_at),
+                attachments=[str(a.get("filename", "")) for a in attached or []],
+            )
+            timeline.items.append(_alternatives(item, message))
+        elif isinstance(record, RunAnswer):  # the run's answer: copied from its card
+            card = timeline.last_of(run_answer_card(record.message_type))
+            if card is not None:
+                card.copy_text = message.content
+        elif message.role == MessageRole.ASSISTANT:
+            timeline.items.append(_answer_item(message, record))
     return timeline.items
-
-
-_REPLAYED = {
-    "board_started", "board_speech", "board_summary", "board_conclusion", "board_intervention",
-    "team_formed", "team_plan", "team_phase", "team_result", "team_synthesis", "team_notice",
-}  # fmt: skip
-_HIDDEN = {"board_final", "team_final"}
 
 
 def plain(items: list[ChatItem]) -> list[dict[str, Any]]:

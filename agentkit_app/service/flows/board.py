@@ -16,6 +16,8 @@ from agentkit_app.engine.experts import UnknownExpertsError
 from agentkit_app.engine.llm.base import LLMError
 from agentkit_app.service.flows.records import BOARD_AGENT, final_answer, store_event
 from agentkit_app.service.flows.usage import UsageCounter
+from agentkit_app.store.models import SessionKind
+from agentkit_app.store.records import MessageType, RunRequest
 
 if TYPE_CHECKING:
     from agentkit_app.service.flows.context import RunContext
@@ -32,15 +34,11 @@ async def run(ctx: RunContext) -> None:
         if not experts or moderator is None:
             raise BoardCommandError("board_needs_experts")
     except (BoardCommandError, UnknownExpertsError) as exc:
-        await recorder.persist_input(
-            role="user", content=ctx.text, metadata={"message_type": "board_request"}
-        )
+        await recorder.persist_input(RunRequest(message_type=MessageType.BOARD_REQUEST), ctx.text)
         await recorder.fail(exc.text(language), BOARD_AGENT, "invalid")
         return
-    await recorder.persist_input(
-        role="user", content=f"@board {board.topic}", metadata={"message_type": "board_request"}
-    )
-    await ctx.store.update_session(ctx.session.session_id, kind="board")
+    await recorder.persist_input(RunRequest(message_type=MessageType.BOARD_REQUEST), f"@board {board.topic}")
+    await ctx.store.update_session(ctx.session.session_id, kind=SessionKind.BOARD)
     counter = UsageCounter(ctx.llm)
     orchestrator = BoardOrchestrator(
         llm=counter,
@@ -62,8 +60,8 @@ async def run(ctx: RunContext) -> None:
                     return
                 recorder.publish(event)
                 # the conclusion is the meeting's last model call: its card keeps the meeting's total
-                extra = counter.metadata() if isinstance(event, ev.BoardConcluded) else None
-                await store_event(recorder, event, BOARD_AGENT, extra)
+                figures = counter.figures() if isinstance(event, ev.BoardConcluded) else None
+                await store_event(recorder, event, BOARD_AGENT, figures)
                 if isinstance(event, ev.BoardConcluded):
                     concluded = event
     except LLMError as exc:
@@ -71,5 +69,5 @@ async def run(ctx: RunContext) -> None:
         return
     if concluded is not None:
         await final_answer(
-            recorder, BOARD_AGENT, "board_final", conclusion_markdown(concluded, language), counter
+            recorder, BOARD_AGENT, MessageType.BOARD_FINAL, conclusion_markdown(concluded, language), counter
         )

@@ -13,8 +13,10 @@ from agentkit_app.engine.llm.base import LLMError, TextDelta, UsageInfo
 from agentkit_app.engine.plan_exec import PhasePolicyError, parse_phase_policy, run_plan_exec
 from agentkit_app.engine.react import TurnSetup, run_direct, run_react
 from agentkit_app.engine.routing import UnknownSkillError, choose_skill, is_greeting
+from agentkit_app.store.records import ChatAnswer, Usage, UserTurn, dump_record
 
 if TYPE_CHECKING:
+    from agentkit_app.engine.routing import SkillChoice
     from agentkit_app.engine.tools import ToolRegistry
     from agentkit_app.service.flows.context import RunContext
     from agentkit_app.service.turns import TurnRequest
@@ -47,12 +49,12 @@ async def run(ctx: RunContext) -> None:
     try:
         skill = choose_skill(text, ctx.catalog.skills)
     except UnknownSkillError as exc:
-        await recorder.persist_input(role="user", content=text, metadata=_user_meta(request))
+        await recorder.persist_input(_user_turn(request), text)
         await recorder.fail(str(exc), agent.name, "invalid")
         return
     stored_text = skill.content if skill and skill.content else text
     if not request.regenerate:
-        await recorder.persist_input(role="user", content=stored_text, metadata=_user_meta(request, skill))
+        await recorder.persist_input(_user_turn(request, skill), stored_text)
     setup = _setup(ctx, tools)
     if skill:
         recorder.publish(
@@ -90,17 +92,15 @@ async def run(ctx: RunContext) -> None:
             elif isinstance(event, ev.Step) and event.event_type in ("tool_call", "tool_result"):
                 steps.append({"event_type": event.event_type, "step": event.step, **event.data})
             if isinstance(event, ev.FinalAnswer):
-                meta = _answer_meta(setup, agent.name, steps, skill.skill.name if skill else None, phases)
-                stored = await recorder.persist(
-                    role="assistant", content=event.content, agent_name=agent.name, metadata=meta
-                )
-                meta["message_id"] = stored.message_id if stored else None
-                event = replace(event, metadata=meta)
+                answer = _answer(setup, agent.name, steps, skill.skill.name if skill else None, phases)
+                stored = await recorder.persist(answer, event.content, agent.name)
+                message_id = stored.message_id if stored else None
+                event = replace(event, metadata={**dump_record(answer), "message_id": message_id})
             recorder.publish(event)
     except asyncio.CancelledError:
         text_so_far = "".join(partial).strip()
-        meta = {**_answer_meta(setup, agent.name, steps, None, phases), "cancelled": True}
-        await recorder.persist(role="assistant", content=text_so_far, agent_name=agent.name, metadata=meta)
+        cancelled = _answer(setup, agent.name, steps, None, phases).model_copy(update={"cancelled": True})
+        await recorder.persist(cancelled, text_so_far, agent.name)
         raise
     except LLMError as exc:
         await recorder.fail(str(exc), agent.name, "llm")
@@ -136,49 +136,39 @@ async def name_session(ctx: RunContext, question: str, answer: str, model: str |
         await ctx.store.update_session(session_id, title=title, server_state={"title_source": "model"})
 
 
-def _user_meta(request: TurnRequest, skill: Any = None) -> dict[str, Any]:
-    meta: dict[str, Any] = {}
-    if request.attachments:
-        meta["attachments"] = request.attachments
-    if request.model:
-        meta["model"] = request.model
-    if skill is not None:
-        meta["skill"] = skill.skill.name
-    if request.execution_mode == "plan_exec":
-        meta["execution_mode"] = "plan_exec"
-    return meta
+def _user_turn(request: TurnRequest, skill: SkillChoice | None = None) -> UserTurn:
+    return UserTurn(
+        attachments=request.attachments or None,
+        model=request.model or None,
+        skill=skill.skill.name if skill is not None else None,
+        execution_mode=request.execution_mode if request.execution_mode == "plan_exec" else None,
+    )
 
 
-def _answer_meta(
+def _answer(
     setup: TurnSetup,
     agent_name: str,
     steps: list[dict[str, Any]],
     skill: str | None,
     phases: list[str] | None = None,
-) -> dict[str, Any]:
+) -> ChatAnswer:
     usage = setup.usage
-    meta: dict[str, Any] = {
-        "agent_name": agent_name,
-        "model": usage[-1]["model"] if usage else (setup.model or setup.llm.label),
-        "model_label": setup.llm.label,
-        "tier": setup.tier,
-        "fallback_status": setup.tier,
-        "usage": {
-            "prompt_tokens": sum(u["prompt_tokens"] for u in usage),
-            "completion_tokens": sum(u["completion_tokens"] for u in usage),
-            "first_token_s": next(
-                (u["first_token_s"] for u in usage if u["first_token_s"] is not None), None
-            ),
-            "total_s": round(sum(u["total_s"] for u in usage), 3),
-            "calls": len(usage),
-        },
-        "steps": steps,
-    }
-    if skill:
-        meta["skill"] = skill
-    if phases:
-        meta["execution_mode"] = "plan_exec"
-        meta["phases"] = list(phases)
-    if setup.error_struct:
-        meta["error_struct"] = setup.error_struct
-    return meta
+    return ChatAnswer(
+        agent_name=agent_name,
+        model=usage[-1]["model"] if usage else (setup.model or setup.llm.label),
+        model_label=setup.llm.label,
+        tier=setup.tier,
+        fallback_status=setup.tier,
+        usage=Usage(
+            prompt_tokens=sum(u["prompt_tokens"] for u in usage),
+            completion_tokens=sum(u["completion_tokens"] for u in usage),
+            first_token_s=next((u["first_token_s"] for u in usage if u["first_token_s"] is not None), None),
+            total_s=round(sum(u["total_s"] for u in usage), 3),
+            calls=len(usage),
+        ),
+        steps=steps,
+        skill=skill or None,
+        execution_mode="plan_exec" if phases else None,
+        phases=list(phases) if phases else None,
+        error_struct=setup.error_struct or None,
+    )

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from agentkit_app.engine import events as ev
+from agentkit_app.store.records import AnyRecord, ErrorRecord
 
 if TYPE_CHECKING:
     from agentkit_app.engine.llm.base import ChatModel
@@ -20,8 +21,18 @@ if TYPE_CHECKING:
     from agentkit_app.store.sessions import SessionManager
 
 
-# the service's ``persist(session_id, *, run=None, **fields)``: it bills an answer's usage and logs a failure
-Persist = Callable[..., Awaitable["MessagePublic | None"]]
+class Persist(Protocol):
+    """The service's ``persist``: it stores a record, bills an answer's usage and logs a failure."""
+
+    async def __call__(
+        self,
+        session_id: str,
+        record: AnyRecord,
+        content: str,
+        *,
+        agent_name: str | None = None,
+        run: Run | None = None,
+    ) -> MessagePublic | None: ...
 
 
 @dataclass
@@ -31,20 +42,22 @@ class Recorder:
     run: Run
     store_message: Persist
 
-    async def persist(self, **fields: Any) -> MessagePublic | None:
+    async def persist(
+        self, record: AnyRecord, content: str, agent_name: str | None = None
+    ) -> MessagePublic | None:
         """Store a message the run produced (an answer's usage is billed); None if it could not be stored."""
-        return await self.store_message(self.run.session_id, run=self.run, **fields)
+        return await self.store_message(
+            self.run.session_id, record, content, agent_name=agent_name, run=self.run
+        )
 
-    async def persist_input(self, **fields: Any) -> MessagePublic | None:
+    async def persist_input(self, record: AnyRecord, content: str) -> MessagePublic | None:
         """Store the message the run answers (the user's): not the run's own, never billed."""
-        return await self.store_message(self.run.session_id, **fields)
+        return await self.store_message(self.run.session_id, record, content)
 
     async def fail(self, message: str, agent_name: str, code: str) -> None:
         """Store and publish an error the user should see (cut to 200 characters)."""
         message = message[:200]
-        await self.persist(
-            role="assistant", content=message, agent_name=agent_name, metadata={"message_type": "error"}
-        )
+        await self.persist(ErrorRecord(), message, agent_name)
         self.run.publish(ev.Error(message=message, code=code))
 
     def publish(self, event: ev.Event) -> None:

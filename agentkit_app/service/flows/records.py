@@ -5,6 +5,24 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from agentkit_app.engine import events as ev
+from agentkit_app.store.records import (
+    STORED_EVENT_TYPES,
+    BoardConclusion,
+    BoardSpeech,
+    BoardStart,
+    BoardSummary,
+    EventRecord,
+    RunAnswer,
+    RunAnswerType,
+    TeamFormedRecord,
+    TeamNotice,
+    TeamPhase,
+    TeamPlan,
+    TeamResult,
+    TeamSynthesisRecord,
+    UsageFields,
+    dump_record,
+)
 
 if TYPE_CHECKING:
     from agentkit_app.service.flows.context import Recorder
@@ -13,33 +31,17 @@ if TYPE_CHECKING:
 BOARD_AGENT = "board_meeting"
 TEAM_AGENT = "team_collab"
 
-_BOARD_TYPES = {
-    "board_started": "board_started",
-    "expert_speech": "board_speech",
-    "round_summary": "board_summary",
-    "board_concluded": "board_conclusion",
-}
-_TEAM_TYPES = {
-    "team_formed": "team_formed",
-    "plan_update": "team_plan",
-    "phase_started": "team_phase",
-    "phase_completed": "team_phase",
-    "phase_failed": "team_phase",
-    "review_result": "team_result",
-    "risk_flagged": "team_result",
-    "team_synthesis": "team_synthesis",
-    "plan_step": "team_notice",
-    "collaboration_notice": "team_notice",
-}
 
+def event_record(event: ev.Event, figures: UsageFields | None = None) -> tuple[str, EventRecord] | None:
+    """Return the content and the record a board or team event is stored as, or None if not stored.
 
-def event_message(event: ev.Event) -> tuple[str, dict[str, Any]] | None:
-    """Return the stored form (content, metadata) of a board or team event, or None if not stored."""
-    kind = _BOARD_TYPES.get(event.type) or _TEAM_TYPES.get(event.type)
-    if kind is None:
+    ``figures`` is the usage of the whole run, kept by the event that closes it (conclusion, synthesis).
+    """
+    if event.type not in STORED_EVENT_TYPES:
         return None
     payload = ev.to_wire(event)["data"]
-    meta: dict[str, Any] = {"message_type": kind, "event_type": event.type, "payload": payload}
+    stored = {"event_type": event.type, "payload": payload}
+    usage = dict(figures or {})
     content = str(
         payload.get("content")
         or payload.get("summary")
@@ -47,8 +49,12 @@ def event_message(event: ev.Event) -> tuple[str, dict[str, Any]] | None:
         or payload.get("result")
         or ""
     )
-    if isinstance(event, ev.ExpertSpeech):
-        meta.update(
+    record: EventRecord
+    if isinstance(event, ev.BoardStarted):
+        record = BoardStart(**stored)
+    elif isinstance(event, ev.ExpertSpeech):
+        record = BoardSpeech(
+            **stored,
             expert_name=event.expert_name,
             expert_avatar=event.expert_avatar,
             expert_color=event.expert_color,
@@ -56,7 +62,8 @@ def event_message(event: ev.Event) -> tuple[str, dict[str, Any]] | None:
             board_role=event.role,
         )
     elif isinstance(event, ev.RoundSummary):
-        meta.update(
+        record = BoardSummary(
+            **stored,
             expert_name=event.moderator_name,
             expert_avatar=event.moderator_avatar,
             expert_color=event.moderator_color,
@@ -64,32 +71,49 @@ def event_message(event: ev.Event) -> tuple[str, dict[str, Any]] | None:
             board_role="moderator",
         )
     elif isinstance(event, ev.BoardConcluded):
-        meta["board_round"] = event.total_rounds
+        record = BoardConclusion(**stored, board_round=event.total_rounds, **usage)
     elif isinstance(event, ev.PhaseStarted | ev.PhaseCompleted | ev.PhaseFailed):
-        meta.update(phase_id=event.phase_id, expert_name=event.expert_name, phase_status=event.type)
+        record = TeamPhase(
+            **stored, phase_id=event.phase_id, expert_name=event.expert_name, phase_status=event.type
+        )
         content = content or event.name
     elif isinstance(event, ev.TeamFormed):
+        record = TeamFormedRecord(**stored)
         content = f"{event.lead_expert}: " + ", ".join(p.get("name", "") for p in event.plan_phases)
-    return content, meta
+    elif isinstance(event, ev.PlanUpdate):
+        record = TeamPlan(**stored)
+    elif isinstance(event, ev.ReviewResult | ev.RiskFlagged):
+        record = TeamResult(**stored)
+    elif isinstance(event, ev.TeamSynthesis):
+        record = TeamSynthesisRecord(**stored, **usage)
+    else:
+        record = TeamNotice(**stored)
+    return content, record
+
+
+def event_message(event: ev.Event) -> tuple[str, dict[str, Any]] | None:
+    """Return the stored form (content, metadata) of a board or team event, or None if not stored."""
+    stored = event_record(event)
+    return None if stored is None else (stored[0], dump_record(stored[1]))
 
 
 async def store_event(
-    recorder: Recorder, event: ev.Event, agent_name: str, extra: dict[str, Any] | None = None
+    recorder: Recorder, event: ev.Event, agent_name: str, figures: UsageFields | None = None
 ) -> None:
     """Store a board or team event as the run's message, if it is one that is stored."""
-    stored = event_message(event)
+    stored = event_record(event, figures)
     if stored is not None:
-        content, meta = stored
-        meta.update(extra or {})
-        await recorder.persist(role="assistant", content=content, agent_name=agent_name, metadata=meta)
+        content, record = stored
+        await recorder.persist(record, content, agent_name)
 
 
 async def final_answer(
-    recorder: Recorder, agent: str, message_type: str, answer: str, counter: UsageCounter
+    recorder: Recorder, agent: str, kind: RunAnswerType, answer: str, counter: UsageCounter
 ) -> None:
     """Store a board's or team's answer with the whole run's usage, and publish it as the final answer."""
-    meta = {"message_type": message_type, "agent_name": agent, **counter.metadata()}
-    stored = await recorder.persist(role="assistant", content=answer, agent_name=agent, metadata=meta)
+    record = RunAnswer(message_type=kind, agent_name=agent, **dict(counter.figures()))
+    stored = await recorder.persist(record, answer, agent)
+    message_id = stored.message_id if stored else None
     recorder.publish(
-        ev.FinalAnswer(content=answer, metadata={**meta, "message_id": stored.message_id if stored else None})
+        ev.FinalAnswer(content=answer, metadata={**dump_record(record), "message_id": message_id})
     )

@@ -13,6 +13,8 @@ from agentkit_app.engine.team import TeamOrchestrator
 from agentkit_app.engine.team_plan import TeamCommandError, parse_team_command
 from agentkit_app.service.flows.records import TEAM_AGENT, final_answer, store_event
 from agentkit_app.service.flows.usage import UsageCounter
+from agentkit_app.store.models import SessionKind
+from agentkit_app.store.records import ErrorRecord, MessageType, RunRequest
 
 if TYPE_CHECKING:
     from agentkit_app.service.flows.context import RunContext
@@ -26,13 +28,13 @@ async def run(ctx: RunContext) -> None:
         names = team.expert_names or ctx.catalog.experts.templates["dev_team"]
         experts = ctx.catalog.experts.resolve(names)
     except (TeamCommandError, UnknownExpertsError) as exc:
-        await recorder.persist_input(role="user", content=ctx.text, metadata={"message_type": "team_request"})
+        await recorder.persist_input(RunRequest(message_type=MessageType.TEAM_REQUEST), ctx.text)
         await recorder.fail(exc.text(ctx.language), TEAM_AGENT, "invalid")
         return
-    await recorder.persist_input(role="user", content=ctx.text, metadata={"message_type": "team_request"})
+    await recorder.persist_input(RunRequest(message_type=MessageType.TEAM_REQUEST), ctx.text)
     await ctx.store.update_session(
         ctx.session.session_id,
-        kind="team",
+        kind=SessionKind.TEAM,
         server_state={"team_run": {"run_id": ctx.run.run_id, "status": "running"}},
     )
     counter = UsageCounter(ctx.llm)
@@ -94,17 +96,14 @@ async def _drive(
             async for event in events:
                 recorder.publish(event)
                 # the synthesis is the run's last model call: its card keeps the run's total
-                extra = counter.metadata() if isinstance(event, ev.TeamSynthesis) else None
-                await store_event(recorder, event, TEAM_AGENT, extra)
+                figures = counter.figures() if isinstance(event, ev.TeamSynthesis) else None
+                await store_event(recorder, event, TEAM_AGENT, figures)
                 if isinstance(event, ev.TeamSynthesis):
                     synthesis = event.content
                 elif isinstance(event, ev.TeamDissolved):
                     status = event.status
                 elif isinstance(event, ev.Error):
-                    await recorder.persist(
-                        role="assistant", content=event.message, agent_name=TEAM_AGENT,
-                        metadata={"message_type": "error"},
-                    )  # fmt: skip
+                    await recorder.persist(ErrorRecord(), event.message, TEAM_AGENT)
     except asyncio.CancelledError:
         status = "cancelled"
         recorder.publish(ev.TeamDissolved(team_id=team_id, status=status))
@@ -114,4 +113,4 @@ async def _drive(
         await ctx.store.update_session(ctx.session.session_id, server_state={"team_run": team_run})
     if synthesis or status == "completed":
         answer = synthesis or t("team_no_result", ctx.language)
-        await final_answer(recorder, TEAM_AGENT, "team_final", answer, counter)
+        await final_answer(recorder, TEAM_AGENT, MessageType.TEAM_FINAL, answer, counter)

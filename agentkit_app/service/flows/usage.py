@@ -17,6 +17,7 @@ from agentkit_app.engine.llm.base import (
     Tier,
     UsageInfo,
 )
+from agentkit_app.store.records import Usage, UsageFields
 
 
 @dataclass
@@ -74,25 +75,23 @@ class UsageCounter:
             self.tier = usage.tier
         self.error_struct = usage.error_struct or self.error_struct
 
-    def metadata(self) -> dict[str, Any]:
-        """Return the run's ``model``, ``tier`` and ``usage`` in the shape chat answers store them.
+    def figures(self) -> UsageFields:
+        """Return the run's ``model``, ``tier`` and ``usage`` as chat answers store them.
 
         ``total_s`` adds up the time of every call, so calls that ran side by side count each;
         ``error_struct`` is there only if an emergency apology stood in for one of them.
         """
         first_tokens = [c.first_token_s for c in self._calls if c.first_token_s is not None]
-        meta: dict[str, Any] = {
-            "model": self.model or self.label,
-            "tier": self.tier,
-            "fallback_status": self.tier,
-            "usage": {
-                "prompt_tokens": self.prompt_tokens,
-                "completion_tokens": self.completion_tokens,
-                "first_token_s": first_tokens[0] if first_tokens else None,
-                "total_s": round(sum(c.total_s for c in self._calls), 3),
-                "calls": len(self._calls),
-            },
-        }
-        if self.error_struct:
-            meta["error_struct"] = self.error_struct
-        return meta
+        return UsageFields(
+            model=self.model or self.label,
+            tier=self.tier,
+            fallback_status=self.tier,
+            usage=Usage(
+                prompt_tokens=self.prompt_tokens,
+                completion_tokens=self.completion_tokens,
+                first_token_s=first_tokens[0] if first_tokens else None,
+                total_s=round(sum(c.total_s for c in self._calls), 3),
+                calls=len(self._calls),
+            ),
+            error_struct=self.error_struct or None,
+        )

@@ -1,0 +1,118 @@
+"""The conversation's render-ready items (one dataclass per card part) and how their text is formatted."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from agentkit_app.store.records import MessageType, UsageFields
+
+# moving between plan-execute phases shows in the answer's phase strip, not as a tool card
+QUIET_TOOLS = {"advance_phase"}
+
+
+@dataclass
+class StepItem:
+    """A step card inside an assistant turn: a tool call with its result, or thinking text."""
+
+    kind: str = "tool"
+    tool: str = ""
+    arguments: str = ""
+    result: str = ""
+    duration: str = ""
+    status: str = "running"
+
+
+@dataclass
+class PhaseItem:
+    """One row of a team's phase timeline."""
+
+    phase_id: str = ""
+    name: str = ""
+    expert: str = ""
+    avatar: str = ""
+    color: str = "#64748b"
+    depends_on: str = ""
+    status: str = "waiting"
+    duration: str = ""
+    result: str = ""
+    interventions: list[str] = field(default_factory=list)
+    activity: str = ""
+
+
+@dataclass
+class ChatItem:
+    """One thing shown in the conversation: a bubble, a speech card, a summary, a conclusion, a timeline."""
+
+    id: str = ""
+    kind: str = "assistant"
+    content: str = ""
+    agent: str = ""
+    time: str = ""
+    streaming: bool = False
+    cancelled: bool = False
+    steps: list[StepItem] = field(default_factory=list)
+    usage: str = ""
+    copy_text: str = ""  # what ⧉ copies from a conclusion or synthesis card: the run's final answer
+    skill: str = ""
+    attachments: list[str] = field(default_factory=list)
+    expert_name: str = ""
+    avatar: str = ""
+    color: str = "#64748b"
+    role: str = ""
+    round: int = 0
+    advice: str = ""
+    consensus: list[str] = field(default_factory=list)
+    dissent: list[str] = field(default_factory=list)
+    phases: list[PhaseItem] = field(default_factory=list)
+    anchors: list[str] = field(default_factory=list)
+    participants: list[dict[str, str]] = field(default_factory=list)
+    team_id: str = ""
+    notes: list[str] = field(default_factory=list)
+    # other versions of this message (edits, regenerations): "2 / 3" and the ids left and right of it
+    alt_label: str = ""
+    alt_prev: str = ""
+    alt_next: str = ""
+    # plan-execute: the phases this answer went through, and the one it is in
+    mode_phases: list[str] = field(default_factory=list)
+    mode_phase: str = ""
+
+
+def clock(value: datetime | str | None = None) -> str:
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return ""
+    moment = (value or datetime.now().astimezone()).astimezone()
+    return moment.strftime("%H:%M")
+
+
+def usage_line(figures: UsageFields) -> str:
+    """Return the discreet usage figure shown under an answer."""
+    usage = figures.usage
+    if usage is None:
+        return ""
+    parts = [figures.model or ""]
+    parts.append(f"{usage.prompt_tokens}↑ {usage.completion_tokens}↓")
+    if usage.first_token_s is not None:
+        parts.append(f"TTFT {usage.first_token_s:.2f}s")
+    parts.append(f"{usage.total_s:.2f}s")
+    if figures.tier and figures.tier != "main":
+        parts.append(figures.tier)
+    return " · ".join(p for p in parts if p)
+
+
+def run_answer_card(kind: MessageType) -> str:
+    """Return the kind of card whose text a board's or team's answer is: its conclusion or its synthesis."""
+    return "conclusion" if kind == MessageType.BOARD_FINAL else "synthesis"
+
+
+def pretty_arguments(arguments: Any) -> str:
+    try:
+        value = json.loads(arguments) if isinstance(arguments, str) else arguments
+        return json.dumps(value, ensure_ascii=False)
+    except ValueError:
+        return str(arguments)
