@@ -8,6 +8,7 @@ import inspect
 from agentkit_app.service.errors import NotFound
 from agentkit_app.ui.states.auth import LOGIN_ROUTE, SignInRequired, guarded
 from agentkit_app.ui.states.chat import ChatState
+from agentkit_app.ui.states.composer import ComposerState
 from agentkit_app.ui.states.prefs import PrefsState
 
 
@@ -46,6 +47,6 @@ def test_an_action_that_succeeds_returns_what_it_returns():
 
 def test_a_guarded_handler_keeps_the_arguments_reflex_reads():
     assert list(inspect.signature(ChatState.restore.fn).parameters) == ["self", "session_id"]
-    assert inspect.iscoroutinefunction(ChatState.send.fn)
+    assert inspect.iscoroutinefunction(ComposerState.send.fn)
     spec = ChatState.switch_alternative("m1")
     assert [str(name) for name, _ in spec.args] == ["message_id"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agentkit_app.ui.states.chat import refusal_text
+from agentkit_app.ui.states.composer import refusal_text
 
 MB = 1024 * 1024
 

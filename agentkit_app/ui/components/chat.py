@@ -1,11 +1,8 @@
-"""The conversation column: items, the composer, the confirmation dialog and the agent's question."""
+"""The conversation column: its header, items, the agent's question, the confirmation dialog, and the composer."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import reflex as rx
-from reflex.vars import ArrayVar, ObjectVar
 
 from agentkit_app.ui.components.board import (
     board_start_card,
@@ -16,9 +13,11 @@ from agentkit_app.ui.components.board import (
     summary_card,
 )
 from agentkit_app.ui.components.bubbles import assistant_bubble, error_bubble, user_bubble
+from agentkit_app.ui.components.composer import composer
+from agentkit_app.ui.components.icon_action import icon_action
 from agentkit_app.ui.components.team import synthesis_card, team_card
 from agentkit_app.ui.i18n import round_label, tr
-from agentkit_app.ui.states.chat import MAX_FILES, UPLOAD_ID, ChatState
+from agentkit_app.ui.states.chat import ChatState
 from agentkit_app.ui.states.run_dialogs import RunDialogsState
 from agentkit_app.ui.states.sessions import SessionsState
 from agentkit_app.ui.timeline import ChatItem
@@ -86,21 +85,6 @@ def page_sync() -> rx.Component:
         display="none",
         on_mount=rx.call_function(PAGE_SYNC_JS),
     )
-
-
-def refusals(rejected: ArrayVar) -> rx.Var:
-    """Turn the drop zone's refused files into ``"name|code,code"`` strings, in the browser.
-
-    The refusals hold the File objects: sent as they are, the whole file would travel to the server.
-    """
-
-    def one(refusal: ObjectVar) -> str:
-        refusal = refusal.to(ObjectVar, dict[str, dict[str, Any]])
-        file = refusal["file"].to(ObjectVar, dict[str, Any])
-        errors = refusal["errors"].to(ArrayVar, list[dict[str, Any]])
-        return f"{file['path']}|{errors.map(lambda e: e['code']).join(',')}"
-
-    return rejected.to(ArrayVar, list[dict[str, Any]]).map(one)
 
 
 def chat_item(item: ChatItem) -> rx.Component:
@@ -254,152 +238,6 @@ def question_card() -> rx.Component:
     )
 
 
-def suggestions() -> rx.Component:
-    """Completions for ``@board``, ``@team``, ``@skill:`` and expert names."""
-    return rx.cond(
-        ChatState.suggestions.length() > 0,
-        rx.hstack(
-            rx.foreach(
-                ChatState.suggestions,
-                lambda s: rx.button(
-                    s,
-                    size="1",
-                    variant="soft",
-                    on_click=ChatState.pick_suggestion(s),
-                    class_name="ak-suggestion",
-                ),
-            ),
-            wrap="wrap",
-            spacing="1",
-            id="suggestions",
-        ),
-    )
-
-
-def attachment_chips() -> rx.Component:
-    """The files attached to the next message."""
-    return rx.hstack(
-        rx.foreach(
-            ChatState.attachments,
-            lambda a: rx.badge(
-                rx.icon("paperclip", size=12),
-                a["filename"],
-                rx.icon(
-                    "x", size=12, cursor="pointer", on_click=ChatState.remove_attachment(a["stored_name"])
-                ),
-                variant="surface",
-                class_name="ak-attachment",
-            ),
-        ),
-        wrap="wrap",
-    )
-
-
-def composer() -> rx.Component:
-    """Multi-line input, model selector, attach, send and stop."""
-    return rx.vstack(
-        suggestions(),
-        attachment_chips(),
-        rx.form(
-            rx.text_area(
-                value=ChatState.draft,
-                on_change=ChatState.set_draft,
-                enter_key_submit=True,
-                name="draft",
-                placeholder=rx.cond(ChatState.joins_run, tr("join_placeholder"), tr("composer_placeholder")),
-                auto_height=True,
-                rows="2",
-                max_height="12em",
-                width="100%",
-                id="composer",
-                disabled=ChatState.status != "active",
-            ),
-            on_submit=ChatState.submit_composer,
-            width="100%",
-            id="composer_form",
-        ),
-        rx.hstack(
-            rx.upload.root(
-                rx.tooltip(
-                    rx.icon_button(
-                        rx.icon("paperclip", size=16), variant="ghost", type="button", aria_label=tr("attach")
-                    ),
-                    content=tr("attach"),
-                ),
-                id=UPLOAD_ID,
-                on_drop=ChatState.upload(rx.upload_files(upload_id=UPLOAD_ID)),
-                on_drop_rejected=lambda rejected: ChatState.upload_rejected(refusals(rejected)),
-                max_size=ChatState.upload_limit,
-                max_files=MAX_FILES,
-                no_drag=True,
-                class_name="ak-upload",
-            ),
-            rx.select(
-                ChatState.models,
-                value=ChatState.model,
-                on_change=ChatState.set_model,
-                size="1",
-                id="model_select",
-            ),
-            rx.tooltip(
-                rx.el.label(
-                    rx.switch(
-                        checked=ChatState.plan_exec,
-                        on_change=ChatState.set_plan_exec,
-                        size="1",
-                        id="plan_exec_switch",
-                    ),
-                    rx.text(tr("plan_exec"), size="1"),
-                    display="flex",
-                    align_items="center",
-                    gap="0.35em",
-                    cursor="pointer",
-                ),
-                content=tr("plan_exec_hint"),
-            ),
-            rx.cond(
-                SessionsState.demo_mode,
-                rx.badge(
-                    rx.icon("plug_zap", size=12), tr("demo_badge"), color_scheme="amber", id="demo_badge"
-                ),
-            ),
-            rx.hstack(
-                rx.cond(
-                    ChatState.running,
-                    rx.tooltip(
-                        rx.button(
-                            rx.icon("square", size=14),
-                            tr("stop"),
-                            color_scheme="red",
-                            variant="soft",
-                            on_click=ChatState.stop,
-                            id="stop_button",
-                        ),
-                        content=tr("stop_hint"),
-                    ),
-                ),
-                rx.button(
-                    rx.icon("send", size=14),
-                    tr("send"),
-                    on_click=ChatState.send,
-                    id="send_button",
-                    disabled=~ChatState.can_send,
-                ),
-                margin_left="auto",  # stays right when the row wraps on a phone
-            ),
-            align="center",
-            width="100%",
-            flex_wrap="wrap",
-            min_width="0",
-        ),
-        width="100%",
-        max_width="860px",
-        margin_x="auto",
-        padding="0.75em",
-        spacing="2",
-    )
-
-
 def chat_column() -> rx.Component:
     """The whole conversation column of the chat page."""
     return rx.cond(
@@ -430,17 +268,7 @@ def chat_column() -> rx.Component:
                             class_name="ak-ellipsis",
                             id="session_title",
                         ),
-                        rx.tooltip(
-                            rx.icon_button(
-                                rx.icon("pencil", size=14),
-                                variant="ghost",
-                                size="1",
-                                on_click=ChatState.start_rename,
-                                aria_label=tr("rename"),
-                                id="rename_button",
-                            ),
-                            content=tr("rename"),
-                        ),
+                        icon_action("pencil", tr("rename"), ChatState.start_rename, id="rename_button"),
                         align="center",
                         min_width="0",
                     ),

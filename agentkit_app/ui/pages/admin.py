@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import reflex as rx
 
 from agentkit_app.ui.components.layout import frame
@@ -11,6 +13,17 @@ from agentkit_app.ui.states.auth import AuthState
 from agentkit_app.ui.states.sessions import SessionsState
 
 ADMIN_ROUTE = "/admin"
+# the column headings of the two tables (i18n keys; "" for the column of the row's buttons)
+DEPARTMENT_COLUMNS = (
+    "admin_col_name",
+    "admin_requests_today",
+    "admin_tokens_today",
+    "admin_requests_month",
+    "admin_tokens_month",
+    "admin_col_shell",
+    "",
+)
+USER_COLUMNS = ("username", "admin_col_role", "admin_col_department", "admin_col_status", "")
 
 
 def error_callout(form: str) -> rx.Component:
@@ -69,21 +82,50 @@ def department_row(row: DepartmentRow) -> rx.Component:
     )
 
 
-def quota_box(label: str, field: str, value: rx.Var, on_change: rx.EventHandler) -> rx.Component:
+def field_input(field: str, placeholder: str | rx.Var, **props) -> rx.Component:
+    """A box of an admin form, kept in the state var ``field`` and submitted under that name."""
+    return rx.input(
+        value=getattr(AdminState, field),
+        on_change=lambda value: AdminState.set_field(field, value),
+        name=field,
+        placeholder=placeholder,
+        **props,
+    )
+
+
+def field_select(field: str, trigger: rx.Component, *items: rx.Component) -> rx.Component:
+    """A choice of an admin form, kept in the state var ``field``."""
+    return rx.select.root(
+        trigger,
+        rx.select.content(*items),
+        value=getattr(AdminState, field),
+        on_change=lambda value: AdminState.set_field(field, value),
+    )
+
+
+def quota_box(label: str, field: str) -> rx.Component:
     """One labelled limit box of the quota editor."""
     return rx.vstack(
         rx.text(tr(label), size="1", color_scheme="gray"),
-        rx.input(
-            value=value,
-            on_change=on_change,
-            name=field,
-            input_mode="numeric",
-            placeholder="∞",
-            id=field,
-            width="9em",
-        ),
+        field_input(field, "∞", input_mode="numeric", id=field, width="9em"),
         spacing="1",
     )
+
+
+def listing(columns: tuple[str, ...], rows: rx.Var, row: Callable, table_id: str) -> rx.Component:
+    """A table with a heading per column (an i18n key, or "" for none) and a row per item of ``rows``."""
+    return rx.table.root(
+        rx.table.header(rx.table.row(*[rx.table.column_header_cell(tr(c) if c else "") for c in columns])),
+        rx.table.body(rx.foreach(rows, row)),
+        size="1",
+        width="100%",
+        id=table_id,
+    )
+
+
+def section(title: str, form: rx.Component, *rest: rx.Component) -> rx.Component:
+    """A part of the page: its heading, the form that adds to it, and what it lists."""
+    return rx.vstack(rx.heading(tr(title), size="5"), form, *rest, width="100%", spacing="3")
 
 
 def quota_editor() -> rx.Component:
@@ -100,30 +142,10 @@ def quota_editor() -> rx.Component:
                     ),
                     rx.text(tr("admin_quota_hint"), size="1", color_scheme="gray"),
                     rx.flex(
-                        quota_box(
-                            "admin_requests_per_day",
-                            "quota_requests_day",
-                            AdminState.quota_requests_day,
-                            AdminState.set_quota_requests_day,
-                        ),
-                        quota_box(
-                            "admin_requests_per_month",
-                            "quota_requests_month",
-                            AdminState.quota_requests_month,
-                            AdminState.set_quota_requests_month,
-                        ),
-                        quota_box(
-                            "admin_tokens_per_day",
-                            "quota_tokens_day",
-                            AdminState.quota_tokens_day,
-                            AdminState.set_quota_tokens_day,
-                        ),
-                        quota_box(
-                            "admin_tokens_per_month",
-                            "quota_tokens_month",
-                            AdminState.quota_tokens_month,
-                            AdminState.set_quota_tokens_month,
-                        ),
+                        quota_box("admin_requests_per_day", "quota_requests_day"),
+                        quota_box("admin_requests_per_month", "quota_requests_month"),
+                        quota_box("admin_tokens_per_day", "quota_tokens_day"),
+                        quota_box("admin_tokens_per_month", "quota_tokens_month"),
                         wrap="wrap",
                         spacing="3",
                     ),
@@ -154,18 +176,12 @@ def quota_editor() -> rx.Component:
 
 def departments_section() -> rx.Component:
     """Create a department; the departments with their usage; the quota editor."""
-    return rx.vstack(
-        rx.heading(tr("admin_departments"), size="5"),
+    return section(
+        "admin_departments",
         rx.form(
             rx.hstack(
-                rx.input(
-                    value=AdminState.dept_name,
-                    on_change=AdminState.set_dept_name,
-                    name="dept_name",
-                    placeholder=tr("admin_dept_name"),
-                    max_length=100,
-                    id="dept_name_input",
-                    width="18em",
+                field_input(
+                    "dept_name", tr("admin_dept_name"), max_length=100, id="dept_name_input", width="18em"
                 ),
                 rx.button(rx.icon("plus", size=14), tr("admin_dept_create"), type="submit", id="dept_create"),
                 align="center",
@@ -178,23 +194,7 @@ def departments_section() -> rx.Component:
         rx.cond(
             AdminState.departments.length() > 0,
             rx.vstack(
-                rx.table.root(
-                    rx.table.header(
-                        rx.table.row(
-                            rx.table.column_header_cell(tr("admin_col_name")),
-                            rx.table.column_header_cell(tr("admin_requests_today")),
-                            rx.table.column_header_cell(tr("admin_tokens_today")),
-                            rx.table.column_header_cell(tr("admin_requests_month")),
-                            rx.table.column_header_cell(tr("admin_tokens_month")),
-                            rx.table.column_header_cell(tr("admin_col_shell")),
-                            rx.table.column_header_cell(""),
-                        )
-                    ),
-                    rx.table.body(rx.foreach(AdminState.departments, department_row)),
-                    size="1",
-                    width="100%",
-                    id="dept_table",
-                ),
+                listing(DEPARTMENT_COLUMNS, AdminState.departments, department_row, "dept_table"),
                 rx.text(tr("admin_usage_hint"), size="1", color_scheme="gray"),
                 rx.text(tr("admin_shell_hint"), size="1", color_scheme="gray"),
                 width="100%",
@@ -203,8 +203,6 @@ def departments_section() -> rx.Component:
             rx.text(tr("admin_no_departments"), size="2", color_scheme="gray"),
         ),
         quota_editor(),
-        width="100%",
-        spacing="3",
     )
 
 
@@ -248,51 +246,41 @@ def user_row(row: UserRow) -> rx.Component:
 
 def users_section() -> rx.Component:
     """Create a user; the users, each with disable/enable."""
-    return rx.vstack(
-        rx.heading(tr("admin_users"), size="5"),
+    return section(
+        "admin_users",
         rx.form(
             rx.flex(
-                rx.input(
-                    value=AdminState.user_name,
-                    on_change=AdminState.set_user_name,
-                    name="user_name",
-                    placeholder=tr("username"),
+                field_input(
+                    "user_name",
+                    tr("username"),
                     max_length=64,
                     auto_complete="off",
                     id="user_name_input",
                     width="14em",
                 ),
-                rx.input(
-                    value=AdminState.user_password,
-                    on_change=AdminState.set_user_password,
-                    name="user_password",
+                field_input(
+                    "user_password",
+                    tr("admin_password_hint"),
                     type="password",
-                    placeholder=tr("admin_password_hint"),
                     auto_complete="new-password",
                     id="user_password_input",
                     width="16em",
                 ),
-                rx.select.root(
+                field_select(
+                    "user_role",
                     rx.select.trigger(id="user_role_select", aria_label=tr("admin_col_role")),
-                    rx.select.content(
-                        rx.select.item(tr("admin_role_user"), value="user"),
-                        rx.select.item(tr("admin_role_admin"), value="admin"),
-                    ),
-                    value=AdminState.user_role,
-                    on_change=AdminState.set_user_role,
+                    rx.select.item(tr("admin_role_user"), value="user"),
+                    rx.select.item(tr("admin_role_admin"), value="admin"),
                 ),
-                rx.select.root(
+                field_select(
+                    "user_dept",
                     rx.select.trigger(
                         id="user_dept_select", aria_label=tr("admin_col_department"), min_width="10em"
                     ),
-                    rx.select.content(
-                        rx.select.item(tr("admin_no_department"), value=NO_DEPARTMENT),
-                        rx.foreach(
-                            AdminState.departments, lambda d: rx.select.item(d.name, value=d.department_id)
-                        ),
+                    rx.select.item(tr("admin_no_department"), value=NO_DEPARTMENT),
+                    rx.foreach(
+                        AdminState.departments, lambda d: rx.select.item(d.name, value=d.department_id)
                     ),
-                    value=AdminState.user_dept,
-                    on_change=AdminState.set_user_dept,
                 ),
                 rx.button(
                     rx.icon("user_plus", size=14), tr("admin_user_create"), type="submit", id="user_create"
@@ -309,25 +297,9 @@ def users_section() -> rx.Component:
         error_callout("users"),
         rx.cond(
             AdminState.users.length() > 0,
-            rx.table.root(
-                rx.table.header(
-                    rx.table.row(
-                        rx.table.column_header_cell(tr("username")),
-                        rx.table.column_header_cell(tr("admin_col_role")),
-                        rx.table.column_header_cell(tr("admin_col_department")),
-                        rx.table.column_header_cell(tr("admin_col_status")),
-                        rx.table.column_header_cell(""),
-                    )
-                ),
-                rx.table.body(rx.foreach(AdminState.users, user_row)),
-                size="1",
-                width="100%",
-                id="user_table",
-            ),
+            listing(USER_COLUMNS, AdminState.users, user_row, "user_table"),
             rx.text(tr("admin_no_users"), size="2", color_scheme="gray"),
         ),
-        width="100%",
-        spacing="3",
     )
 
 

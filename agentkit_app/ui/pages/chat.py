@@ -9,6 +9,7 @@ from agentkit_app.ui.components.layout import frame
 from agentkit_app.ui.i18n import tr
 from agentkit_app.ui.states.auth import LOGIN_ROUTE, AuthState
 from agentkit_app.ui.states.chat import ChatState
+from agentkit_app.ui.states.composer import ComposerState
 from agentkit_app.ui.states.sessions import SessionsState
 
 
@@ -121,7 +122,7 @@ def starter(icon: str, name: str) -> rx.Component:
             ),
             align="center",
         ),
-        on_click=ChatState.start_with(tr(f"starter_{name}")),
+        on_click=ComposerState.start_with(tr(f"starter_{name}")),
         cursor="pointer",
         class_name="ak-starter",
         id=f"starter_{name}",
@@ -141,5 +142,5 @@ def register(app: rx.App) -> None:
         chat,
         route="/chat/[session_id]",
         title="AgentKit",
-        on_load=[AuthState.check, SessionsState.load, ChatState.load],
+        on_load=[AuthState.check, SessionsState.load, ChatState.load, ComposerState.load],
     )

@@ -1,12 +1,14 @@
 """The admin page: departments with their usage and quotas, and user accounts.
 
 It calls the service's account administration in-process, as the admin REST endpoints do, with the
-same input models; every action checks again that the browser's principal is an admin. A refused
-input leaves the form as it was and names the problem in ``error`` (a key of the i18n table).
+same input models; every action checks again that the browser's principal is an admin (anyone else
+is sent away by ``@guarded``). A refused input leaves the form as it was and names the problem in
+``error`` (a key of the i18n table).
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,10 +26,22 @@ from agentkit_app.service.accounts import (
 from agentkit_app.service.errors import AccountsDisabled, ServiceError
 from agentkit_app.service.runtime import get_service
 from agentkit_app.store.models import DepartmentPublic
-from agentkit_app.ui.states.auth import LOGIN_ROUTE, current_principal
+from agentkit_app.ui.states.auth import AdminRequired, SignInRequired, guarded, signed_in
 
 # a Radix select item cannot have an empty value
 NO_DEPARTMENT = "none"
+# the boxes of the forms, each kept as typed (or chosen) in the state var of its name
+FORM_FIELDS = (
+    "dept_name",
+    "quota_tokens_day",
+    "quota_tokens_month",
+    "quota_requests_day",
+    "quota_requests_month",
+    "user_name",
+    "user_password",
+    "user_role",
+    "user_dept",
+)
 # the i18n keys ``AdminState.error`` may hold
 ERROR_KEYS = (
     "admin_err_dept_name",
@@ -133,22 +147,25 @@ class AdminState(rx.State):
     user_role: str = "user"
     user_dept: str = NO_DEPARTMENT
 
-    async def _admin(self) -> tuple[AccountAdmin, Principal] | None:
-        """Return the account administration and the principal if this browser is a signed-in admin, else None."""
-        try:
-            accounts = AccountAdmin.of(get_service().access)
-        except AccountsDisabled:
-            return None
-        principal = await current_principal(self)
-        if principal is None or principal.role != "admin":
-            return None
-        return accounts, principal
+    async def _admin(self) -> tuple[AccountAdmin, Principal]:
+        """Return the account administration and the principal of this browser, a signed-in admin.
 
-    async def _refused(self):
-        """Hide the page and send a non-admin away: to sign in if nobody is signed in, else home."""
+        Anyone else loses what the page showed and is sent away by ``@guarded``: to sign in if
+        nobody is signed in, else home.
+        """
+        try:
+            principal = await signed_in(self, admin=True)
+            return AccountAdmin.of(get_service().access), principal
+        except AccountsDisabled as exc:
+            self._hide()
+            raise AdminRequired from exc
+        except (SignInRequired, AdminRequired):
+            self._hide()
+            raise
+
+    def _hide(self) -> None:
         self.allowed = False
         self.departments, self.users = [], []
-        return rx.redirect(LOGIN_ROUTE if await current_principal(self) is None else "/")
 
     def _fail(self, form: str, key: str) -> None:
         self.error_form, self.error = form, key
@@ -181,75 +198,54 @@ class AdminState(rx.State):
             self.user_dept = NO_DEPARTMENT
 
     @rx.event
+    @guarded
     async def load(self):
         """On opening the page: show it to an admin, send anyone else away."""
         admin = await self._admin()
-        if admin is None:
-            return await self._refused()
         self.allowed = True
         self._clear_error()
         self.quota_dept_id = ""
         await self._reload(*admin)
 
-    @rx.event
-    def set_dept_name(self, value: str) -> None:
-        """Keep the new department's name as typed."""
-        self.dept_name = value
+    async def _change(
+        self,
+        form: str,
+        change: Callable[[], Awaitable[object]],
+        admin: tuple[AccountAdmin, Principal],
+        refusal: str | None = None,
+    ) -> bool:
+        """Make ``change`` and show the lists again; say whether it was made.
+
+        A refusal leaves everything as it was and names its problem under ``form``: ``refusal``
+        when given, else the service's own key.
+        """
+        try:
+            await change()
+        except ServiceError as exc:
+            self._fail(form, refusal or exc.key or "admin_err_failed")
+            return False
+        self._clear_error()
+        await self._reload(*admin)
+        return True
 
     @rx.event
-    def set_quota_tokens_day(self, value: str) -> None:
-        """Keep the daily token limit as typed."""
-        self.quota_tokens_day = value
+    def set_field(self, field: str, value: str) -> None:
+        """Keep what was typed or chosen in one of the forms' boxes (one of :data:`FORM_FIELDS`)."""
+        if field in FORM_FIELDS:
+            setattr(self, field, value)
 
     @rx.event
-    def set_quota_tokens_month(self, value: str) -> None:
-        """Keep the monthly token limit as typed."""
-        self.quota_tokens_month = value
-
-    @rx.event
-    def set_quota_requests_day(self, value: str) -> None:
-        """Keep the daily request limit as typed."""
-        self.quota_requests_day = value
-
-    @rx.event
-    def set_quota_requests_month(self, value: str) -> None:
-        """Keep the monthly request limit as typed."""
-        self.quota_requests_month = value
-
-    @rx.event
-    def set_user_name(self, value: str) -> None:
-        """Keep the new user's name as typed."""
-        self.user_name = value
-
-    @rx.event
-    def set_user_password(self, value: str) -> None:
-        """Keep the new user's password as typed."""
-        self.user_password = value
-
-    @rx.event
-    def set_user_role(self, value: str) -> None:
-        """Choose the new user's role."""
-        self.user_role = value
-
-    @rx.event
-    def set_user_dept(self, value: str) -> None:
-        """Choose the new user's department (``none`` for none)."""
-        self.user_dept = value
-
-    @rx.event
+    @guarded
     async def create_department(self, form_data: dict):
         """Create a department from the form; a blank or taken name is refused and stays in the box."""
         self.dept_name = str(form_data.get("dept_name", self.dept_name))
         admin = await self._admin()
-        if admin is None:
-            return await self._refused()
-        try:
+
+        async def create() -> None:
             await admin[0].create_department(DepartmentCreate(name=clean_department_name(self.dept_name)))
-        except ServiceError as exc:
-            return self._fail("dept", exc.key or "admin_err_failed")
-        self._clear_error()
-        self.dept_name = ""
-        await self._reload(*admin)
+
+        if await self._change("dept", create, admin):
+            self.dept_name = ""
 
     @rx.event
     def edit_quotas(self, department_id: str) -> None:
@@ -270,72 +266,59 @@ class AdminState(rx.State):
             self._clear_error()
 
     @rx.event
+    @guarded
     async def save_quotas(self, form_data: dict):
         """Replace the edited department's quotas; an empty box is no limit, anything but a whole number is refused."""
         for field in ("quota_tokens_day", "quota_tokens_month", "quota_requests_day", "quota_requests_month"):
             setattr(self, field, str(form_data.get(field, getattr(self, field))))
         admin = await self._admin()
-        if admin is None:
-            return await self._refused()
-        try:
-            quotas = quotas_from_boxes(
-                {
-                    ("tokens", "day"): self.quota_tokens_day,
-                    ("tokens", "month"): self.quota_tokens_month,
-                    ("requests", "day"): self.quota_requests_day,
-                    ("requests", "month"): self.quota_requests_month,
-                }
-            )
-            await admin[0].set_quotas(self.quota_dept_id, quotas)
-        except ServiceError as exc:
-            return self._fail("quota", exc.key or "admin_err_failed")
-        self._clear_error()
-        self.quota_dept_id = ""
-        await self._reload(*admin)
+
+        async def save() -> None:
+            boxes = {
+                ("tokens", "day"): self.quota_tokens_day,
+                ("tokens", "month"): self.quota_tokens_month,
+                ("requests", "day"): self.quota_requests_day,
+                ("requests", "month"): self.quota_requests_month,
+            }
+            await admin[0].set_quotas(self.quota_dept_id, quotas_from_boxes(boxes))
+
+        if await self._change("quota", save, admin):
+            self.quota_dept_id = ""
 
     @rx.event
+    @guarded
     async def create_user(self, form_data: dict):
         """Create a user from the form; a bad name, short password or taken name is refused, nothing typed is lost."""
         self.user_name = str(form_data.get("user_name", self.user_name))
         self.user_password = str(form_data.get("user_password", self.user_password))
         admin = await self._admin()
-        if admin is None:
-            return await self._refused()
-        try:
-            department_id = None if self.user_dept == NO_DEPARTMENT else self.user_dept
+        department_id = None if self.user_dept == NO_DEPARTMENT else self.user_dept
+
+        async def create() -> None:
             new = user_from_form(self.user_name, self.user_password, self.user_role, department_id)
             await admin[0].create_user(new)
-        except ServiceError as exc:
-            return self._fail("user", exc.key or "admin_err_failed")
-        self._clear_error()
-        self.user_name, self.user_password = "", ""
-        await self._reload(*admin)
+
+        if await self._change("user", create, admin):
+            self.user_name, self.user_password = "", ""
 
     @rx.event
+    @guarded
     async def toggle_user(self, user_id: str):
         """Disable an enabled user or enable a disabled one; an admin cannot disable their own account."""
         admin = await self._admin()
-        if admin is None:
-            return await self._refused()
-        accounts, principal = admin
-        if user_id == principal.user_id:
+        if user_id == admin[1].user_id:
             return self._fail("users", "admin_err_self_disable")
-        try:
-            await accounts.toggle_user(user_id)
-        except ServiceError:
-            return self._fail("users", "admin_err_failed")
-        self._clear_error()
-        await self._reload(accounts, principal)
+        await self._change("users", lambda: admin[0].toggle_user(user_id), admin, refusal="admin_err_failed")
 
     @rx.event
+    @guarded
     async def set_department_shell(self, department_id: str, enabled: bool):
         """Let a department's regular users run the shell tool, or stop them (admins always may)."""
         admin = await self._admin()
-        if admin is None:
-            return await self._refused()
-        try:
-            await admin[0].update_department(department_id, DepartmentUpdate(shell_enabled=bool(enabled)))
-        except ServiceError:
-            return self._fail("dept", "admin_err_unknown_dept")
-        self._clear_error()
-        await self._reload(*admin)
+        shell = DepartmentUpdate(shell_enabled=bool(enabled))
+        await self._change(
+            "dept",
+            lambda: admin[0].update_department(department_id, shell),
+            admin,
+            refusal="admin_err_unknown_dept",
+        )

@@ -29,13 +29,18 @@ class SignInRequired(Exception):
     """The browser has no valid sign-in (any more): raised by :func:`signed_in`, answered by :func:`guarded`."""
 
 
+class AdminRequired(Exception):
+    """The signed-in user is not an admin: raised by ``signed_in(admin=True)``, answered by :func:`guarded`."""
+
+
 def guarded(
     handler: Callable[Concatenate[S, P], Awaitable[Any]],
 ) -> Callable[Concatenate[S, P], Awaitable[Any]]:
     """Let an event handler end the same way as every other when the user is turned away.
 
-    A lost sign-in (:class:`SignInRequired`) sends the browser to the sign-in page; anything the
-    service refuses (:class:`ServiceError`) becomes a toast in the user's language. Put it under
+    A lost sign-in (:class:`SignInRequired`) sends the browser to the sign-in page, a user who is
+    not an admin (:class:`AdminRequired`) home; anything the service refuses
+    (:class:`ServiceError`) becomes a toast in the user's language. Put it under
     ``@rx.event``; ``functools.wraps`` keeps the signature and type hints Reflex reads the
     handler's arguments from.
     """
@@ -46,6 +51,8 @@ def guarded(
             return await handler(state, *args, **kwargs)
         except SignInRequired:
             return rx.redirect(LOGIN_ROUTE)
+        except AdminRequired:
+            return rx.redirect("/")
         except ServiceError as exc:
             return await refuse(state, exc)
 
@@ -125,9 +132,16 @@ async def current_principal(state: rx.State) -> Principal | None:
         return None
 
 
-async def signed_in(state: rx.State) -> Principal:
-    """Return the principal of the browser behind ``state``; raise :class:`SignInRequired` when it must sign in."""
+async def signed_in(state: rx.State, *, admin: bool = False) -> Principal:
+    """Return the principal of the browser behind ``state``.
+
+    Raises:
+        SignInRequired: the browser must sign in (again).
+        AdminRequired: ``admin`` is asked for and the principal is not a signed-in admin.
+    """
     principal = await current_principal(state)
     if principal is None:
         raise SignInRequired
+    if admin and principal.role != "admin":
+        raise AdminRequired
     return principal

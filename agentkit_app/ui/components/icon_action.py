@@ -1,0 +1,20 @@
+"""A quiet icon button named by its tooltip: rename, sign out, and the actions on a session row."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+
+def icon_action(icon: str | rx.Var, label: rx.Var, on_click: rx.event.EventSpec, **props) -> rx.Component:
+    """A small ghost icon button whose tooltip and accessible name are ``label``; ``props`` go to the button."""
+    return rx.tooltip(
+        rx.icon_button(
+            rx.icon(icon, size=14),
+            size="1",
+            variant="ghost",
+            on_click=on_click,
+            aria_label=label,
+            **props,
+        ),
+        content=label,
+    )
