@@ -11,6 +11,8 @@ if ! command -v chromium >/dev/null || [ ! -d /usr/share/fonts/truetype/noto ] |
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium fonts-noto-color-emoji fonts-noto-cjk bubblewrap >/dev/null
 fi
 source "$ROOT/scripts/env.sh"
+# the browser benchmark's smoke run (tests/bench) starts the whole app: on by default here, off in a bare pytest
+export AGENTKIT_BENCH_BROWSER="${AGENTKIT_BENCH_BROWSER:-1}"
 cd "$ROOT"
 "${PYTHON:-python3}" -m ruff check .
 "${PYTHON:-python3}" -m ruff format --check .
