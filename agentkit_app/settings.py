@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     llm_models: list[str] = Field(default_factory=list)
     llm_recovery_model: str | None = None
     llm_timeout_s: float = 60.0
+    # further tries of a model call that failed before answering (connection error, 408, 429, 5xx)
+    llm_max_retries: int = Field(default=2, ge=0)
     fallback_enabled: bool = True
 
     api_key: str | None = None

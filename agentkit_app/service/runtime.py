@@ -11,6 +11,7 @@ from agentkit_app.engine.llm.base import ChatModel
 from agentkit_app.engine.llm.demo import DEMO_MODEL_NAME, DemoModel
 from agentkit_app.engine.llm.fallback import FallbackModel
 from agentkit_app.engine.llm.openai_compat import OpenAICompatibleModel
+from agentkit_app.engine.llm.retry import RetryPolicy
 from agentkit_app.engine.ports import CheckpointStore, MemoryCheckpointStore
 from agentkit_app.engine.tools import ToolContext
 from agentkit_app.engine.tools.sandbox import ShellSandbox
@@ -35,11 +36,13 @@ def build_llm(settings: Settings) -> ChatModel:
     """Return the model chain: the configured endpoint with its fallbacks, or the offline demo model."""
     if not settings.llm_configured:
         return DemoModel()
+    retry = RetryPolicy(max_retries=settings.llm_max_retries, budget_s=settings.llm_timeout_s)
     main = OpenAICompatibleModel(
         base_url=str(settings.llm_base_url),
         api_key=settings.llm_api_key,
         default_model=settings.llm_model,
         timeout_s=settings.llm_timeout_s,
+        retry=retry,
     )
     if not settings.fallback_enabled:
         return main
@@ -50,6 +53,7 @@ def build_llm(settings: Settings) -> ChatModel:
             default_model=settings.llm_recovery_model,
             timeout_s=settings.llm_timeout_s,
             label="recovery",
+            retry=retry,
         )
         if settings.llm_recovery_model
         else None

@@ -1,101 +1,52 @@
-"""A chat model on any OpenAI-compatible ``/chat/completions`` endpoint, streamed over SSE.
+"""A chat model on any OpenAI-compatible ``/chat/completions`` endpoint, streamed over SSE with httpx.
 
 Every failure leaves as :class:`LLMError` with a short message that is safe to show: no API
 key, no stack trace, no response dump. ``timeout_s`` bounds connecting and every wait for the
-next bytes of the stream, not the length of the whole reply.
+next bytes of the stream, not the length of the whole reply. A call that fails before the
+endpoint starts answering (a connection error, 408, 429 or 5xx) is tried again as its
+:class:`~agentkit_app.engine.llm.retry.RetryPolicy` allows; once the answer has begun, an error
+ends the call, so no text is ever sent twice.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
 import socket
+import time
 from collections.abc import AsyncGenerator
-from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 from urllib.parse import urlsplit
 
-import openai
+import httpx
+import orjson
 
-from agentkit_app.engine.llm.base import (
-    Chunk,
-    LLMError,
-    Message,
-    ReasoningDelta,
-    TextDelta,
-    ToolCall,
-    ToolCalls,
-    UsageInfo,
+from agentkit_app.engine.llm.base import Chunk, LLMError, Message
+from agentkit_app.engine.llm.completion_stream import (
+    CompletionStreamReader,
+    MalformedStream,
+    StreamedError,
+    error_body_message,
 )
+from agentkit_app.engine.llm.retry import RetryPolicy, is_retryable_status, retry_after_s
+from agentkit_app.engine.llm.sse import SseDataDecoder
+
+log = logging.getLogger(__name__)
 
 _REASON_CHARS = 120
+_ERROR_BODY_BYTES = 64_000  # read of an error body, enough for any message worth showing
 _MALFORMED = "model endpoint sent a malformed stream"
-
-
-class _MalformedStream(Exception):
-    """A chunk of the stream does not have the shape of a ``chat.completion.chunk``."""
-
-
-@dataclass
-class _PendingCall:
-    """One tool call while its deltas arrive."""
-
-    id: str = ""
-    name: str = ""
-    arguments: list[str] = field(default_factory=list)
-
-
-class _ToolCallAssembler:
-    """Joins tool-call deltas (id and name first, arguments in pieces) into complete calls.
-
-    Deltas are matched by ``index``; a new ``id`` on an index that already has one starts a new
-    call, because some servers number parallel calls all with index 0.
-    """
-
-    def __init__(self) -> None:
-        self._calls: list[_PendingCall] = []
-        self._by_index: dict[int, _PendingCall] = {}
-
-    def add(self, delta: Any) -> None:
-        """Fold one tool-call delta into the calls being assembled."""
-        index = getattr(delta, "index", None)
-        call_id = getattr(delta, "id", None) or ""
-        function = getattr(delta, "function", None)
-        name = getattr(function, "name", None) or ""
-        arguments = getattr(function, "arguments", None) or ""
-        if not isinstance(call_id, str) or not isinstance(name, str) or not isinstance(arguments, str):
-            raise _MalformedStream
-        if index is None:
-            index = len(self._calls) - 1 if self._calls and not call_id else len(self._calls)
-        pending = self._by_index.get(index)
-        if pending is None or (call_id and pending.id and call_id != pending.id):
-            pending = _PendingCall()
-            self._calls.append(pending)
-            self._by_index[index] = pending
-        if call_id and not pending.id:
-            pending.id = call_id
-        if name and not pending.name:
-            pending.name = name
-        if arguments:
-            pending.arguments.append(arguments)
-
-    def result(self) -> ToolCalls | None:
-        """Return the assembled calls, or None if the reply asked for none."""
-        if not self._calls:
-            return None
-        if any(not pending.name for pending in self._calls):
-            raise _MalformedStream
-        return ToolCalls(
-            tuple(
-                ToolCall(pending.id or f"call_{i}", pending.name, "".join(pending.arguments) or "{}")
-                for i, pending in enumerate(self._calls)
-            )
-        )
+_INCLUDE_USAGE = {"include_usage": True}
+# Streams last long and many run at once: no cap below what the process can hold, and the
+# keep-alive pool as large, so a burst of turns does not reconnect for each call.
+_POOL_LIMITS = httpx.Limits(max_connections=None, max_keepalive_connections=1000, keepalive_expiry=30.0)
 
 
 class OpenAICompatibleModel:
     """Streams chat completions from an OpenAI-compatible endpoint (OpenAI, DeepSeek, vLLM, Ollama ...).
 
-    One client (and its connection pool) serves every call; close it with :meth:`aclose`.
+    One HTTP client (and its connection pool) serves every call; close it with :meth:`aclose`.
     """
 
     def __init__(
@@ -105,6 +56,7 @@ class OpenAICompatibleModel:
         default_model: str,
         timeout_s: float,
         label: str | None = None,
+        retry: RetryPolicy | None = None,
     ) -> None:
         """Create the model.
 
@@ -114,21 +66,30 @@ class OpenAICompatibleModel:
             default_model: The model asked for when a call names none.
             timeout_s: Seconds allowed to connect and for each wait on the stream.
             label: A name for this model in the UI; the default model's name if not given.
+            retry: How calls that fail before answering are retried; by default twice, within
+                ``timeout_s`` from the first attempt.
         """
         self.label = label or default_model
         self.default_model = default_model
         self.timeout_s = timeout_s
         self._api_key = api_key
         self._host = urlsplit(base_url).hostname or "endpoint"
+        self._url = base_url.rstrip("/") + "/chat/completions"
+        self._retry = retry or RetryPolicy(budget_s=timeout_s)
         # Cleared once the endpoint turns down ``stream_options`` and answers without it.
         self._send_stream_options = True
-        self._client = openai.AsyncOpenAI(
-            base_url=base_url, api_key=api_key or "not-needed", timeout=timeout_s, max_retries=0
+        self._client = httpx.AsyncClient(
+            headers={
+                "Authorization": f"Bearer {api_key or 'not-needed'}",
+                "Content-Type": "application/json",
+            },
+            timeout=httpx.Timeout(timeout_s),
+            limits=_POOL_LIMITS,
         )
 
     async def aclose(self) -> None:
         """Close the HTTP client and its pooled connections."""
-        await self._client.close()
+        await self._client.aclose()
 
     async def stream(
         self,
@@ -150,115 +111,109 @@ class OpenAICompatibleModel:
                 something that is not a chat completion stream.
         """
         model_name = model or self.default_model
-        stream = await self._open(messages, tools, model_name)
-        calls = _ToolCallAssembler()
-        usage: UsageInfo | None = None
-        reported_model = ""
-        produced: list[str] = []
-        assembled: ToolCalls | None = None
-        received = False
+        response = await self._open(messages, tools, model_name)
+        reader = CompletionStreamReader(model_name)
+        decoder = SseDataDecoder()
         try:
-            async for chunk in stream:
-                received = True
-                try:
-                    reported_model = reported_model or _text(getattr(chunk, "model", None))
-                    usage = _usage(getattr(chunk, "usage", None), reported_model or model_name) or usage
-                    choices = getattr(chunk, "choices", None)
-                    if not isinstance(choices, list):
-                        raise _MalformedStream
-                    deltas = [getattr(choice, "delta", None) for choice in choices[:1]]
-                    out: list[TextDelta | ReasoningDelta] = []
-                    for delta in deltas:
-                        if delta is None:
-                            continue
-                        reasoning = _reasoning(delta)
-                        if reasoning:
-                            out.append(ReasoningDelta(reasoning))
-                        content = _text(getattr(delta, "content", None))
-                        if content:
-                            out.append(TextDelta(content))
-                        for call_delta in getattr(delta, "tool_calls", None) or []:
-                            calls.add(call_delta)
-                except (_MalformedStream, AttributeError, TypeError, ValueError) as exc:
-                    raise LLMError(_MALFORMED) from exc
-                for item in out:
-                    produced.append(item.content)
-                    yield item
-            if not received:  # e.g. a plain JSON body where an event stream was asked for
-                raise LLMError(_MALFORMED)
-            try:
-                assembled = calls.result()
-            except _MalformedStream as exc:
-                raise LLMError(_MALFORMED) from exc
-        except LLMError:
-            raise
-        except ValueError as exc:  # a data line that is not JSON
+            async for raw in response.aiter_bytes():
+                for data in decoder.feed(raw):
+                    for delta in reader.read(data):
+                        yield delta
+                if reader.finished:
+                    break
+            for data in decoder.flush():
+                for delta in reader.read(data):
+                    yield delta
+            if not reader.received:  # e.g. a plain JSON body where an event stream was asked for
+                raise MalformedStream
+            calls = reader.tool_calls()
+        except MalformedStream as exc:
             raise LLMError(_MALFORMED) from exc
-        except openai.APIConnectionError as exc:
-            if isinstance(exc, openai.APITimeoutError):
-                raise LLMError(self._timed_out()) from exc
+        except StreamedError as exc:
+            raise LLMError(f"model endpoint error: {self._clean(str(exc))}") from exc
+        except httpx.TimeoutException as exc:
+            raise LLMError(self._timed_out()) from exc
+        except httpx.TransportError as exc:
             raise LLMError("model endpoint closed the stream early") from exc
-        except openai.OpenAIError as exc:
-            raise LLMError(self._describe(exc)) from exc
+        except httpx.DecodingError as exc:
+            raise LLMError(_MALFORMED) from exc
         finally:
-            await stream.close()
-        if assembled is not None:
-            produced.extend(call.name + call.arguments for call in assembled.calls)
-            yield assembled
-        yield usage or UsageInfo(
-            prompt_tokens=_estimate_tokens(str(m.get("content") or "") for m in messages),
-            completion_tokens=_estimate_tokens(produced),
-            model=reported_model or model_name,
-        )
+            await response.aclose()
+        if calls is not None:
+            yield calls
+        yield reader.usage(sum(len(str(m.get("content") or "")) for m in messages))
 
     async def _open(
         self, messages: list[Message], tools: list[dict[str, Any]] | None, model: str
-    ) -> openai.AsyncStream[Any]:
-        """Start the streamed call, once more without ``stream_options`` if the endpoint rejects them.
+    ) -> httpx.Response:
+        """Start the streamed call and return the response once the endpoint has accepted it.
 
-        Endpoints that do not know ``stream_options`` answer 400 (or 422); the retry tells that
-        apart from a request that is bad for another reason, and only a retry that succeeds makes
-        the model stop sending them.
+        A call that fails before the endpoint answers is retried as the retry policy allows. An
+        endpoint that does not know ``stream_options`` answers 400 (or 422); the call is then
+        sent once more without them, which tells that apart from a request that is bad for
+        another reason, and only a call that succeeds so makes the model stop sending them.
         """
         request: dict[str, Any] = {"model": model, "messages": messages, "stream": True}
         if tools:
             request["tools"] = tools
         with_options = self._send_stream_options
-        try:
+        started = time.monotonic()
+        retries = 0
+        while True:
+            asked_s: float | None = None
+            cause: Exception | None = None
             try:
-                return await self._create(request, with_options)
-            except (openai.BadRequestError, openai.UnprocessableEntityError):
-                if not with_options:
-                    raise
-            stream = await self._create(request, False)
-            self._send_stream_options = False
-            return stream
-        except openai.OpenAIError as exc:
-            raise LLMError(self._describe(exc)) from exc
-
-    async def _create(self, request: dict[str, Any], with_options: bool) -> openai.AsyncStream[Any]:
-        extra = {"stream_options": {"include_usage": True}} if with_options else {}
-        # the request is assembled at run time (model, messages, tools, stream): no overload can match a dict
-        stream = await self._client.chat.completions.create(**request, **extra)  # type: ignore[call-overload]
-        return cast("openai.AsyncStream[Any]", stream)
+                payload = {**request, "stream_options": _INCLUDE_USAGE} if with_options else request
+                response = await self._client.send(
+                    self._client.build_request("POST", self._url, content=orjson.dumps(payload)), stream=True
+                )
+            except httpx.TimeoutException as exc:
+                raise LLMError(self._timed_out()) from exc
+            except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+                cause = exc
+                failure = f"model endpoint unreachable: {self._host} ({self._cause(exc)})"
+            except httpx.HTTPError as exc:
+                raise LLMError(f"model endpoint unreachable: {self._host} ({self._cause(exc)})") from exc
+            else:
+                if response.status_code < 400:
+                    if not with_options:
+                        self._send_stream_options = False
+                    return response
+                status = response.status_code
+                failure = await self._describe_status(response)
+                if status in (400, 422) and with_options:
+                    with_options = False
+                    continue
+                if not is_retryable_status(status):
+                    raise LLMError(failure)
+                asked_s = retry_after_s(response.headers.get("retry-after"))
+            delay = self._retry.delay_s(retries, asked_s, time.monotonic() - started)
+            if delay is None:
+                raise LLMError(failure) from cause
+            retries += 1
+            log.warning("%s: retry %d of %d in %.2fs", failure, retries, self._retry.max_retries, delay)
+            await asyncio.sleep(delay)
 
     def _timed_out(self) -> str:
         return f"model endpoint timed out after {self.timeout_s:g}s"
 
-    def _describe(self, exc: openai.OpenAIError) -> str:
-        """Return the short, key-free message for an error of the OpenAI client."""
-        if isinstance(exc, openai.APITimeoutError):
-            return self._timed_out()
-        if isinstance(exc, openai.APIConnectionError):
-            return f"model endpoint unreachable: {self._host} ({self._cause(exc)})"
-        if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
+    async def _describe_status(self, response: httpx.Response) -> str:
+        """Read (the start of) an error response, close it, and return its short, key-free message."""
+        status = response.status_code
+        body = b""
+        try:
+            async for part in response.aiter_bytes():
+                body += part
+                if len(body) >= _ERROR_BODY_BYTES:
+                    break
+        except httpx.HTTPError:
+            pass  # the status alone says enough
+        finally:
+            await response.aclose()
+        if status in (401, 403):
             return "model endpoint rejected the API key"
-        if isinstance(exc, openai.APIStatusError):
-            reason = _body_message(exc.body) or exc.response.reason_phrase or "no reason given"
-            return f"model endpoint error {exc.status_code}: {self._clean(reason)}"
-        if isinstance(exc, openai.APIError):
-            return f"model endpoint error: {self._clean(_body_message(exc.body) or exc.message)}"
-        return f"model endpoint error: {type(exc).__name__}"
+        reason = error_body_message(body) or response.reason_phrase or "no reason given"
+        return f"model endpoint error {status}: {self._clean(reason)}"
 
     def _cause(self, exc: BaseException) -> str:
         """Return why a connection failed in a few words, from the chain of underlying errors."""
@@ -280,48 +235,3 @@ class OpenAICompatibleModel:
             text = text.replace(self._api_key, "***")
         text = re.sub(r"\s+", " ", text).strip()
         return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _text(value: object) -> str:
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise _MalformedStream
-    return value
-
-
-def _reasoning(delta: Any) -> str:
-    """Return the reasoning text of a delta (``reasoning_content`` as DeepSeek sends it, or ``reasoning``)."""
-    extra = getattr(delta, "model_extra", None) or {}
-    for key in ("reasoning_content", "reasoning"):
-        value = extra.get(key, getattr(delta, key, None))
-        if isinstance(value, str) and value:
-            return value
-    return ""
-
-
-def _usage(raw: Any, model: str) -> UsageInfo | None:
-    """Return the token figures of a usage object, or None if it lacks them."""
-    prompt = getattr(raw, "prompt_tokens", None)
-    completion = getattr(raw, "completion_tokens", None)
-    if not isinstance(prompt, int) or not isinstance(completion, int):
-        return None
-    return UsageInfo(prompt_tokens=prompt, completion_tokens=completion, model=model)
-
-
-def _estimate_tokens(texts: Any) -> int:
-    """Return a rough token count (four characters a token) for endpoints that report no usage."""
-    return sum(len(text) for text in texts) // 4
-
-
-def _body_message(body: object) -> str:
-    """Return the human-readable message of an error body, if it has one."""
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        if isinstance(inner, dict):
-            for key in ("message", "detail", "msg"):
-                if isinstance(inner.get(key), str) and inner[key]:
-                    return inner[key]
-        elif isinstance(inner, str):
-            return inner
-    return ""

@@ -33,10 +33,11 @@ class SseReply:
 
 @dataclass
 class ErrorReply:
-    """An HTTP error: a status and a JSON (dict) or plain-text (str) body."""
+    """An HTTP error: a status, a JSON (dict) or plain-text (str) body, and extra headers."""
 
     status: int
     body: dict[str, Any] | str
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -156,14 +157,18 @@ class _Handler(BaseHTTPRequestHandler):
             elif isinstance(reply, ErrorReply):
                 body = reply.body if isinstance(reply.body, str) else json.dumps(reply.body)
                 ctype = "text/html" if isinstance(reply.body, str) else "application/json"
-                self._send_whole(reply.status, ctype, body.encode())
+                self._send_whole(reply.status, ctype, body.encode(), reply.headers)
             else:
                 self._send_whole(200, "application/json", json.dumps(reply.body).encode())
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
 
-    def _send_whole(self, status: int, ctype: str, body: bytes) -> None:
+    def _send_whole(
+        self, status: int, ctype: str, body: bytes, headers: dict[str, str] | None = None
+    ) -> None:
         self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()

@@ -16,6 +16,7 @@ from agentkit_app.engine.llm.base import (
     complete,
 )
 from agentkit_app.engine.llm.openai_compat import OpenAICompatibleModel
+from agentkit_app.engine.llm.retry import RetryPolicy
 from tests.engine.llm.conftest import (
     API_KEY,
     MODEL,
@@ -39,8 +40,11 @@ CALCULATOR = {
 }
 
 
+QUICK_RETRY = RetryPolicy(max_retries=2, backoff_s=0.01)  # the default count, with short waits
+
+
 def model_for(fake: FakeOpenAI, timeout_s: float = 5.0) -> OpenAICompatibleModel:
-    return OpenAICompatibleModel(fake.base_url, API_KEY, MODEL, timeout_s)
+    return OpenAICompatibleModel(fake.base_url, API_KEY, MODEL, timeout_s, retry=QUICK_RETRY)
 
 
 async def collect(llm: OpenAICompatibleModel, **kwargs) -> list[Chunk]:
@@ -188,16 +192,17 @@ async def test_a_rejected_key_says_so_without_the_key(fake_openai, status):
     assert await failure(model_for(fake_openai)) == "model endpoint rejected the API key"
 
 
-async def test_a_server_error_reports_its_status_and_reason(fake_openai):
-    fake_openai.push(
-        ErrorReply(500, {"error": {"message": "The server is overloaded.", "type": "server_error"}})
-    )
+async def test_a_server_error_reports_its_status_and_reason_once_the_retries_are_spent(fake_openai):
+    overloaded = ErrorReply(500, {"error": {"message": "The server is overloaded.", "type": "server_error"}})
+    fake_openai.push(overloaded, overloaded, overloaded)
 
     assert await failure(model_for(fake_openai)) == "model endpoint error 500: The server is overloaded."
+    assert len(fake_openai.requests) == 3
 
 
 async def test_an_html_error_page_reports_the_status_phrase_not_the_page(fake_openai):
-    fake_openai.push(ErrorReply(502, "<html><body><h1>502 Bad Gateway</h1>" + "x" * 500 + "</body></html>"))
+    page = ErrorReply(502, "<html><body><h1>502 Bad Gateway</h1>" + "x" * 500 + "</body></html>")
+    fake_openai.push(page, page, page)
 
     assert await failure(model_for(fake_openai)) == "model endpoint error 502: Bad Gateway"
 
@@ -247,7 +252,7 @@ async def test_a_stream_that_stalls_midway_times_out_after_its_text(fake_openai)
 
 
 async def test_a_closed_port_is_unreachable():
-    llm = OpenAICompatibleModel(f"http://127.0.0.1:{free_port()}/v1", API_KEY, MODEL, 2.0)
+    llm = OpenAICompatibleModel(f"http://127.0.0.1:{free_port()}/v1", API_KEY, MODEL, 2.0, retry=QUICK_RETRY)
 
     message = await failure(llm)
 
