@@ -1,4 +1,4 @@
-"""The conversation's render-ready items (one dataclass per card part) and how their text is formatted."""
+"""The conversation's render-ready items (shared fields, and a part per kind of card) and how their text is formatted."""
 
 from __future__ import annotations
 
@@ -43,8 +43,68 @@ class PhaseItem:
 
 
 @dataclass
+class AnswerPart:
+    """What an assistant answer shows beside its text: its steps, the skill it used, its plan-execute phases."""
+
+    steps: list[StepItem] = field(default_factory=list)
+    skill: str = ""
+    # plan-execute: the phases this answer went through, and the one it is in
+    mode_phases: list[str] = field(default_factory=list)
+    mode_phase: str = ""
+
+
+@dataclass
+class VersionsPart:
+    """Which of its versions (edits, regenerations) a message is: "2 / 3" and the ids left and right of it."""
+
+    label: str = ""
+    prev: str = ""
+    next: str = ""
+
+
+@dataclass
+class SpeakerPart:
+    """Who speaks in a board speech or round summary."""
+
+    name: str = ""
+    avatar: str = ""
+    color: str = "#64748b"
+    role: str = ""
+
+
+@dataclass
+class MeetingPart:
+    """A board meeting's header: who takes part, and the round dividers to jump to."""
+
+    participants: list[dict[str, str]] = field(default_factory=list)
+    anchors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class VerdictPart:
+    """A board meeting's conclusion beside its summary: the advice, what the experts agree and disagree on."""
+
+    advice: str = ""
+    consensus: list[str] = field(default_factory=list)
+    dissent: list[str] = field(default_factory=list)
+
+
+@dataclass
+class TeamPart:
+    """A team run's card: which run it is, its phase timeline and the notices of the run."""
+
+    team_id: str = ""
+    phases: list[PhaseItem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
 class ChatItem:
-    """One thing shown in the conversation: a bubble, a speech card, a summary, a conclusion, a timeline."""
+    """One thing shown in the conversation: a bubble, a speech card, a summary, a conclusion, a timeline.
+
+    The fields every kind may show are on the item; what only some kinds show is in a part of its
+    own, read by the components of those kinds only.
+    """
 
     id: str = ""
     kind: str = "assistant"
@@ -53,31 +113,16 @@ class ChatItem:
     time: str = ""
     streaming: bool = False
     cancelled: bool = False
-    steps: list[StepItem] = field(default_factory=list)
-    usage: str = ""
+    usage: str = ""  # under an answer, a conclusion or a synthesis
     copy_text: str = ""  # what ⧉ copies from a conclusion or synthesis card: the run's final answer
-    skill: str = ""
-    attachments: list[str] = field(default_factory=list)
-    expert_name: str = ""
-    avatar: str = ""
-    color: str = "#64748b"
-    role: str = ""
-    round: int = 0
-    advice: str = ""
-    consensus: list[str] = field(default_factory=list)
-    dissent: list[str] = field(default_factory=list)
-    phases: list[PhaseItem] = field(default_factory=list)
-    anchors: list[str] = field(default_factory=list)
-    participants: list[dict[str, str]] = field(default_factory=list)
-    team_id: str = ""
-    notes: list[str] = field(default_factory=list)
-    # other versions of this message (edits, regenerations): "2 / 3" and the ids left and right of it
-    alt_label: str = ""
-    alt_prev: str = ""
-    alt_next: str = ""
-    # plan-execute: the phases this answer went through, and the one it is in
-    mode_phases: list[str] = field(default_factory=list)
-    mode_phase: str = ""
+    round: int = 0  # a board item's round; the meeting's round count on its start and conclusion
+    attachments: list[str] = field(default_factory=list)  # the files sent with a user message
+    versions: VersionsPart = field(default_factory=VersionsPart)
+    answer: AnswerPart = field(default_factory=AnswerPart)
+    speaker: SpeakerPart = field(default_factory=SpeakerPart)
+    meeting: MeetingPart = field(default_factory=MeetingPart)
+    verdict: VerdictPart = field(default_factory=VerdictPart)
+    team: TeamPart = field(default_factory=TeamPart)
 
 
 def clock(value: datetime | str | None = None) -> str:

@@ -9,8 +9,12 @@ from agentkit_app.store.records import RUN_ANSWERS, MessageType, UsageFields
 from agentkit_app.ui.items import (
     QUIET_TOOLS,
     ChatItem,
+    MeetingPart,
     PhaseItem,
+    SpeakerPart,
     StepItem,
+    TeamPart,
+    VerdictPart,
     clock,
     pretty_arguments,
     run_answer_card,
@@ -74,7 +78,7 @@ class Timeline:
 
     def _phase(self, phase_id: str) -> PhaseItem | None:
         team = self._team()
-        return next((p for p in team.phases if p.phase_id == phase_id), None) if team else None
+        return next((p for p in team.team.phases if p.phase_id == phase_id), None) if team else None
 
     def add_user(self, content: str, attachments: list[str] | None = None, item_id: str = "") -> None:
         """Show the user's message at once (before the server confirms it)."""
@@ -98,38 +102,38 @@ class Timeline:
         answer = self._open_answer(agent)
         if answer.content and answer.content.strip() == event.content.strip():
             answer.content = ""
-        answer.steps.append(StepItem(kind="thinking", result=event.content, status="done"))
+        answer.answer.steps.append(StepItem(kind="thinking", result=event.content, status="done"))
 
     def _on_skill_match(self, event: ev.SkillMatch, agent: str) -> None:
-        self._open_answer(agent).skill = event.skill
+        self._open_answer(agent).answer.skill = event.skill
 
     def _on_step(self, event: ev.Step, agent: str) -> None:
         if event.data.get("tool") in QUIET_TOOLS:
             return
         answer = self._open_answer(agent)
         if event.event_type == "tool_call":
-            answer.steps.append(
+            answer.answer.steps.append(
                 StepItem(
                     tool=str(event.data.get("tool", "")),
                     arguments=pretty_arguments(event.data.get("arguments")),
                 )
             )
         elif event.event_type == "tool_result":
-            card = next((s for s in reversed(answer.steps) if s.kind == "tool"), None)
+            card = next((s for s in reversed(answer.answer.steps) if s.kind == "tool"), None)
             if card is not None:
                 card.result = str(event.data.get("result", ""))
                 card.duration = f"{float(event.data.get('duration_s') or 0):.2f}s"
                 card.status = "done"
 
     def _on_phase_changed(self, event: ev.PhaseChanged, agent: str) -> None:
-        answer = self._open_answer(agent)
-        if event.phase not in answer.mode_phases:
-            answer.mode_phases.append(event.phase)
-        answer.mode_phase = event.phase
+        part = self._open_answer(agent).answer
+        if event.phase not in part.mode_phases:
+            part.mode_phases.append(event.phase)
+        part.mode_phase = event.phase
 
     def _on_phase_violation(self, event: ev.PhaseViolation, agent: str) -> None:
         allowed = ", ".join(event.allowed) or "-"
-        self._open_answer(agent).steps.append(
+        self._open_answer(agent).answer.steps.append(
             StepItem(
                 kind="tool",
                 tool=event.tool,
@@ -140,7 +144,7 @@ class Timeline:
 
     def _on_confirmation_result(self, event: ev.ConfirmationResult, agent: str) -> None:
         answer = self._open_answer(agent)
-        card = next((s for s in reversed(answer.steps) if s.kind == "tool"), None)
+        card = next((s for s in reversed(answer.answer.steps) if s.kind == "tool"), None)
         if card is not None:
             card.status = "approved" if event.approved else "denied"
 
@@ -183,10 +187,12 @@ class Timeline:
             id=f"board-{self._boards}",
             content=event.topic,
             round=event.max_rounds,
-            anchors=[f"board-{self._boards}-round-{n}" for n in range(1, event.max_rounds + 1)],
-            participants=[
-                {k: str(e.get(k, "")) for k in ("name", "avatar", "color", "role")} for e in event.experts
-            ],
+            meeting=MeetingPart(
+                participants=[
+                    {k: str(e.get(k, "")) for k in ("name", "avatar", "color", "role")} for e in event.experts
+                ],
+                anchors=[f"board-{self._boards}-round-{n}" for n in range(1, event.max_rounds + 1)],
+            ),
         )
 
     def _enter_round(self, number: int) -> None:
@@ -198,15 +204,17 @@ class Timeline:
     def _on_expert_speech_chunk(self, event: ev.ExpertSpeechChunk, agent: str) -> None:
         self._enter_round(event.round)
         last = self.last_of("speech")
-        if last is None or not last.streaming or last.expert_name != event.expert_name:
+        if last is None or not last.streaming or last.speaker.name != event.expert_name:
             expert = self._experts.get(event.expert_name, {})
             last = self._new(
                 kind="speech",
                 streaming=True,
-                expert_name=event.expert_name,
-                avatar=str(expert.get("avatar", "👤")),
-                color=str(expert.get("color", "#64748b")),
-                role=str(expert.get("role", "")),
+                speaker=SpeakerPart(
+                    name=event.expert_name,
+                    avatar=str(expert.get("avatar", "👤")),
+                    color=str(expert.get("color", "#64748b")),
+                    role=str(expert.get("role", "")),
+                ),
                 round=event.round,
             )
         last.content += event.content
@@ -214,20 +222,21 @@ class Timeline:
     def _on_expert_speech(self, event: ev.ExpertSpeech, agent: str) -> None:
         self._enter_round(event.round)
         last = self.last_of("speech")
-        if last is None or not last.streaming or last.expert_name != event.expert_name:
+        if last is None or not last.streaming or last.speaker.name != event.expert_name:
             last = self._new(kind="speech")
         last.streaming = False
-        last.content = event.content
-        last.expert_name, last.avatar, last.color = event.expert_name, event.expert_avatar, event.expert_color
-        last.role, last.round = event.role, event.round
+        last.content, last.round = event.content, event.round
+        last.speaker = SpeakerPart(
+            name=event.expert_name, avatar=event.expert_avatar, color=event.expert_color, role=event.role
+        )
 
     def _on_round_summary(self, event: ev.RoundSummary, agent: str) -> None:
         self._new(
             kind="summary",
             content=event.content,
-            expert_name=event.moderator_name,
-            avatar=event.moderator_avatar,
-            color=event.moderator_color,
+            speaker=SpeakerPart(
+                name=event.moderator_name, avatar=event.moderator_avatar, color=event.moderator_color
+            ),
             round=event.round,
         )
 
@@ -240,26 +249,28 @@ class Timeline:
         self._new(
             kind="conclusion",
             content=event.summary,
-            advice=event.decision_advice,
-            consensus=list(event.consensus_points),
-            dissent=list(event.dissent_points),
+            verdict=VerdictPart(
+                advice=event.decision_advice,
+                consensus=list(event.consensus_points),
+                dissent=list(event.dissent_points),
+            ),
             round=event.total_rounds,
         )
 
     def _on_team_formed(self, event: ev.TeamFormed, agent: str) -> None:
         self._experts = {e["name"]: e for e in event.experts}
-        same = next((i for i in self.items if i.kind == "team" and i.team_id == event.team_id), None)
+        same = next((i for i in self.items if i.kind == "team" and i.team.team_id == event.team_id), None)
         notes, self._notes = self._notes, []
         if same is not None:  # a resumed run: go on in the card the run started
             self._on_plan_update(ev.PlanUpdate(plan_phases=event.plan_phases), agent, same)
-            same.notes.extend(notes)
+            same.team.notes.extend(notes)
             return
         self._new(
             kind="team",
             content=event.lead_expert,
-            team_id=event.team_id,
-            phases=_phase_rows(event.plan_phases, self._experts),
-            notes=notes,
+            team=TeamPart(
+                team_id=event.team_id, phases=_phase_rows(event.plan_phases, self._experts), notes=notes
+            ),
         )
 
     def _current_team(self) -> ChatItem | None:
@@ -274,7 +285,7 @@ class Timeline:
     def _note(self, content: str) -> None:
         team = self._current_team()
         if team is not None:
-            team.notes.append(content)
+            team.team.notes.append(content)
         else:  # the lead plans before the team is formed: the note waits for its card
             self._notes.append(content)
 
@@ -289,9 +300,10 @@ class Timeline:
         if team is None:
             return
         # ``step`` is the phase's place in the plan; the expert's running phase is the fallback
-        phase = team.phases[event.step - 1] if 0 < event.step <= len(team.phases) else None
+        phases = team.team.phases
+        phase = phases[event.step - 1] if 0 < event.step <= len(phases) else None
         if phase is None or phase.expert != event.expert_name:
-            running = [p for p in team.phases if p.status == "running" and p.expert == event.expert_name]
+            running = [p for p in phases if p.status == "running" and p.expert == event.expert_name]
             phase = running[0] if running else None
         if phase is not None:
             phase.activity = event.content
@@ -299,7 +311,7 @@ class Timeline:
     def _on_plan_update(self, event: ev.PlanUpdate, agent: str, team: ChatItem | None = None) -> None:
         team = team or self._team()
         if team is not None:
-            old = {p.phase_id: p for p in team.phases}
+            old = {p.phase_id: p for p in team.team.phases}
             rows = _phase_rows(event.plan_phases, self._experts)
             for row in rows:
                 previous = old.get(row.phase_id)
@@ -309,7 +321,7 @@ class Timeline:
                     row.result = row.result or previous.result
                     if previous.status in ("running", "done", "failed") and row.status == "waiting":
                         row.status = previous.status
-            team.phases = rows
+            team.team.phases = rows
 
     def _on_phase_started(self, event: ev.PhaseStarted, agent: str) -> None:
         phase = self._phase(event.phase_id)

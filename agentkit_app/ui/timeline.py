@@ -24,9 +24,11 @@ from agentkit_app.store.records import (
 )
 from agentkit_app.ui.items import (
     QUIET_TOOLS,
+    AnswerPart,
     ChatItem,
     PhaseItem,
     StepItem,
+    VersionsPart,
     clock,
     pretty_arguments,
     run_answer_card,
@@ -63,9 +65,11 @@ def _alternatives(item: ChatItem, message: MessagePublic) -> ChatItem:
     versions = message.alternatives
     if len(versions) > 1 and message.message_id in versions:
         at = versions.index(message.message_id)
-        item.alt_label = f"{at + 1} / {len(versions)}"
-        item.alt_prev = versions[at - 1] if at > 0 else ""
-        item.alt_next = versions[at + 1] if at + 1 < len(versions) else ""
+        item.versions = VersionsPart(
+            label=f"{at + 1} / {len(versions)}",
+            prev=versions[at - 1] if at > 0 else "",
+            next=versions[at + 1] if at + 1 < len(versions) else "",
+        )
     return item
 
 
@@ -93,11 +97,13 @@ def _answer_item(message: MessagePublic, record: AnyRecord) -> ChatItem:
         agent=message.agent_name or "",
         time=clock(message.created_at),
         cancelled=bool(answer.cancelled),
-        steps=_step_cards(answer.steps or []),
         usage=_usage(record),
-        skill=answer.skill or "",
-        mode_phases=list(phases),
-        mode_phase=phases[-1] if phases else "",
+        answer=AnswerPart(
+            steps=_step_cards(answer.steps or []),
+            skill=answer.skill or "",
+            mode_phases=list(phases),
+            mode_phase=phases[-1] if phases else "",
+        ),
     )
     return _alternatives(item, message)
 

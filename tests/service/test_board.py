@@ -187,12 +187,12 @@ async def test_a_reload_rebuilds_the_same_cards_as_the_live_meeting(service_fact
     reloaded = items_from_messages(await service.store.get_messages(session.session_id))
     live_cards, reloaded_cards = _cards(live.items), _cards(reloaded)
     assert reloaded_cards == live_cards
-    speeches = [(c["expert_name"], c["round"]) for c in live_cards if c["kind"] == "speech"]
+    speeches = [(c["speaker"]["name"], c["round"]) for c in live_cards if c["kind"] == "speech"]
     assert speeches == [(n, r) for r in (1, 2) for n in ("Strategist", "Risk Officer", "Investor")]
     assert all(c["content"] and not c["streaming"] for c in live_cards if c["kind"] == "speech")
     assert [c["round"] for c in live_cards if c["kind"] == "summary"] == [1, 2]
     conclusion = next(c for c in live_cards if c["kind"] == "conclusion")
-    assert conclusion["advice"] and conclusion["consensus"] and conclusion["round"] == 2
+    assert conclusion["verdict"]["advice"] and conclusion["verdict"]["consensus"] and conclusion["round"] == 2
     assert "Decision advice" in conclusion["copy_text"], (
         "⧉ copies the meeting's whole answer, also after a reload"
     )

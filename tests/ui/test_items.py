@@ -59,7 +59,7 @@ def test_a_reload_rebuilds_each_kind_of_bubble_from_its_record():
     ]
     user, bubble = items[0], items[1]
     assert user.attachments == ["a.txt"]
-    assert isinstance(bubble, ChatItem) and bubble.cancelled and bubble.mode_phase == "act"
-    assert [(s.tool, s.arguments, s.result, s.status) for s in bubble.steps] == [
+    assert isinstance(bubble, ChatItem) and bubble.cancelled and bubble.answer.mode_phase == "act"
+    assert [(s.tool, s.arguments, s.result, s.status) for s in bubble.answer.steps] == [
         ("calculator", '{"x": 1}', "2", "done")
     ]

@@ -101,10 +101,10 @@ def test_expert_step_is_the_running_phase_activity_until_the_phase_ends():
         ),
     ]:
         timeline.apply(event, TEAM_AGENT)
-    build, review = _only(timeline.items, "team").phases
+    build, review = _only(timeline.items, "team").team.phases
     assert (build.status, build.activity, review.activity) == ("running", "Build: code", "")
     timeline.apply(ev.PlanUpdate(plan_phases=PHASES), TEAM_AGENT)  # a replan keeps what a phase is doing
-    build = _only(timeline.items, "team").phases[0]
+    build = _only(timeline.items, "team").team.phases[0]
     assert build.activity == "Build: code"
     timeline.apply(
         ev.PhaseCompleted(
@@ -112,7 +112,7 @@ def test_expert_step_is_the_running_phase_activity_until_the_phase_ends():
         ),
         TEAM_AGENT,
     )
-    build = _only(timeline.items, "team").phases[0]
+    build = _only(timeline.items, "team").team.phases[0]
     assert (build.status, build.activity, build.result) == ("done", "", "built")
 
 
@@ -128,7 +128,7 @@ def test_team_notes_wait_for_their_card_and_the_final_answer_brings_the_usage():
     timeline.apply(ev.TeamDissolved(team_id="run-1"), TEAM_AGENT)
     timeline.apply(ev.FinalAnswer(content="Shipped.", metadata={"message_type": "team_final", **USAGE_META}))
     team = _only(timeline.items, "team")
-    assert team.notes == [
+    assert team.team.notes == [
         "Tech Lead is fixing the plan: unknown expert",
         "synthesis failed (down); showing the phase results",
     ]
@@ -147,7 +147,7 @@ def test_a_resume_notice_goes_on_the_card_the_run_started():
     resumed = Timeline(timeline.items)  # the page follows the resumed run on the items it shows
     resumed.apply(ev.CollaborationNotice(content="resuming after 1 finished phase(s)"), TEAM_AGENT)
     resumed.apply(_team_formed("run-1"), TEAM_AGENT)
-    assert _only(resumed.items, "team").notes == ["resuming after 1 finished phase(s)"]
+    assert _only(resumed.items, "team").team.notes == ["resuming after 1 finished phase(s)"]
 
 
 def test_a_new_team_run_does_not_note_on_the_card_of_an_earlier_run():
@@ -158,7 +158,7 @@ def test_a_new_team_run_does_not_note_on_the_card_of_an_earlier_run():
     timeline.apply(ev.CollaborationNotice(content="the lead gave no readable plan"), TEAM_AGENT)
     timeline.apply(_team_formed("run-2"), TEAM_AGENT)
     first, second = [i for i in timeline.items if i.kind == "team"]
-    assert (first.notes, second.notes) == ([], ["the lead gave no readable plan"])
+    assert (first.team.notes, second.team.notes) == ([], ["the lead gave no readable plan"])
 
 
 def _without_clock(items: list[ChatItem]) -> list[dict[str, Any]]:
@@ -182,7 +182,7 @@ async def test_a_reload_rebuilds_the_live_team_run(service_factory):
     assert [i.kind for i in live] == ["user", "team", "synthesis"]
     assert _without_clock(reloaded) == _without_clock(live)
     team, synthesis = live[1], live[2]
-    assert [(p.status, bool(p.result), p.activity) for p in team.phases] == [("done", True, "")] * 3
+    assert [(p.status, bool(p.result), p.activity) for p in team.team.phases] == [("done", True, "")] * 3
     assert "Team result" in synthesis.content and not synthesis.streaming
     assert "Team result" in synthesis.copy_text
     assert synthesis.usage.startswith("offline-demo · ")
@@ -210,11 +210,11 @@ async def test_a_reload_keeps_the_notes_of_a_team_run(service_factory):
     live, reloaded = await _live_and_reloaded(service, "@team:Tech Lead,Developer,Reviewer ship it")
     assert _without_clock(reloaded) == _without_clock(live)
     team = _only(live, "team")
-    assert len(team.notes) == 2
-    assert team.notes[0].startswith(
+    assert len(team.team.notes) == 2
+    assert team.team.notes[0].startswith(
         "Tech Lead is fixing the plan: phase 'a' is assigned to an unknown expert 'Wizard'"
     )
-    assert team.notes[1] == "synthesis failed (endpoint down); showing the phase results"
+    assert team.team.notes[1] == "synthesis failed (endpoint down); showing the phase results"
     synthesis = _only(live, "synthesis")
     assert "### Build\nbuilt" in synthesis.content
     # plan, plan fix, two phases and the failed synthesis: every call counts

@@ -6,8 +6,8 @@ import reflex as rx
 
 from agentkit_app.ui.components.bubbles import copy_button, markdown
 from agentkit_app.ui.i18n import round_label, tr
+from agentkit_app.ui.items import ChatItem
 from agentkit_app.ui.states.run_dialogs import RunDialogsState
-from agentkit_app.ui.timeline import ChatItem
 
 
 def expert_avatar(avatar: rx.Var, color: rx.Var, size: str = "2.2em") -> rx.Component:
@@ -48,14 +48,14 @@ def board_start_card(item: ChatItem) -> rx.Component:
                 wrap="wrap",
             ),
             rx.hstack(
-                rx.foreach(item.participants, participant),
+                rx.foreach(item.meeting.participants, participant),
                 wrap="wrap",
                 spacing="3",
                 class_name="ak-participants",
             ),
             rx.hstack(
                 rx.foreach(
-                    item.anchors,
+                    item.meeting.anchors,
                     lambda anchor, i: rx.link(
                         rx.badge(round_label(i + 1), variant="outline"),
                         href="#" + anchor,
@@ -88,13 +88,14 @@ def round_divider(item: ChatItem) -> rx.Component:
 
 def speech_card(item: ChatItem) -> rx.Component:
     """One expert's speech, filling while it streams."""
+    speaker = item.speaker
     return rx.box(
         rx.hstack(
-            expert_avatar(item.avatar, item.color),
+            expert_avatar(speaker.avatar, speaker.color),
             rx.vstack(
                 rx.hstack(
-                    rx.text(item.expert_name, weight="bold", size="2"),
-                    rx.badge(item.role, variant="soft", size="1"),
+                    rx.text(speaker.name, weight="bold", size="2"),
+                    rx.badge(speaker.role, variant="soft", size="1"),
                     rx.text(item.time, size="1", color_scheme="gray"),
                     align="center",
                 ),
@@ -108,7 +109,7 @@ def speech_card(item: ChatItem) -> rx.Component:
             align="start",
             width="100%",
         ),
-        border_left=f"4px solid {item.color}",
+        border_left=f"4px solid {speaker.color}",
         class_name="ak-item ak-speech",
         id=item.id,
     )
@@ -161,15 +162,15 @@ def conclusion_card(item: ChatItem) -> rx.Component:
             rx.hstack(rx.icon("flag"), rx.heading(tr("conclusion"), size="4"), align="center"),
             markdown(item.content),
             rx.heading(tr("decision_advice"), size="3"),
-            markdown(item.advice),
+            markdown(item.verdict.advice),
             rx.grid(
                 rx.box(
                     rx.heading(tr("consensus"), size="3", color_scheme="green"),
-                    point_list(item.consensus, "green"),
+                    point_list(item.verdict.consensus, "green"),
                 ),
                 rx.box(
                     rx.heading(tr("dissent"), size="3", color_scheme="orange"),
-                    point_list(item.dissent, "orange"),
+                    point_list(item.verdict.dissent, "orange"),
                 ),
                 columns=rx.breakpoints(initial="1", sm="2"),
                 spacing="4",

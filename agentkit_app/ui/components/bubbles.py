@@ -5,8 +5,8 @@ from __future__ import annotations
 import reflex as rx
 
 from agentkit_app.ui.i18n import tr
+from agentkit_app.ui.items import ChatItem, StepItem, VersionsPart
 from agentkit_app.ui.states.chat import ChatState
-from agentkit_app.ui.timeline import ChatItem, StepItem
 
 # react-markdown's ``urlTransform``: the browser's own URL parser decides, so no spelling of a
 # scheme (case, tabs, entities) slips past. Links may go to http(s) and mailto only; images load
@@ -119,28 +119,28 @@ def step_card(step: StepItem) -> rx.Component:
     )
 
 
-def versions(item: ChatItem) -> rx.Component:
+def versions(part: VersionsPart) -> rx.Component:
     """‹ 2 / 3 ›: step through the versions of a message (edits or regenerations)."""
     return rx.cond(
-        item.alt_label != "",
+        part.label != "",
         rx.hstack(
             rx.icon_button(
                 rx.icon("chevron_left", size=14),
                 variant="ghost",
                 size="1",
                 aria_label=tr("previous_version"),
-                disabled=(item.alt_prev == "") | ChatState.running,
-                on_click=ChatState.switch_alternative(item.alt_prev),
+                disabled=(part.prev == "") | ChatState.running,
+                on_click=ChatState.switch_alternative(part.prev),
                 class_name="ak-alt-prev",
             ),  # fmt: skip
-            rx.text(item.alt_label, size="1", color_scheme="gray", class_name="ak-alt-label"),
+            rx.text(part.label, size="1", color_scheme="gray", class_name="ak-alt-label"),
             rx.icon_button(
                 rx.icon("chevron_right", size=14),
                 variant="ghost",
                 size="1",
                 aria_label=tr("next_version"),
-                disabled=(item.alt_next == "") | ChatState.running,
-                on_click=ChatState.switch_alternative(item.alt_next),
+                disabled=(part.next == "") | ChatState.running,
+                on_click=ChatState.switch_alternative(part.next),
                 class_name="ak-alt-next",
             ),  # fmt: skip
             spacing="1",
@@ -207,7 +207,7 @@ def _user_message(item: ChatItem) -> rx.Component:
             class_name="ak-bubble ak-user",
         ),
         rx.hstack(
-            versions(item),
+            versions(item.versions),
             rx.cond(
                 ~ChatState.running & (ChatState.status == "active"),
                 rx.tooltip(
@@ -236,26 +236,27 @@ def _user_message(item: ChatItem) -> rx.Component:
 
 def assistant_bubble(item: ChatItem) -> rx.Component:
     """The agent's answer: steps, streaming text with a typing indicator, usage, stopped mark."""
+    answer = item.answer
     return rx.vstack(
         rx.hstack(
             rx.avatar(fallback="AI", size="1", radius="full", color_scheme="indigo"),
             rx.text(item.agent, weight="medium", size="2"),
             rx.cond(
-                item.skill != "",
-                rx.badge(tr("skill"), ": ", item.skill, color_scheme="violet", class_name="ak-skill"),
+                answer.skill != "",
+                rx.badge(tr("skill"), ": ", answer.skill, color_scheme="violet", class_name="ak-skill"),
             ),
             rx.text(item.time, size="1", color_scheme="gray"),
             align="center",
         ),
         rx.cond(
-            item.mode_phases.length() > 0,
+            answer.mode_phases.length() > 0,
             rx.hstack(
                 rx.icon("list_checks", size=14, color="var(--gray-10)"),
                 rx.foreach(
-                    item.mode_phases,
+                    answer.mode_phases,
                     lambda phase: rx.badge(
                         phase,
-                        variant=rx.cond(phase == item.mode_phase, "solid", "soft"),
+                        variant=rx.cond(phase == answer.mode_phase, "solid", "soft"),
                         size="1",
                         class_name="ak-mode-phase",
                     ),
@@ -267,7 +268,8 @@ def assistant_bubble(item: ChatItem) -> rx.Component:
             ),
         ),
         rx.cond(
-            item.steps.length() > 0, rx.vstack(rx.foreach(item.steps, step_card), width="100%", spacing="1")
+            answer.steps.length() > 0,
+            rx.vstack(rx.foreach(answer.steps, step_card), width="100%", spacing="1"),
         ),
         rx.box(
             rx.cond(item.content != "", markdown(item.content)),
@@ -276,7 +278,7 @@ def assistant_bubble(item: ChatItem) -> rx.Component:
             class_name="ak-bubble ak-assistant",
         ),
         rx.hstack(
-            versions(item),
+            versions(item.versions),
             rx.cond(
                 ChatState.last_answer_id == item.id,
                 rx.tooltip(

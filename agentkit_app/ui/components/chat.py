@@ -17,10 +17,10 @@ from agentkit_app.ui.components.composer import composer
 from agentkit_app.ui.components.icon_action import icon_action
 from agentkit_app.ui.components.team import synthesis_card, team_card
 from agentkit_app.ui.i18n import round_label, tr
+from agentkit_app.ui.items import ChatItem
 from agentkit_app.ui.states.chat import ChatState
 from agentkit_app.ui.states.run_dialogs import RunDialogsState
 from agentkit_app.ui.states.sessions import SessionsState
-from agentkit_app.ui.timeline import ChatItem
 
 SCROLL_ID = "conversation"
 # The page scripts are functions compiled into the bundle (rx.call_function), not strings that
@@ -137,6 +137,7 @@ def conversation() -> rx.Component:
         rx.box(
             rx.vstack(
                 rx.foreach(ChatState.items, chat_item),
+                rx.foreach(ChatState.live, chat_item),  # what a run is writing: alone in each flush
                 spacing="3",
                 width="100%",
                 max_width="860px",

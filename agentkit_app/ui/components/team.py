@@ -7,7 +7,7 @@ import reflex as rx
 from agentkit_app.ui.components.board import expert_avatar, run_usage
 from agentkit_app.ui.components.bubbles import markdown
 from agentkit_app.ui.i18n import tr
-from agentkit_app.ui.timeline import ChatItem, PhaseItem
+from agentkit_app.ui.items import ChatItem, PhaseItem
 
 
 def phase_row(phase: PhaseItem) -> rx.Component:
@@ -96,8 +96,8 @@ def team_card(item: ChatItem) -> rx.Component:
                 rx.text(tr("lead"), ": ", item.content, size="2"),
                 align="center",
             ),
-            rx.foreach(item.notes, team_note),
-            rx.vstack(rx.foreach(item.phases, phase_row), width="100%", spacing="2"),
+            rx.foreach(item.team.notes, team_note),
+            rx.vstack(rx.foreach(item.team.phases, phase_row), width="100%", spacing="2"),
             width="100%",
         ),
         width="100%",

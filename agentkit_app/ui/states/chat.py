@@ -6,6 +6,7 @@ What the user writes next is the composer's (:mod:`agentkit_app.ui.states.compos
 from __future__ import annotations
 
 import asyncio
+import copy
 
 import reflex as rx
 
@@ -23,9 +24,15 @@ FLUSH_S = 0.05
 
 
 class ChatState(rx.State):
-    """Everything the chat page shows about one session."""
+    """Everything the chat page shows about one session.
 
-    items: list[ChatItem] = []
+    The conversation is ``items`` followed by ``live``: while a run streams, the items it is still
+    changing (the answer being written, the board or team card being updated) are in ``live``, so
+    a flush sends only them and not the whole conversation (Reflex sends a changed var whole).
+    """
+
+    items: list[ChatItem] = []  # the settled items: they change when a run starts, ends or moves on
+    live: list[ChatItem] = []  # the items a run is changing
     title: str = ""
     loads: int = 0  # counts the sessions opened, so the page can scroll to a linked message after each
     renaming: bool = False
@@ -56,7 +63,8 @@ class ChatState(rx.State):
             session = None
         self.missing = session is None
         if session is None:
-            self.items, self.title = [], ""
+            self._show_items([])
+            self.title = ""
             return
         self.loads += 1
         self.title, self.agent, self.status = (
@@ -67,10 +75,37 @@ class ChatState(rx.State):
         runs = service.runs_of(session.session_id)
         produced = set().union(*(r.persisted_ids for r in runs)) if runs else set()
         messages = await service.messages(session.session_id)
-        self.items = items_from_messages([m for m in messages if m.message_id not in produced])
+        self._show_items(items_from_messages([m for m in messages if m.message_id not in produced]))
         self._set_running(runs)
         self.interrupted = service.interrupted_team(session) is not None
         return [ChatState.follow(r.run_id) for r in runs if r.kind != "intervention"]
+
+    def _shown(self) -> list[ChatItem]:
+        """Return the whole conversation as shown: the settled items, then the live ones."""
+        return [*self.get_value("items"), *self.get_value("live")]
+
+    def _show_items(self, items: list[ChatItem]) -> None:
+        """Show ``items`` as the whole conversation, all settled."""
+        self.items, self.live = items, []
+
+    def _show_flush(self, items: list[ChatItem]) -> None:
+        """Show the conversation a running run has changed, sending only the items it changed.
+
+        The items before the first change stay as they are; the changed ones and all after them
+        go in ``live``. Live items the run no longer changes while it changes later ones (a
+        finished speech before the next one) move into ``items`` once.
+        """
+        settled, live = self.get_value("items"), self.get_value("live")
+        shown = [*settled, *live]
+        start = next((i for i, (a, b) in enumerate(zip(shown, items, strict=False)) if a != b), None)
+        if start is None:
+            if len(shown) == len(items):
+                return
+            start = min(len(shown), len(items))
+        if start != len(settled):
+            self.items = shown[:start]
+        # copies: the run's timeline goes on changing its own items in place
+        self.live = copy.deepcopy(items[start:])
 
     def _set_running(self, runs: list[Run]) -> None:
         """Show as running the runs that have not answered yet (the session may be titled after the answer)."""
@@ -99,13 +134,13 @@ class ChatState(rx.State):
 
     def _show_sent(self, run: Run, text: str, filenames: list[str]):
         """Show the message just sent and follow its run (a message joining a board or team run just shows)."""
-        timeline = Timeline(list(self.items))
+        timeline = Timeline(self._shown())
         if run.kind == "intervention":
             timeline.items.append(ChatItem(kind="intervention", content=text))
-            self.items = timeline.items
+            self._show_items(timeline.items)
             return None
         timeline.add_user(text, filenames)
-        self.items = timeline.items
+        self._show_items(timeline.items)
         return self._watch(run)
 
     @rx.event(background=True)
@@ -119,7 +154,8 @@ class ChatState(rx.State):
             if run_id in self._following:  # a page reload asked again: one follower per run
                 return
             self._following = [*self._following, run_id]
-            timeline = Timeline(list(self.items))
+            # the run's own copy: it changes its items in place, the state learns of it in each flush
+            timeline = Timeline(copy.deepcopy(self._shown()))
             agent = self.agent
         try:
             while True:
@@ -135,7 +171,7 @@ class ChatState(rx.State):
                             dialogs = await self.get_state(RunDialogsState)
                             for event in fresh:
                                 dialogs._show(event)
-                        self.items = list(timeline.items)
+                        self._show_flush(timeline.items)
                         if run.answered:  # the answer is complete: the user may go on while the run titles
                             self._set_running(get_service().runs_of(run.session_id))
                 if run.done and index >= len(run.events):
@@ -157,7 +193,9 @@ class ChatState(rx.State):
                 others = [r for r in service.runs_of(run.session_id) if r.run_id != run_id]
                 if not others:
                     if stored is not None:  # answers now carry their stored ids and versions
-                        self.items = items_from_messages(stored)
+                        self._show_items(items_from_messages(stored))
+                    elif self.live:  # the run's last items settle
+                        self._show_items(self._shown())
                     (await self.get_state(RunDialogsState))._close()
                 self._set_running(others)
         yield SessionsState.load
@@ -170,7 +208,8 @@ class ChatState(rx.State):
     @rx.var
     def last_answer_id(self) -> str:
         """Return the id of the answer that can be regenerated (the last one, once nothing runs)."""
-        last = self.items[-1] if self.items else None
+        shown = self.live or self.items
+        last = shown[-1] if shown else None
         if (
             self.running
             or last is None
@@ -188,7 +227,7 @@ class ChatState(rx.State):
         model, lang = await turn_options(self)
         principal = await signed_in(self)
         run = await get_service().regenerate(self.session_id, model=model, language=lang, principal=principal)
-        self.items = self.items[:-1]
+        self._show_items(self._shown()[:-1])
         return self._watch(run)
 
     @rx.event
@@ -197,7 +236,7 @@ class ChatState(rx.State):
         """Show another version of a message (and the conversation that followed it)."""
         principal = await signed_in(self)
         messages = await get_service().switch_branch(self.session_id, message_id, principal=principal)
-        self.items = items_from_messages(messages)
+        self._show_items(items_from_messages(messages))
 
     @rx.event
     def start_edit(self, item_id: str) -> None:
@@ -220,10 +259,11 @@ class ChatState(rx.State):
         run = await get_service().edit_message(
             self.session_id, message_id, text, model=model, language=lang, principal=principal
         )
-        at = next((i for i, item in enumerate(self.items) if item.id == message_id), len(self.items))
-        timeline = Timeline(list(self.items[:at]))
+        shown = self._shown()
+        at = next((i for i, item in enumerate(shown) if item.id == message_id), len(shown))
+        timeline = Timeline(shown[:at])
         timeline.add_user(text.strip())
-        self.items = timeline.items
+        self._show_items(timeline.items)
         return self._watch(run)
 
     @rx.event
