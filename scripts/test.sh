@@ -2,7 +2,7 @@
 # Installs what the tests need (Python packages, bun, Debian's chromium) and runs lint and the tests.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-bash "$ROOT/scripts/setup.sh"
+bash "$ROOT/scripts/setup.sh" --dev
 # Debian's chromium for the browser tests, with emoji and CJK fonts so pages render as users see them;
 # bubblewrap for the shell tool's sandbox (without it the shell is off and its tests fail)
 if ! command -v chromium >/dev/null || [ ! -d /usr/share/fonts/truetype/noto ] || ! command -v bwrap >/dev/null; then
