@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -17,62 +18,124 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="AGENTKIT_", env_file=".env", extra="ignore")
 
-    port: int = 3000
-    database_url: str = f"sqlite:///{ROOT / 'data' / 'agentkit.db'}"
-    redis_url: str | None = None
-    redis_key_prefix: str = "agentkit"
+    port: int = Field(default=3000, description="the port serving UI and API (scripts/run.sh)")
+    database_url: str = Field(
+        default=f"sqlite:///{ROOT / 'data' / 'agentkit.db'}",
+        description="SQLAlchemy URL of the database, e.g. postgresql+psycopg://user@host/db; SQLite by default",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis for team checkpoints and shared throttles, e.g. redis://127.0.0.1:6379/0",
+    )
+    redis_key_prefix: str = Field(default="agentkit", description="prefix of every Redis key")
 
-    llm_base_url: str | None = None
-    llm_api_key: str = "not-needed"
-    llm_model: str = "gpt-4o-mini"
-    llm_models: list[str] = Field(default_factory=list)
-    llm_recovery_model: str | None = None
-    llm_timeout_s: float = 60.0
-    # further tries of a model call that failed before answering (connection error, 408, 429, 5xx)
-    llm_max_retries: int = Field(default=2, ge=0)
-    fallback_enabled: bool = True
+    llm_base_url: str | None = Field(
+        default=None,
+        description="an OpenAI-compatible API root, e.g. https://api.openai.com/v1; unset: offline demo model",
+    )
+    llm_api_key: str = Field(default="not-needed", description="the endpoint's API key (secret)")
+    llm_model: str = Field(default="gpt-4o-mini", description="the main model")
+    llm_models: list[str] = Field(
+        default_factory=list, description='models users may pick, as JSON: ["gpt-4o-mini", "gpt-4o"]'
+    )
+    llm_recovery_model: str | None = Field(
+        default=None, description="the model that answers when the main one fails"
+    )
+    llm_timeout_s: float = Field(
+        default=60.0,
+        description="seconds to connect and for each wait on the stream; also the budget of a call's retries",
+    )
+    llm_max_retries: int = Field(
+        default=2,
+        ge=0,
+        description="further tries of a call that failed before answering (connection error, 408, 429, 5xx)",
+    )
+    fallback_enabled: bool = Field(
+        default=True, description="fall back to the recovery model, then to an apology"
+    )
 
-    api_key: str | None = None
+    api_key: str | None = Field(
+        default=None, description="the deployment's API key for REST and WebSocket clients (secret)"
+    )
 
-    # User accounts, departments and quotas. Off: no sign-in, everyone sees every session, no limits.
-    auth_enabled: bool = False
-    # Signs the sign-in tokens (HS256). Unset with accounts on: a random secret per process, so
-    # tokens die with a restart and are not shared between worker processes.
-    jwt_secret: str | None = None
-    token_ttl_s: int = 12 * 3600
-    # The admin created on start when accounts are on and no admin exists (none without a password).
-    admin_username: str = "admin"
-    admin_password: str | None = None
-    # failed sign-ins allowed per user name and per client address (a ``limits`` rate: "5/minute")
-    signin_limit_per_username: str = "5/minute"
-    signin_limit_per_address: str = "5/minute"
+    auth_enabled: bool = Field(
+        default=False,
+        description="user accounts, departments and quotas; off: no sign-in, everyone sees every session",
+    )
+    jwt_secret: str | None = Field(
+        default=None,
+        description="signs sign-in tokens (secret); unset with accounts on: one per process, tokens die on restart",
+    )
+    token_ttl_s: int = Field(default=12 * 3600, description="how long a sign-in lasts")
+    admin_username: str = Field(
+        default="admin", description="the admin created on start when accounts are on and none exists"
+    )
+    admin_password: str | None = Field(
+        default=None, description="that admin's password (secret); unset: no admin is created"
+    )
+    signin_limit_per_username: str = Field(
+        default="5/minute", description="failed sign-ins allowed per user name"
+    )
+    signin_limit_per_address: str = Field(
+        default="5/minute", description="failed sign-ins allowed per client address"
+    )
 
-    upload_dir: Path = ROOT / "data" / "uploads"
-    upload_max_bytes: int = 10 * 1024 * 1024
-    # one scratch directory per session below it: the shell's working directory
-    scratch_dir: Path = ROOT / "data" / "scratch"
+    upload_dir: Path = Field(default=ROOT / "data" / "uploads", description="where uploaded files are kept")
+    upload_max_bytes: int = Field(default=10 * 1024 * 1024, description="the largest upload")
+    scratch_dir: Path = Field(
+        default=ROOT / "data" / "scratch",
+        description="one scratch directory per session below it: the shell's working dir",
+    )
     # The shell tool runs each command in a bubblewrap sandbox within these limits; where no sandbox
     # can start (no bwrap, user namespaces disabled), there is no shell tool at all.
-    shell_timeout_s: float = 20.0
-    shell_memory_mb: int = 1024  # address space of each process
-    shell_max_processes: int = 64  # processes and threads at once
-    shell_max_output_bytes: int = 64_000  # more output stops the command
-    shell_max_file_mb: int = 64  # the largest file a command may write; also the size of its /tmp
-    confirmation_timeout_s: float = 300.0
-    max_content_chars: int = 32_000
+    shell_timeout_s: float = Field(default=20.0, description="the longest a shell command may run")
+    shell_memory_mb: int = Field(default=1024, description="address space of each shell process")
+    shell_max_processes: int = Field(
+        default=64, description="processes and threads a shell command may have at once"
+    )
+    shell_max_output_bytes: int = Field(default=64_000, description="more output than this stops the command")
+    shell_max_file_mb: int = Field(
+        default=64, description="the largest file a command may write; also the size of its /tmp"
+    )
+    confirmation_timeout_s: float = Field(
+        default=300.0, description="how long a dangerous tool call waits for approval"
+    )
+    max_content_chars: int = Field(default=32_000, description="the longest message a user may send")
 
-    board_max_rounds: int = 5
-    team_checkpoint_ttl_s: int = 7 * 24 * 3600
-    plan_exec_enabled: bool = True
-    # The phases of plan-execute as a list of {name, tools, description?} ("*" = all the agent's tools),
-    # or its JSON / YAML text, e.g. [{"name": "plan", "tools": []}, {"name": "execute", "tools": ["*"]}].
-    # Unset: plan, execute, verify, answer. Kept as given: a bad policy fails the turn, not the startup.
-    plan_exec_policy: Any = None
+    board_max_rounds: int = Field(default=5, description="the most rounds a @board meeting may run")
+    team_checkpoint_ttl_s: int = Field(
+        default=7 * 24 * 3600, description="how long an interrupted @team run can be resumed"
+    )
+    plan_exec_enabled: bool = Field(default=True, description="offer the plan-execute mode")
+    # Kept as given: a bad policy fails the turn, not the startup.
+    plan_exec_policy: Any = Field(
+        default=None,
+        description='plan-execute phases as JSON, e.g. [{"name": "plan", "tools": []}, {"name": "execute", '
+        '"tools": ["*"]}]; unset: plan, execute, verify, answer',
+    )
 
     @property
     def llm_configured(self) -> bool:
         """Whether a real OpenAI-compatible endpoint is configured (else the offline demo model)."""
         return bool(self.llm_base_url)
+
+
+def env_example() -> str:
+    """Return the text of ``.env.example``: every setting with its meaning and its default, commented out."""
+    lines = [
+        "# AgentKit's settings: environment variables, or lines of a .env file in the working directory.",
+        "# Generated by `python -m agentkit_app.settings > .env.example`; the values shown are the defaults.",
+    ]
+    for name, field in Settings.model_fields.items():
+        default = field.get_default(call_default_factory=True)
+        if default is None:
+            shown = ""
+        elif isinstance(default, list):
+            shown = json.dumps(default)
+        else:
+            shown = str(default).replace(str(ROOT), ".")
+        lines += ["", f"# {field.description}", f"# AGENTKIT_{name.upper()}={shown}"]
+    return "\n".join(lines) + "\n"
 
 
 @lru_cache
@@ -93,3 +156,7 @@ def reflex_environment() -> dict[str, str]:
         "REFLEX_TELEMETRY_ENABLED": "false",
         "REFLEX_CHECK_LATEST_VERSION": "false",
     }
+
+
+if __name__ == "__main__":
+    print(env_example(), end="")
