@@ -47,11 +47,23 @@ class Run:
 
     async def follow(self, start: int = 0) -> AsyncIterator[Event]:
         """Yield the run's events from ``start``: those already produced, then the rest as they come."""
+        async for batch in self.batches(start):
+            for event in batch:
+                yield event
+
+    async def batches(self, start: int = 0) -> AsyncIterator[list[Event]]:
+        """Yield the run's events from ``start`` in batches: each time, all that were produced and not yet yielded.
+
+        A viewer that falls behind (a slow socket, a busy process) gets what piled up at once, and may
+        send it as fewer, larger frames.
+        """
         index = start
         while True:
-            while index < len(self.events):
-                yield self.events[index]
-                index += 1
+            if index < len(self.events):
+                batch = self.events[index:]
+                index += len(batch)
+                yield batch
+                continue
             if self.done:
                 return
             await self._wake.wait()

@@ -72,6 +72,9 @@ class SessionRecord(SessionBase, table=True):
     server_state: dict[str, Any] = Field(
         default_factory=dict, sa_column=Column("server_state", JSON, nullable=False, server_default="{}")
     )
+    # whether its messages fork (an edit, a regeneration, a branch switched to): if not, the active branch
+    # is every message in order; None for sessions from before this was kept, whose branches are followed
+    branched: bool | None = Field(default=False)
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
     )

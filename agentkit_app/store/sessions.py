@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, delete, select
+from sqlmodel.sql.expression import SelectOfScalar
 
-from agentkit_app.store.db import in_session
+from agentkit_app.store.db import in_session, writer_lock
 from agentkit_app.store.models import (
     MessagePublic,
     MessageRecord,
@@ -23,6 +26,11 @@ from agentkit_app.store.records import NOT_FOR_MODEL, AnyRecord, MessageRole, Us
 from agentkit_app.store.search import MessageSearch, SearchHit
 
 TITLE_CHARS = 60
+SESSION_LOCKS = 64  # on a database server, sessions whose writes may go on at once
+CHAT_ROLES = (MessageRole.USER, MessageRole.ASSISTANT)
+MAX_PARENTS_ASKED = (
+    500  # more parents than this, and their siblings are found among all the session's messages
+)
 
 
 def _storable(text: str) -> str:
@@ -56,15 +64,51 @@ def _leaf(db: Session, session: SessionRecord) -> str:
     return last or ""
 
 
-def _path(rows: list[MessageRecord], leaf: str | None) -> list[MessageRecord]:
-    """Return the messages from the first one down to ``leaf``, following parent links."""
-    by_id = {r.message_id: r for r in rows}
-    path: list[MessageRecord] = []
-    current = by_id.get(leaf or "")
-    while current is not None and len(path) <= len(rows):
-        path.append(current)
-        current = by_id.get(current.parent_id or "")
-    return list(reversed(path))
+def _on_branch(db: Session, session: SessionRecord | None) -> SelectOfScalar[MessageRecord] | None:
+    """Return a query of the messages on the session's active branch; None if there is none.
+
+    A session that never forked has one branch, all its messages. Otherwise the database walks the
+    parent links up from the branch's last message (a parent is always older than its child, which
+    also ends the walk), so no message text is read beyond what is asked for.
+    """
+    leaf = _leaf(db, session) if session else ""
+    if session is None or not leaf:
+        return None
+    session_id = session.session_id
+    if session.branched is False:
+        return select(MessageRecord).where(MessageRecord.session_id == session_id)
+    step = aliased(MessageRecord)
+    branch = (
+        select(col(MessageRecord.id), col(MessageRecord.parent_id))
+        .where(MessageRecord.session_id == session_id, MessageRecord.message_id == leaf)
+        .cte("branch", recursive=True)
+    )
+    branch = branch.union_all(
+        select(col(step.id), col(step.parent_id)).where(
+            step.session_id == session_id, step.message_id == branch.c.parent_id, col(step.id) < branch.c.id
+        )
+    )
+    return select(MessageRecord).join(branch, col(MessageRecord.id) == branch.c.id)
+
+
+def _alternatives(
+    db: Session, session_id: str, rows: list[MessageRecord]
+) -> dict[tuple[str | None, str], list[str]]:
+    """Return the ids of the user messages and answers that share a parent with one of ``rows``, by (parent, role)."""
+    parents = {r.parent_id for r in rows if r.role in CHAT_ROLES}
+    if not parents:
+        return {}
+    query = select(MessageRecord.message_id, MessageRecord.parent_id, MessageRecord.role).where(
+        MessageRecord.session_id == session_id
+    )
+    if len(parents) <= MAX_PARENTS_ASKED:  # a page; for a whole long session, every message is read
+        known = [p for p in parents if p is not None]
+        among = col(MessageRecord.parent_id).in_(known)
+        query = query.where(or_(among, col(MessageRecord.parent_id).is_(None)) if None in parents else among)
+    siblings: dict[tuple[str | None, str], list[str]] = {}
+    for message_id, parent_id, role in db.exec(query.order_by(col(MessageRecord.id))):
+        siblings.setdefault((parent_id, role), []).append(message_id)
+    return siblings
 
 
 class SessionManager:
@@ -72,8 +116,15 @@ class SessionManager:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._append_lock = threading.Lock()  # reading the branch's end and appending to it is one step
+        # reading a branch's end and writing after it is one step: on SQLite every write of the process
+        # takes the database's one writer lock, on a server only writes of the same session wait
+        self._writer = writer_lock(engine)
+        self._session_locks = [threading.Lock() for _ in range(SESSION_LOCKS)]
         self._search = MessageSearch(engine)
+
+    def _lock(self, session_id: str) -> threading.Lock:
+        """Return the lock a write to ``session_id`` holds."""
+        return self._writer or self._session_locks[hash(session_id) % SESSION_LOCKS]
 
     async def search(self, query: str, limit: int = 20) -> list[SearchHit]:
         """Return messages of any session matching ``query`` (ValueError on an empty or huge query)."""
@@ -95,11 +146,12 @@ class SessionManager:
                 agent_name=agent_name, meta=metadata or {}, kind=kind, title=title, user_id=user_id
             )
             db.add(row)
+            db.flush()
+            created = SessionPublic.model_validate(row, update={"metadata": row.meta})
             db.commit()
-            db.refresh(row)
-            return SessionPublic.model_validate(row, update={"metadata": row.meta})
+            return created
 
-        return await in_session(self.engine, work)
+        return await in_session(self.engine, work, lock=self._writer)
 
     async def get_session(self, session_id: str) -> SessionPublic | None:
         """Return a session, or None."""
@@ -156,14 +208,17 @@ class SessionManager:
                 row.status = SessionStatus(status)
             if server_state:
                 row.server_state = {**(row.server_state or {}), **server_state}
+                if "active_leaf" in server_state:
+                    row.branched = True
             if touch:
                 row.updated_at = utcnow()
             db.add(row)
+            db.flush()
+            updated = SessionPublic.model_validate(row, update={"metadata": row.meta})
             db.commit()
-            db.refresh(row)
-            return SessionPublic.model_validate(row, update={"metadata": row.meta})
+            return updated
 
-        return await in_session(self.engine, work, lock=self._append_lock)
+        return await in_session(self.engine, work, lock=self._lock(session_id))
 
     async def close_session(self, session_id: str) -> SessionPublic | None:
         """Close a session; None if unknown."""
@@ -181,7 +236,7 @@ class SessionManager:
             db.commit()
             return True
 
-        return await in_session(self.engine, work, lock=self._append_lock)
+        return await in_session(self.engine, work, lock=self._lock(session_id))
 
     async def append_message(
         self,
@@ -214,11 +269,12 @@ class SessionManager:
                 session.title = _title_from(content)
             db.add(row)
             db.add(session)
+            db.flush()
+            stored = MessagePublic.model_validate(row, update={"metadata": row.meta})
             db.commit()
-            db.refresh(row)
-            return MessagePublic.model_validate(row, update={"metadata": row.meta})
+            return stored
 
-        return await in_session(self.engine, work, lock=self._append_lock)
+        return await in_session(self.engine, work, lock=self._lock(session_id))
 
     async def set_leaf(self, session_id: str, message_id: str) -> None:
         """Make the branch ending at ``message_id`` (or, with "", the empty start) the one new messages follow."""
@@ -230,10 +286,11 @@ class SessionManager:
             if message_id and _message(db, session_id, message_id) is None:
                 raise KeyError(f"unknown message {message_id}")
             session.server_state = {**(session.server_state or {}), "active_leaf": message_id}
+            session.branched = True  # what follows forks from here
             db.add(session)
             db.commit()
 
-        await in_session(self.engine, work, lock=self._append_lock)
+        await in_session(self.engine, work, lock=self._lock(session_id))
 
     async def switch_branch(self, session_id: str, message_id: str) -> None:
         """Show the branch through ``message_id``: down to its newest descendant."""
@@ -265,27 +322,26 @@ class SessionManager:
         """
 
         def work(db: Session) -> list[MessagePublic]:
-            rows = list(
-                db.exec(
-                    select(MessageRecord)
-                    .where(MessageRecord.session_id == session_id)
-                    .order_by(col(MessageRecord.id))
-                )
-            )
+            session = db.get(SessionRecord, session_id)
             if branch == "all":
-                chosen = rows
+                query = select(MessageRecord).where(MessageRecord.session_id == session_id)
+            elif (on_branch := _on_branch(db, session)) is not None:
+                query = on_branch
             else:
-                session = db.get(SessionRecord, session_id)
-                chosen = _path(rows, _leaf(db, session) if session else None)
-            siblings: dict[tuple[str | None, str], list[str]] = {}
-            for r in rows:
-                siblings.setdefault((r.parent_id, r.role), []).append(r.message_id)
-            end = None if limit is None else offset + limit
+                return []
+            query = query.order_by(col(MessageRecord.id)).offset(offset)
+            rows = list(db.exec(query if limit is None else query.limit(limit)))
+            # a session that never forked has no alternatives: each message is its only version
+            siblings = (
+                _alternatives(db, session_id, rows)
+                if session is None or session.branched is not False
+                else {}
+            )
             out = []
-            for r in chosen[offset:end]:
+            for r in rows:
                 public = MessagePublic.model_validate(r, update={"metadata": r.meta})
-                if r.role in (MessageRole.USER, MessageRole.ASSISTANT):
-                    public.alternatives = siblings.get((r.parent_id, r.role), [])
+                if r.role in CHAT_ROLES:
+                    public.alternatives = siblings.get((r.parent_id, r.role), [r.message_id])
                 out.append(public)
             return out
 
@@ -306,26 +362,25 @@ class SessionManager:
         """Return the last user/assistant messages in LLM format, oldest first."""
 
         def work(db: Session) -> list[dict[str, str]]:
-            rows = list(
-                db.exec(
-                    select(MessageRecord)
-                    .where(MessageRecord.session_id == session_id)
-                    .order_by(col(MessageRecord.id))
-                )
+            on_branch = _on_branch(db, db.get(SessionRecord, session_id))
+            if on_branch is None:
+                return []
+            newest_first = on_branch.where(col(MessageRecord.role).in_(CHAT_ROLES)).order_by(
+                col(MessageRecord.id).desc()
             )
-            session = db.get(SessionRecord, session_id)
-            branch = _path(rows, _leaf(db, session) if session else None)
             # Read newest first until enough chat is found: a long board or team run stores
             # many event messages, and a fixed window of rows could hold no chat at all.
             chat: list[dict[str, str]] = []
-            for r in reversed(branch):
-                if r.role not in (MessageRole.USER, MessageRole.ASSISTANT):
-                    continue
-                if len(chat) >= limit:
+            for start in itertools.count(0, limit):
+                rows = list(db.exec(newest_first.offset(start).limit(limit)))
+                for r in rows:
+                    record = read_record(r.role, r.meta)
+                    if r.content.strip() and record.message_type not in NOT_FOR_MODEL:
+                        chat.append({"role": str(r.role), "content": _with_file_refs(r.content, record)})
+                    if len(chat) >= limit:
+                        return list(reversed(chat))
+                if len(rows) < limit:
                     break
-                record = read_record(r.role, r.meta)
-                if r.content.strip() and record.message_type not in NOT_FOR_MODEL:
-                    chat.append({"role": str(r.role), "content": _with_file_refs(r.content, record)})
             return list(reversed(chat))
 
         return await in_session(self.engine, work)

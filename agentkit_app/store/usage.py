@@ -9,7 +9,7 @@ from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, delete, select
 
-from agentkit_app.store.db import in_session
+from agentkit_app.store.db import in_session, writer_lock
 from agentkit_app.store.models import DepartmentRecord, UsageRecord, UsageTotals
 
 
@@ -22,6 +22,8 @@ class UsageLedger:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # SQLite: this process's writes queue for the one writer here, not in SQLite's busy wait
+        self._writer = writer_lock(engine)
 
     async def record_usage(
         self,
@@ -52,7 +54,7 @@ class UsageLedger:
             db.add(row)
             db.commit()
 
-        await in_session(self.engine, work)
+        await in_session(self.engine, work, lock=self._writer)
 
     async def usage_since(self, department_id: str, since: datetime) -> UsageTotals:
         """Return a department's requests and tokens recorded at or after ``since``."""
@@ -95,7 +97,7 @@ class UsageLedger:
             db.commit()
             return int(row.id or 0)
 
-        return await in_session(self.engine, work)
+        return await in_session(self.engine, work, lock=self._writer)
 
     async def settle_usage(
         self, row_id: int, *, model: str, tier: str | None, prompt_tokens: int, completion_tokens: int
@@ -115,7 +117,7 @@ class UsageLedger:
             db.commit()
             return True
 
-        return await in_session(self.engine, work)
+        return await in_session(self.engine, work, lock=self._writer)
 
     async def release(self, row_id: int) -> None:
         """Drop a reserved ledger row whose request was never answered."""
@@ -124,7 +126,7 @@ class UsageLedger:
             db.exec(delete(UsageRecord).where(col(UsageRecord.id) == row_id))
             db.commit()
 
-        await in_session(self.engine, work)
+        await in_session(self.engine, work, lock=self._writer)
 
     async def usage_of_session(self, session_id: str) -> list[UsageRecord]:
         """Return the ledger rows of one session, oldest first."""
