@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from python_multipart.exceptions import MultipartParseError
 from sqlalchemy.exc import DataError
 
 from agentkit_app.api import auth, rest, ws
 from agentkit_app.api.multipart_upload import MalformedUpload
 from agentkit_app.api.problems import UNSTORABLE, declare_framework_errors
+from agentkit_app.api.security import ServiceDep
 from agentkit_app.service.errors import STORE_UNAVAILABLE, QuotaExceeded, ServiceError
+from agentkit_app.service.health import readiness
 from agentkit_app.service.uploads import UploadTooLarge
+
+
+class ReadyReply(BaseModel):
+    """What ``/api/v1/ready`` answers: ready or not, and each dependency's state (``"ok"`` or why not)."""
+
+    status: Literal["ready", "unavailable"]
+    checks: dict[str, str]
 
 
 async def _service_error(request: Request, exc: Exception) -> JSONResponse:
@@ -62,8 +74,20 @@ def build_api() -> FastAPI:
 
     @api.get("/api/v1/health", tags=["health"])
     async def health() -> dict[str, str]:
-        """Report that the API answers."""
+        """Report that the API answers (alive; checks nothing else: see ``/api/v1/ready``)."""
         return {"status": "ok"}
+
+    @api.get(
+        "/api/v1/ready",
+        tags=["health"],
+        response_model=ReadyReply,
+        responses={503: {"model": ReadyReply, "description": "a dependency does not answer"}},
+    )
+    async def ready(service: ServiceDep) -> JSONResponse:
+        """Report whether the database and Redis (when configured) answer: 200, or 503 naming what failed."""
+        result = await readiness(service)
+        reply = ReadyReply(status="ready" if result.ready else "unavailable", checks=result.checks)
+        return JSONResponse(status_code=200 if result.ready else 503, content=reply.model_dump())
 
     declare_framework_errors(api)
     return api

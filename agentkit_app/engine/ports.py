@@ -20,6 +20,10 @@ class CheckpointStore(Protocol):
         """Forget a run."""
         ...
 
+    async def ping(self) -> None:
+        """Raise if the store cannot be reached (readiness checks)."""
+        ...
+
 
 class MemoryCheckpointStore:
     """An in-process checkpoint store (used when no Redis URL is configured)."""
@@ -38,3 +42,6 @@ class MemoryCheckpointStore:
     async def delete(self, run_id: str) -> None:
         """Forget a run."""
         self._runs.pop(run_id, None)
+
+    async def ping(self) -> None:
+        """Nothing to reach: an in-process store is always there."""

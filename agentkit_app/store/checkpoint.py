@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 import redis.asyncio as aioredis
 
@@ -12,11 +13,19 @@ class CheckpointUnavailable(RuntimeError):
     """Redis could not be reached or answered with an error."""
 
 
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    host = f"{parts.hostname or ''}{f':{parts.port}' if parts.port else ''}"
+    return parts._replace(netloc=host).geturl()
+
+
 class RedisCheckpointStore:
     """Implements the engine's CheckpointStore on Redis (``{prefix}team:{run_id}``)."""
 
     def __init__(self, redis_url: str, prefix: str = "agentkit:", ttl_s: int = 7 * 24 * 3600) -> None:
         self.url = redis_url
+        # where errors say Redis is: the URL without its password
+        self.where = _without_password(redis_url)
         self.prefix = prefix
         self.ttl_s = ttl_s
         self._client: aioredis.Redis | None = None
@@ -34,14 +43,14 @@ class RedisCheckpointStore:
         try:
             await self._redis().set(self._key(run_id), json.dumps(state, ensure_ascii=False), ex=self.ttl_s)
         except aioredis.RedisError as exc:
-            raise CheckpointUnavailable(f"Redis at {self.url} failed: {exc}") from exc
+            raise CheckpointUnavailable(f"Redis at {self.where} failed: {exc}") from exc
 
     async def load(self, run_id: str) -> dict[str, Any] | None:
         """Return the last stored state of a run, or None (also for a value that is not valid JSON)."""
         try:
             raw = await self._redis().get(self._key(run_id))
         except aioredis.RedisError as exc:
-            raise CheckpointUnavailable(f"Redis at {self.url} failed: {exc}") from exc
+            raise CheckpointUnavailable(f"Redis at {self.where} failed: {exc}") from exc
         if raw is None:
             return None
         try:
@@ -55,7 +64,14 @@ class RedisCheckpointStore:
         try:
             await self._redis().delete(self._key(run_id))
         except aioredis.RedisError as exc:
-            raise CheckpointUnavailable(f"Redis at {self.url} failed: {exc}") from exc
+            raise CheckpointUnavailable(f"Redis at {self.where} failed: {exc}") from exc
+
+    async def ping(self) -> None:
+        """Raise :class:`CheckpointUnavailable` if Redis does not answer."""
+        try:
+            await self._redis().execute_command("PING")
+        except aioredis.RedisError as exc:
+            raise CheckpointUnavailable(f"Redis at {self.where} failed: {exc}") from exc
 
     async def close(self) -> None:
         """Close the connection pool."""

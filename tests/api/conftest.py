@@ -71,7 +71,7 @@ def start_backend(data: Path, **env: str) -> Backend:
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60  # a loaded machine imports the app slowly
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"the API server exited: {(data / 'server.log').read_text()[-2000:]}")
@@ -81,7 +81,7 @@ def start_backend(data: Path, **env: str) -> Backend:
         except httpx.HTTPError:
             time.sleep(0.2)
     process.kill()
-    raise RuntimeError("the API server did not start in 30 s")
+    raise RuntimeError("the API server did not start in 60 s")
 
 
 def set_server_state(database_url: str, session_id: str, **state: Any) -> None:
