@@ -7,6 +7,7 @@ Accounts off (the default): the API key, if one is configured, is required as be
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -14,11 +15,20 @@ from fastapi import Depends, HTTPException, Request
 from agentkit_app.service.access import Principal, api_key_ok
 from agentkit_app.service.chat import ChatService
 from agentkit_app.service.errors import Unauthorized
-from agentkit_app.service.runtime import get_service
+from agentkit_app.service.runtime import get_service, service_built
 from agentkit_app.settings import get_settings
 from agentkit_app.store.models import SessionPublic
 
-ServiceDep = Annotated[ChatService, Depends(get_service)]
+
+async def current_service() -> ChatService:
+    """Return the process-wide service, built in a worker thread on first use (migrations block).
+
+    An async dependency: FastAPI runs a plain function in its thread pool for every request.
+    """
+    return get_service() if service_built() else await asyncio.to_thread(get_service)
+
+
+ServiceDep = Annotated[ChatService, Depends(current_service)]
 
 
 def bearer_token(authorization: str | None) -> str | None:
@@ -57,11 +67,19 @@ async def authorize_session(request: Request, principal: PrincipalDep, service: 
     """Refuse a request without credentials, and one about a session that is not the principal's (404)."""
     session_id = request.path_params.get("session_id")
     if session_id:
-        await service.session_or_404(session_id, principal)
+        request.state.session = await service.session_or_404(session_id, principal)
 
 
-async def current_session(session_id: str, principal: PrincipalDep, service: ServiceDep) -> SessionPublic:
-    """Return the session of the request's path, or refuse with 404 when it is unknown or not the principal's."""
+async def current_session(
+    request: Request, session_id: str, principal: PrincipalDep, service: ServiceDep
+) -> SessionPublic:
+    """Return the session of the request's path, or refuse with 404 when it is unknown or not the principal's.
+
+    Read once per request: the router's :func:`authorize_session` has usually read it already.
+    """
+    known = getattr(request.state, "session", None)
+    if isinstance(known, SessionPublic) and known.session_id == session_id:
+        return known
     return await service.session_or_404(session_id, principal)
 
 

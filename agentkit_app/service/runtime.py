@@ -147,6 +147,11 @@ def build_service(settings: Settings) -> ChatService:
     )
 
 
+def service_built() -> bool:
+    """Whether the process-wide service exists yet (building it runs migrations, which block)."""
+    return _service is not None
+
+
 def get_service() -> ChatService:
     """Return the process-wide service, built on first use."""
     global _service
