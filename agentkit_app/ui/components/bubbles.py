@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import reflex as rx
 
 from agentkit_app.ui.i18n import tr
@@ -119,7 +121,21 @@ def step_card(step: StepItem) -> rx.Component:
     )
 
 
-def versions(part: VersionsPart) -> rx.Component:
+@dataclass(frozen=True)
+class ItemControls:
+    """What an item's buttons show beyond the item itself.
+
+    Props of the memoized item (``components.chat.chat_item``) rather than reads of the chat state,
+    so that React skips the items a flush did not change.
+    """
+
+    running: rx.Var[bool]  # a run goes on: versions and edits wait
+    editable: rx.Var[bool]  # the user's messages may be edited
+    editing: rx.Var[bool]  # this message is the one being edited
+    regenerable: rx.Var[bool]  # this is the answer that can be regenerated
+
+
+def versions(part: VersionsPart, running: rx.Var[bool]) -> rx.Component:
     """‹ 2 / 3 ›: step through the versions of a message (edits or regenerations)."""
     return rx.cond(
         part.label != "",
@@ -129,7 +145,7 @@ def versions(part: VersionsPart) -> rx.Component:
                 variant="ghost",
                 size="1",
                 aria_label=tr("previous_version"),
-                disabled=(part.prev == "") | ChatState.running,
+                disabled=(part.prev == "") | running,
                 on_click=ChatState.switch_alternative(part.prev),
                 class_name="ak-alt-prev",
             ),  # fmt: skip
@@ -139,7 +155,7 @@ def versions(part: VersionsPart) -> rx.Component:
                 variant="ghost",
                 size="1",
                 aria_label=tr("next_version"),
-                disabled=(part.next == "") | ChatState.running,
+                disabled=(part.next == "") | running,
                 on_click=ChatState.switch_alternative(part.next),
                 class_name="ak-alt-next",
             ),  # fmt: skip
@@ -184,12 +200,12 @@ def edit_box(item: ChatItem) -> rx.Component:
     )
 
 
-def user_bubble(item: ChatItem) -> rx.Component:
+def user_bubble(item: ChatItem, controls: ItemControls) -> rx.Component:
     """The user's message, right-aligned, with its attachments (or the box editing it)."""
-    return rx.cond(ChatState.editing_id == item.id, edit_box(item), _user_message(item))
+    return rx.cond(controls.editing, edit_box(item), _user_message(item, controls))
 
 
-def _user_message(item: ChatItem) -> rx.Component:
+def _user_message(item: ChatItem, controls: ItemControls) -> rx.Component:
     return rx.vstack(
         rx.box(
             rx.text(item.content, white_space="pre-wrap"),
@@ -207,9 +223,9 @@ def _user_message(item: ChatItem) -> rx.Component:
             class_name="ak-bubble ak-user",
         ),
         rx.hstack(
-            versions(item.versions),
+            versions(item.versions, controls.running),
             rx.cond(
-                ~ChatState.running & (ChatState.status == "active"),
+                controls.editable,
                 rx.tooltip(
                     rx.icon_button(
                         rx.icon("pencil", size=12),
@@ -234,7 +250,7 @@ def _user_message(item: ChatItem) -> rx.Component:
     )
 
 
-def assistant_bubble(item: ChatItem) -> rx.Component:
+def assistant_bubble(item: ChatItem, controls: ItemControls) -> rx.Component:
     """The agent's answer: steps, streaming text with a typing indicator, usage, stopped mark."""
     answer = item.answer
     return rx.vstack(
@@ -278,9 +294,9 @@ def assistant_bubble(item: ChatItem) -> rx.Component:
             class_name="ak-bubble ak-assistant",
         ),
         rx.hstack(
-            versions(item.versions),
+            versions(item.versions, controls.running),
             rx.cond(
-                ChatState.last_answer_id == item.id,
+                controls.regenerable,
                 rx.tooltip(
                     rx.icon_button(
                         rx.icon("refresh_cw", size=12),
@@ -311,12 +327,12 @@ def assistant_bubble(item: ChatItem) -> rx.Component:
     )
 
 
-def error_bubble(item: ChatItem) -> rx.Component:
+def error_bubble(item: ChatItem, controls: ItemControls) -> rx.Component:
     """An error shown inline, never a blank bubble."""
     return rx.vstack(
         rx.callout(item.content, icon="triangle_alert", color_scheme="red", width="100%"),
         rx.cond(
-            ChatState.last_answer_id == item.id,
+            controls.regenerable,
             rx.button(
                 rx.icon("refresh_cw", size=12),
                 tr("regenerate"),

@@ -12,7 +12,7 @@ from agentkit_app.ui.components.board import (
     speech_card,
     summary_card,
 )
-from agentkit_app.ui.components.bubbles import assistant_bubble, error_bubble, user_bubble
+from agentkit_app.ui.components.bubbles import ItemControls, assistant_bubble, error_bubble, user_bubble
 from agentkit_app.ui.components.composer import composer
 from agentkit_app.ui.components.icon_action import icon_action
 from agentkit_app.ui.components.team import synthesis_card, team_card
@@ -87,12 +87,20 @@ def page_sync() -> rx.Component:
     )
 
 
-def chat_item(item: ChatItem) -> rx.Component:
-    """Render one item by its kind."""
+@rx.memo
+def chat_item_card(
+    item: rx.Var[ChatItem],
+    running: rx.Var[bool],
+    editable: rx.Var[bool],
+    editing: rx.Var[bool],
+    regenerable: rx.Var[bool],
+) -> rx.Component:
+    """Render one item by its kind: a React memo, rendered again only when one of its props changes."""
+    controls = ItemControls(running=running, editable=editable, editing=editing, regenerable=regenerable)
     return rx.match(
         item.kind,
-        ("user", user_bubble(item)),
-        ("error", error_bubble(item)),
+        ("user", user_bubble(item, controls)),
+        ("error", error_bubble(item, controls)),
         ("board_start", board_start_card(item)),
         ("round", round_divider(item)),
         ("speech", speech_card(item)),
@@ -101,7 +109,20 @@ def chat_item(item: ChatItem) -> rx.Component:
         ("intervention", intervention_card(item)),
         ("team", team_card(item)),
         ("synthesis", synthesis_card(item)),
-        assistant_bubble(item),
+        assistant_bubble(item, controls),
+    )
+
+
+def chat_item(item: ChatItem) -> rx.Component:
+    """Render one item, with what its buttons show of the chat state as props (see :class:`ItemControls`)."""
+    # only what the item shows: a run starting or ending renders again only the items it changes
+    has_versions = item.versions.label != ""
+    return chat_item_card(
+        item=item,
+        running=has_versions & ChatState.running,
+        editable=(item.kind == "user") & ~ChatState.running & (ChatState.status == "active"),
+        editing=ChatState.editing_id == item.id,
+        regenerable=ChatState.last_answer_id == item.id,
     )
 
 
@@ -137,6 +158,8 @@ def conversation() -> rx.Component:
         rx.box(
             rx.vstack(
                 rx.foreach(ChatState.items, chat_item),
+                rx.foreach(ChatState.recent, chat_item),
+                rx.foreach(ChatState.turn, chat_item),
                 rx.foreach(ChatState.live, chat_item),  # what a run is writing: alone in each flush
                 spacing="3",
                 width="100%",

@@ -26,13 +26,20 @@ FLUSH_S = 0.05
 class ChatState(rx.State):
     """Everything the chat page shows about one session.
 
-    The conversation is ``items`` followed by ``live``: while a run streams, the items it is still
-    changing (the answer being written, the board or team card being updated) are in ``live``, so
-    a flush sends only them and not the whole conversation (Reflex sends a changed var whole).
+    The conversation is ``items``, ``recent``, ``turn`` and ``live``, in this order: Reflex sends a
+    changed var whole, so a turn must not change a list as long as the conversation. ``items`` is
+    the conversation as opened, sent again only when it is opened or changed before its end (a
+    version switch, an edit of an earlier message). ``live`` holds what the run of the turn in
+    progress changes, so a flush sends only that; ``turn`` the items of that turn that no longer
+    change (the user's message, a finished speech before the next one), each moved there once.
+    Both keep the last turn once its run ends; when the next turn starts they move to ``recent``,
+    the turns of this visit.
     """
 
-    items: list[ChatItem] = []  # the settled items: they change when a run starts, ends or moves on
-    live: list[ChatItem] = []  # the items a run is changing
+    items: list[ChatItem] = []  # the conversation as opened
+    recent: list[ChatItem] = []  # the turns settled since it was opened
+    turn: list[ChatItem] = []  # the items of the turn in progress (or the last one) that no longer change
+    live: list[ChatItem] = []  # the items its run changes
     title: str = ""
     loads: int = 0  # counts the sessions opened, so the page can scroll to a linked message after each
     renaming: bool = False
@@ -81,31 +88,54 @@ class ChatState(rx.State):
         return [ChatState.follow(r.run_id) for r in runs if r.kind != "intervention"]
 
     def _shown(self) -> list[ChatItem]:
-        """Return the whole conversation as shown: the settled items, then the live ones."""
-        return [*self.get_value("items"), *self.get_value("live")]
+        """Return the whole conversation as shown."""
+        return [
+            *self.get_value("items"),
+            *self.get_value("recent"),
+            *self.get_value("turn"),
+            *self.get_value("live"),
+        ]
 
     def _show_items(self, items: list[ChatItem]) -> None:
-        """Show ``items`` as the whole conversation, all settled."""
-        self.items, self.live = items, []
+        """Show ``items`` as the whole conversation just opened."""
+        self.items, self.recent, self.turn, self.live = items, [], [], []
 
-    def _show_flush(self, items: list[ChatItem]) -> None:
-        """Show the conversation a running run has changed, sending only the items it changed.
+    def _show_changes(self, items: list[ChatItem]) -> None:
+        """Show ``items`` as the conversation now, sending only the lists that changed.
 
-        The items before the first change stay as they are; the changed ones and all after them
-        go in ``live``. Live items the run no longer changes while it changes later ones (a
-        finished speech before the next one) move into ``items`` once.
+        The items before the first change stay where they are; the changed ones and all after them
+        go in ``live``. Live items before the first change have stopped changing: they join ``turn``.
         """
-        settled, live = self.get_value("items"), self.get_value("live")
-        shown = [*settled, *live]
+        opened, recent, turn, live = (self.get_value(name) for name in ("items", "recent", "turn", "live"))
+        shown = [*opened, *recent, *turn, *live]
         start = next((i for i, (a, b) in enumerate(zip(shown, items, strict=False)) if a != b), None)
         if start is None:
             if len(shown) == len(items):
                 return
             start = min(len(shown), len(items))
-        if start != len(settled):
+        in_recent, in_turn = len(opened), len(opened) + len(recent)
+        in_live = in_turn + len(turn)
+        if start < in_recent:
             self.items = shown[:start]
+        elif start < in_turn:
+            self.recent = shown[in_recent:start]
+        elif start < in_live:
+            self.turn = shown[in_turn:start]
+        elif start > in_live:
+            self.turn = [*turn, *live[: start - in_live]]
+        if start < in_turn and turn:
+            self.turn = []
+        if start < in_recent and recent:
+            self.recent = []
         # copies: the run's timeline goes on changing its own items in place
         self.live = copy.deepcopy(items[start:])
+
+    def _close_turn(self) -> None:
+        """Move the last turn to ``recent``: the next one starts."""
+        turn, live = self.get_value("turn"), self.get_value("live")
+        if turn or live:
+            self.recent = [*self.get_value("recent"), *turn, *live]
+            self.turn, self.live = [], []
 
     def _set_running(self, runs: list[Run]) -> None:
         """Show as running the runs that have not answered yet (the session may be titled after the answer)."""
@@ -137,10 +167,11 @@ class ChatState(rx.State):
         timeline = Timeline(self._shown())
         if run.kind == "intervention":
             timeline.items.append(ChatItem(kind="intervention", content=text))
-            self._show_items(timeline.items)
+            self._show_changes(timeline.items)
             return None
         timeline.add_user(text, filenames)
-        self._show_items(timeline.items)
+        self._close_turn()
+        self._show_changes(timeline.items)
         return self._watch(run)
 
     @rx.event(background=True)
@@ -171,7 +202,7 @@ class ChatState(rx.State):
                             dialogs = await self.get_state(RunDialogsState)
                             for event in fresh:
                                 dialogs._show(event)
-                        self._show_flush(timeline.items)
+                        self._show_changes(timeline.items)
                         if run.answered:  # the answer is complete: the user may go on while the run titles
                             self._set_running(get_service().runs_of(run.session_id))
                 if run.done and index >= len(run.events):
@@ -193,9 +224,7 @@ class ChatState(rx.State):
                 others = [r for r in service.runs_of(run.session_id) if r.run_id != run_id]
                 if not others:
                     if stored is not None:  # answers now carry their stored ids and versions
-                        self._show_items(items_from_messages(stored))
-                    elif self.live:  # the run's last items settle
-                        self._show_items(self._shown())
+                        self._show_changes(items_from_messages(stored))
                     (await self.get_state(RunDialogsState))._close()
                 self._set_running(others)
         yield SessionsState.load
@@ -208,7 +237,7 @@ class ChatState(rx.State):
     @rx.var
     def last_answer_id(self) -> str:
         """Return the id of the answer that can be regenerated (the last one, once nothing runs)."""
-        shown = self.live or self.items
+        shown = self.live or self.turn or self.recent or self.items
         last = shown[-1] if shown else None
         if (
             self.running
@@ -227,7 +256,7 @@ class ChatState(rx.State):
         model, lang = await turn_options(self)
         principal = await signed_in(self)
         run = await get_service().regenerate(self.session_id, model=model, language=lang, principal=principal)
-        self._show_items(self._shown()[:-1])
+        self._show_changes(self._shown()[:-1])
         return self._watch(run)
 
     @rx.event
@@ -263,7 +292,7 @@ class ChatState(rx.State):
         at = next((i for i, item in enumerate(shown) if item.id == message_id), len(shown))
         timeline = Timeline(shown[:at])
         timeline.add_user(text.strip())
-        self._show_items(timeline.items)
+        self._show_changes(timeline.items)
         return self._watch(run)
 
     @rx.event
