@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import reflex as rx
 
+from agentkit_app.ui.components.icon_action import icon_action
 from agentkit_app.ui.i18n import tr
 from agentkit_app.ui.items import ChatItem, StepItem, VersionsPart
 from agentkit_app.ui.states.chat import ChatState
@@ -226,16 +227,8 @@ def _user_message(item: ChatItem, controls: ItemControls) -> rx.Component:
             versions(item.versions, controls.running),
             rx.cond(
                 controls.editable,
-                rx.tooltip(
-                    rx.icon_button(
-                        rx.icon("pencil", size=12),
-                        variant="ghost",
-                        size="1",
-                        on_click=ChatState.start_edit(item.id),
-                        aria_label=tr("edit"),
-                        class_name="ak-edit",
-                    ),
-                    content=tr("edit"),
+                icon_action(
+                    "pencil", tr("edit"), ChatState.start_edit(item.id), icon_size=12, class_name="ak-edit"
                 ),
             ),
             rx.text(item.time, size="1", color_scheme="gray"),
@@ -297,16 +290,8 @@ def assistant_bubble(item: ChatItem, controls: ItemControls) -> rx.Component:
             versions(item.versions, controls.running),
             rx.cond(
                 controls.regenerable,
-                rx.tooltip(
-                    rx.icon_button(
-                        rx.icon("refresh_cw", size=12),
-                        variant="ghost",
-                        size="1",
-                        on_click=ChatState.regenerate,
-                        aria_label=tr("regenerate"),
-                        id="regenerate_button",
-                    ),
-                    content=tr("regenerate"),
+                icon_action(
+                    "refresh_cw", tr("regenerate"), ChatState.regenerate, icon_size=12, id="regenerate_button"
                 ),
             ),
             rx.cond(
