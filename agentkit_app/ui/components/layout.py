@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from agentkit_app.ui.components.icon_action import icon_action
-from agentkit_app.ui.components.sidebar import sidebar
+from agentkit_app.ui.components.sidebar import delete_dialog, sidebar
 from agentkit_app.ui.i18n import tr
 from agentkit_app.ui.states.auth import AuthState
 from agentkit_app.ui.states.prefs import PrefsState
@@ -143,6 +143,7 @@ def frame(*children: rx.Component) -> rx.Component:
             min_height="0",
             spacing="0",
         ),
+        delete_dialog(),  # once per page, outside both sidebars (desktop and the phone's drawer)
         height="100dvh",
         spacing="0",
         width="100%",

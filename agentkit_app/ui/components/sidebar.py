@@ -133,35 +133,39 @@ def _session_row(row: SessionRow) -> rx.Component:
 
 
 def delete_button(row: SessionRow) -> rx.Component:
-    """Delete an archived conversation, after asking."""
+    """The trash button of an archived conversation: opens the one deletion dialog for it."""
+    return rx.icon_button(
+        rx.icon("trash_2", size=14),
+        size="1",
+        variant="ghost",
+        color_scheme="red",
+        aria_label=tr("delete"),
+        class_name="ak-delete-session",
+        on_click=SessionsState.ask_delete(row.session_id, row.title),
+    )
+
+
+def delete_dialog() -> rx.Component:
+    """Asks before deleting an archived conversation for good; lives outside the list, which may refresh meanwhile."""
     return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(
-            rx.icon_button(
-                rx.icon("trash_2", size=14),
-                size="1",
-                variant="ghost",
-                color_scheme="red",
-                aria_label=tr("delete"),
-                class_name="ak-delete-session",
-            ),
-        ),
         rx.alert_dialog.content(
             rx.alert_dialog.title(tr("delete_title")),
-            rx.alert_dialog.description(rx.text.strong(row.title), " ", tr("delete_body"), size="2"),
+            rx.alert_dialog.description(
+                rx.text.strong(SessionsState.deleting_title), " ", tr("delete_body"), size="2"
+            ),
             rx.hstack(
                 rx.alert_dialog.cancel(rx.button(tr("cancel"), variant="soft", color_scheme="gray")),
                 rx.alert_dialog.action(
                     rx.button(
-                        tr("delete"),
-                        color_scheme="red",
-                        on_click=SessionsState.delete(row.session_id),
-                        id="delete_confirm",
+                        tr("delete"), color_scheme="red", on_click=SessionsState.delete, id="delete_confirm"
                     )
                 ),
                 justify="end",
                 padding_top="1em",
             ),
         ),
+        open=SessionsState.deleting_id != "",
+        on_open_change=SessionsState.set_deleting_open,
     )
 
 

@@ -115,6 +115,10 @@ class SessionsState(rx.State):
     limit: int = PAGE_SIZE
     more: bool = False  # the list stopped at the limit: there may be older sessions
     _watching: bool = False  # a watcher refreshes the list when a busy session's run ends
+    # the archived session whose deletion is being asked about: one dialog outside the list, so that a
+    # refresh of the list while it is open cannot close it
+    deleting_id: str = ""
+    deleting_title: str = ""
 
     @rx.var
     def archived_count(self) -> int:
@@ -210,9 +214,23 @@ class SessionsState(rx.State):
         )
 
     @rx.event
+    def ask_delete(self, session_id: str, title: str) -> None:
+        """Open the dialog that asks whether to delete an archived session for good."""
+        self.deleting_id, self.deleting_title = session_id, title
+
+    @rx.event
+    def set_deleting_open(self, is_open: bool) -> None:
+        """Close the deletion dialog (cancel, Escape, a click outside)."""
+        if not is_open:
+            self.deleting_id = self.deleting_title = ""
+
+    @rx.event
     @guarded
-    async def delete(self, session_id: str):
-        """Delete an archived session for good; leave it if it was open."""
+    async def delete(self):
+        """Delete the session the dialog asked about, for good; leave it if it was open."""
+        session_id, self.deleting_id, self.deleting_title = self.deleting_id, "", ""
+        if not session_id:
+            return None
         return await self._change(
             session_id, lambda service, who: service.delete_session(session_id, principal=who), leave=True
         )
