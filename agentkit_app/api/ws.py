@@ -38,7 +38,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import DataError
 
 from agentkit_app.api.problems import UNSTORABLE, StorableText
-from agentkit_app.api.security import principal_of
+from agentkit_app.api.security import current_service, principal_of
 from agentkit_app.engine import events as ev
 from agentkit_app.service.access import Principal
 from agentkit_app.service.chat import TurnRequest
@@ -175,7 +175,7 @@ async def chat_socket(socket: WebSocket, session_id: str) -> None:
     """Serve the streaming protocol: messages in, engine events out."""
     await socket.accept()
     conn = Connection(socket)
-    service = await asyncio.to_thread(get_service)  # built on first use: migrations must not block the loop
+    service = await current_service()
     try:
         conn.principal = await principal_of(
             service, api_key=socket.query_params.get("api_key"), token=socket.query_params.get("token")
