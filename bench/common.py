@@ -16,12 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 # the API key the benchmarks give the backend and send with every request
 API_KEY = "bench-api-key"
-_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-_PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
 
 
 def free_port() -> int:
@@ -117,13 +116,28 @@ def running(*specs: ServerSpec, timeout_s: float = 120.0) -> Iterator[list[Serve
             server.stop()
 
 
-def uvicorn_spec(app_factory: str, ready_path: str, env: dict[str, str]) -> ServerSpec:
-    """Return a one-process uvicorn server of ``app_factory`` (``module:function``) on a free port."""
+# the ASGI servers a benchmark can run the backend on: granian is what `reflex run --env prod` runs
+SERVERS = ("granian", "uvicorn")
+
+
+def asgi_spec(app_factory: str, ready_path: str, env: dict[str, str], server: str = "uvicorn") -> ServerSpec:
+    """Return a one-process ASGI server (granian or uvicorn) of ``app_factory`` (``module:function``) on a free port.
+
+    Both pick their event loop as they do in production: uvloop when it is installed.
+    """
     port = free_port()
-    command = [
-        sys.executable, "-m", "uvicorn", app_factory, "--factory",
-        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log",
-    ]  # fmt: skip
+    if server == "granian":
+        command = [
+            sys.executable, "-m", "granian", "--interface", "asgi", "--factory", "--workers", "1",
+            "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log", app_factory,
+        ]  # fmt: skip
+    elif server == "uvicorn":
+        command = [
+            sys.executable, "-m", "uvicorn", app_factory, "--factory",
+            "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log",
+        ]  # fmt: skip
+    else:
+        raise ValueError(f"unknown server {server!r}: one of {', '.join(SERVERS)}")
     return ServerSpec(command, f"http://127.0.0.1:{port}", ready_path, env)
 
 
@@ -148,9 +162,12 @@ def backend_settings(
     }
 
 
-def backend_spec(settings: dict[str, str]) -> ServerSpec:
-    """Return the AgentKit API alone (uvicorn, one process, no Reflex UI) with ``settings`` as its environment."""
-    return uvicorn_spec("agentkit_app.api.app:build_api", "/api/v1/health", settings)
+def backend_spec(settings: dict[str, str], server: str = "granian") -> ServerSpec:
+    """Return the AgentKit API alone (one process, no Reflex UI) with ``settings`` as its environment.
+
+    ``server`` is the ASGI server: granian by default, the one production runs.
+    """
+    return asgi_spec("agentkit_app.api.app:build_api", "/api/v1/health", settings, server)
 
 
 def warm_up_backend(backend: ServerProcess) -> None:
@@ -169,16 +186,29 @@ class ProcessUsage:
     cpu_s: float = 0.0
 
 
+def _family(pid: int) -> list[psutil.Process]:
+    """Return a process and its live descendants (a server such as granian runs its app in a child)."""
+    root = psutil.Process(pid)
+    return [root, *root.children(recursive=True)]
+
+
 def _cpu_s(pid: int) -> float:
-    """Return the user + system CPU seconds a process has used (``/proc/<pid>/stat``)."""
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    fields = stat[stat.rindex(")") + 2 :].split()  # the name in parentheses may hold spaces
-    return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+    """Return the user + system CPU seconds a process and its live descendants have used."""
+    total = 0.0
+    for process in _family(pid):
+        with contextlib.suppress(psutil.Error):
+            times = process.cpu_times()
+            total += times.user + times.system
+    return total
 
 
 def _rss_bytes(pid: int) -> int:
-    """Return a process's resident memory (``/proc/<pid>/statm``)."""
-    return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * _PAGE_BYTES
+    """Return the resident memory of a process and its live descendants."""
+    total = 0
+    for process in _family(pid):
+        with contextlib.suppress(psutil.Error):
+            total += process.memory_info().rss
+    return total
 
 
 @dataclass

@@ -33,13 +33,14 @@ from agentkit_app.store.models import MessagePublic, MessageRecord, SessionRecor
 from agentkit_app.store.sessions import SessionManager
 from bench.common import (
     API_KEY,
+    SERVERS,
     Row,
+    asgi_spec,
     backend_settings,
     backend_spec,
     format_table,
     percentile,
     running,
-    uvicorn_spec,
     warm_up_backend,
 )
 
@@ -142,16 +143,16 @@ def _page(http: httpx.Client, url: str) -> tuple[float, list[str]]:
     return elapsed, [m["message_id"] for m in response.json()]
 
 
-def measure(messages: int, requests: int, warmup: int = WARMUP) -> Timings:
-    """Seed a session of ``messages`` messages, serve it from both apps, and time ``requests`` pages from each
-    (after ``warmup`` untimed ones)."""
+def measure(messages: int, requests: int, warmup: int = WARMUP, server: str = "granian") -> Timings:
+    """Seed a session of ``messages`` messages, serve it from both apps (on the same ASGI ``server``), and
+    time ``requests`` pages from each (after ``warmup`` untimed ones)."""
     with tempfile.TemporaryDirectory(prefix="bench-history-") as data:
         settings = backend_settings(Path(data))
         database_url = settings["AGENTKIT_DATABASE_URL"]
         session_id = asyncio.run(seed(database_url, messages))
-        bare = uvicorn_spec("bench.history:bare_app", "/health", {DATABASE_URL_VARIABLE: database_url})
+        bare = asgi_spec("bench.history:bare_app", "/health", {DATABASE_URL_VARIABLE: database_url}, server)
         with (
-            running(backend_spec(settings), bare) as (backend, _),
+            running(backend_spec(settings, server), bare) as (backend, _),
             httpx.Client(headers={"X-API-Key": API_KEY}, timeout=30) as http,
         ):
             warm_up_backend(backend)
@@ -185,8 +186,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--messages", type=int, default=2000, help="messages in the session")
     parser.add_argument("--requests", type=int, default=300, help="timed requests to each app")
+    parser.add_argument("--server", choices=SERVERS, default="granian", help="the ASGI server of both apps")
     args = parser.parse_args(argv)
-    timings = measure(args.messages, args.requests)
+    timings = measure(args.messages, args.requests, server=args.server)
     title = f"GET messages?limit={PAGE} on a {args.messages}-message session, {args.requests} requests each"
     print(format_table(title, history_rows(timings), baseline="bare FastAPI + SQLModel"))
     speed = percentile(timings.bare_ms, 50) / percentile(timings.agentkit_ms, 50)

@@ -37,6 +37,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from bench.common import (
     API_KEY,
+    SERVERS,
     ProcessSampler,
     ProcessUsage,
     Row,
@@ -296,7 +297,12 @@ class Comparison:
 
 
 async def compare(
-    clients: Sequence[int], pace: Pace, *, title_call: bool = False, database_url: str | None = None
+    clients: Sequence[int],
+    pace: Pace,
+    *,
+    title_call: bool = False,
+    database_url: str | None = None,
+    server: str = "granian",
 ) -> list[Comparison]:
     """Start the paced model and the backend; for each number of clients, measure the baseline and AgentKit.
 
@@ -307,7 +313,7 @@ async def compare(
     model_spec = paced_model_spec(pace)
     with tempfile.TemporaryDirectory(prefix="bench-streaming-") as data:
         settings = backend_settings(Path(data), f"{model_spec.base}/v1", database_url)
-        with running(model_spec, backend_spec(settings)) as (model, backend):
+        with running(model_spec, backend_spec(settings, server)) as (model, backend):
             warm_up_backend(backend)
             servers = Servers(f"{model.spec.base}/v1", model.pid, backend.spec.base, backend.pid)
             await baseline(servers, 1, pace)
@@ -330,10 +336,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--database-url", help="instead of a temporary SQLite file, e.g. postgresql+psycopg://..."
     )
+    parser.add_argument("--server", choices=SERVERS, default="granian", help="the backend's ASGI server")
     args = parser.parse_args(argv)
     pace = Pace(ttft_s=args.ttft, rate=args.rate, tokens=args.tokens)
     counts = [int(n) for n in args.clients.split(",") if n.strip()]
-    results = asyncio.run(compare(counts, pace, title_call=args.title_call, database_url=args.database_url))
+    results = asyncio.run(
+        compare(counts, pace, title_call=args.title_call, database_url=args.database_url, server=args.server)
+    )
     print(
         f"paced model: {pace.tokens} tokens at {pace.rate:g}/s after {pace.ttft_s:g} s (ideal {pace.ideal_s:.2f} s)"
     )

@@ -23,8 +23,10 @@ ROOT = Path(__file__).resolve().parents[2]
 _migrate_lock = threading.Lock()
 T = TypeVar("T")
 # threads that run transactions for the event loop: their own pool, so that other blocking work (password
-# hashing, files) never queues database calls, and fewer than an engine's connections (SQLite: 5 + 10 overflow)
-DB_THREADS = 12
+# hashing, files) never queues database calls, and fewer than an engine's connections (SQLite: 5 + 10 overflow).
+# Few: they share the interpreter lock with the event loop, and with a dozen of them (the figure before)
+# 100 turns started at once reached the model later and streamed slower (bench.streaming)
+DB_THREADS = 4
 _db_threads = ThreadPoolExecutor(max_workers=DB_THREADS, thread_name_prefix="db")
 _sqlite_writers: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
 _writers_lock = threading.Lock()

@@ -28,6 +28,7 @@ from agentkit_app.store.search import MessageSearch, SearchHit
 TITLE_CHARS = 60
 SESSION_LOCKS = 64  # on a database server, sessions whose writes may go on at once
 CHAT_ROLES = (MessageRole.USER, MessageRole.ASSISTANT)
+CHAT_HISTORY_LIMIT = 40  # the newest chat messages a model is given
 MAX_PARENTS_ASKED = (
     500  # more parents than this, and their siblings are found among all the session's messages
 )
@@ -358,7 +359,9 @@ class SessionManager:
 
         return await in_session(self.engine, work)
 
-    async def get_chat_messages(self, session_id: str, *, limit: int = 40) -> list[dict[str, str]]:
+    async def get_chat_messages(
+        self, session_id: str, *, limit: int = CHAT_HISTORY_LIMIT
+    ) -> list[dict[str, str]]:
         """Return the last user/assistant messages in LLM format, oldest first."""
 
         def work(db: Session) -> list[dict[str, str]]:
@@ -376,7 +379,7 @@ class SessionManager:
                 for r in rows:
                     record = read_record(r.role, r.meta)
                     if r.content.strip() and record.message_type not in NOT_FOR_MODEL:
-                        chat.append({"role": str(r.role), "content": _with_file_refs(r.content, record)})
+                        chat.append({"role": str(r.role), "content": text_for_model(r.content, record)})
                     if len(chat) >= limit:
                         return list(reversed(chat))
                 if len(rows) < limit:
@@ -386,7 +389,7 @@ class SessionManager:
         return await in_session(self.engine, work)
 
 
-def _with_file_refs(content: str, record: AnyRecord) -> str:
+def text_for_model(content: str, record: AnyRecord) -> str:
     """Return a message's text as the model reads it: attached files named as ``[file: stored_name] filename``."""
     attached = record.attachments if isinstance(record, UserTurn) else None
     files = [a for a in attached or [] if isinstance(a, dict) and a.get("stored_name")]

@@ -14,6 +14,7 @@ from agentkit_app.engine.plan_exec import PhasePolicyError, parse_phase_policy, 
 from agentkit_app.engine.react import TurnSetup, run_direct, run_react
 from agentkit_app.engine.routing import UnknownSkillError, choose_skill, is_greeting
 from agentkit_app.store.records import ChatAnswer, Usage, UserTurn, dump_record
+from agentkit_app.store.sessions import CHAT_HISTORY_LIMIT, text_for_model
 
 if TYPE_CHECKING:
     from agentkit_app.engine.routing import SkillChoice
@@ -53,8 +54,6 @@ async def run(ctx: RunContext) -> None:
         await recorder.fail(str(exc), agent.name, "invalid")
         return
     stored_text = skill.content if skill and skill.content else text
-    if not request.regenerate:
-        await recorder.persist_input(_user_turn(request, skill), stored_text)
     setup = _setup(ctx, tools)
     if skill:
         recorder.publish(
@@ -64,7 +63,7 @@ async def run(ctx: RunContext) -> None:
         setup.tools = ctx.tools.only(skill.skill.tools).usable(setup.tool_context)
         setup.model = request.model or skill.skill.model
     setup.model = setup.model or agent.model
-    history = await ctx.store.get_chat_messages(session.session_id)
+    history = await _history(ctx, None if request.regenerate else _user_turn(request, skill), stored_text)
     messages = [{"role": "system", "content": system_prompt}, *history]
     direct = skill is None and is_greeting(stored_text)
     if direct:
@@ -107,6 +106,22 @@ async def run(ctx: RunContext) -> None:
         return
     if partial or steps:
         await name_session(ctx, stored_text, "".join(partial), setup.model)
+
+
+async def _history(ctx: RunContext, question: UserTurn | None, text: str) -> list[dict[str, str]]:
+    """Return the chat the model reads, ending with the ``question`` asked (None: the stored one is answered again).
+
+    The question is stored while the model is asked, not before it: turns that start together then
+    reach the model sooner, and the answer is stored after it all the same (:meth:`Recorder.persist`).
+    """
+    try:
+        history = await ctx.store.get_chat_messages(ctx.session.session_id)
+    finally:  # kept even if the run is stopped meanwhile
+        if question is not None:
+            ctx.recorder.persist_input_soon(question, text)
+    if question is None:
+        return history
+    return [*history, {"role": "user", "content": text_for_model(text, question)}][-CHAT_HISTORY_LIMIT:]
 
 
 async def name_session(ctx: RunContext, question: str, answer: str, model: str | None) -> None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from agentkit_app.engine import events as ev
@@ -41,11 +42,18 @@ class Recorder:
 
     run: Run
     store_message: Persist
+    # the input being stored while the run goes on (persist_input_soon): the run's messages come after it
+    _input: asyncio.Task[MessagePublic | None] | None = field(default=None, init=False, repr=False)
 
     async def persist(
         self, record: AnyRecord, content: str, agent_name: str | None = None
     ) -> MessagePublic | None:
-        """Store a message the run produced (an answer's usage is billed); None if it could not be stored."""
+        """Store a message the run produced (an answer's usage is billed); None if it could not be stored.
+
+        It is stored after the run's input, if that is still being stored.
+        """
+        if self._input is not None:
+            await asyncio.shield(self._input)
         return await self.store_message(
             self.run.session_id, record, content, agent_name=agent_name, run=self.run
         )
@@ -53,6 +61,14 @@ class Recorder:
     async def persist_input(self, record: AnyRecord, content: str) -> MessagePublic | None:
         """Store the message the run answers (the user's): not the run's own, never billed."""
         return await self.store_message(self.run.session_id, record, content)
+
+    def persist_input_soon(self, record: AnyRecord, content: str) -> None:
+        """Start storing the message the run answers, and return at once (the model is asked meanwhile).
+
+        The input is stored even if the run is cancelled, and whatever the run stores waits for it
+        (:meth:`persist`), so the conversation keeps its order.
+        """
+        self._input = asyncio.create_task(self.persist_input(record, content))
 
     async def fail(self, message: str, agent_name: str, code: str) -> None:
         """Store and publish an error the user should see (cut to 200 characters)."""
