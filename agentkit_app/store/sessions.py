@@ -6,12 +6,14 @@ import itertools
 import threading
 from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import bindparam, func
+from sqlalchemy import insert as sa_insert
+from sqlalchemy import select as sa_select
+from sqlalchemy import update as sa_update
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, delete, select
-from sqlmodel.sql.expression import SelectOfScalar
 
+from agentkit_app.store.branches import CHAT_ROLES, active_branch, alternatives, leaf_of, message_in
 from agentkit_app.store.db import in_session, writer_lock
 from agentkit_app.store.models import (
     MessagePublic,
@@ -20,6 +22,7 @@ from agentkit_app.store.models import (
     SessionPublic,
     SessionRecord,
     SessionStatus,
+    new_id,
     utcnow,
 )
 from agentkit_app.store.records import NOT_FOR_MODEL, AnyRecord, MessageRole, UserTurn, read_record
@@ -27,11 +30,17 @@ from agentkit_app.store.search import MessageSearch, SearchHit
 
 TITLE_CHARS = 60
 SESSION_LOCKS = 64  # on a database server, sessions whose writes may go on at once
-CHAT_ROLES = (MessageRole.USER, MessageRole.ASSISTANT)
 CHAT_HISTORY_LIMIT = 40  # the newest chat messages a model is given
-MAX_PARENTS_ASKED = (
-    500  # more parents than this, and their siblings are found among all the session's messages
+_SESSIONS = SessionRecord.__table__  # type: ignore[attr-defined]
+_MESSAGES = MessageRecord.__table__  # type: ignore[attr-defined]
+# statements built once: every answer, step and question is stored with these
+_SESSION_HEAD = sa_select(_SESSIONS.c.server_state, _SESSIONS.c.title).where(
+    _SESSIONS.c.session_id == bindparam("session_id")
 )
+_INSERT_MESSAGE = sa_insert(_MESSAGES)
+# and every turn reads its session
+_SESSION_ROW = sa_select(_SESSIONS).where(_SESSIONS.c.session_id == bindparam("session_id"))
+_UPDATE_SESSION = sa_update(_SESSIONS).where(_SESSIONS.c.session_id == bindparam("where_session_id"))
 
 
 def _storable(text: str) -> str:
@@ -42,74 +51,6 @@ def _storable(text: str) -> str:
 def _title_from(text: str) -> str:
     line = " ".join(_storable(text).split())
     return line if len(line) <= TITLE_CHARS else line[: TITLE_CHARS - 1].rstrip() + "…"
-
-
-def _message(db: Session, session_id: str, message_id: str) -> MessageRecord | None:
-    return db.exec(
-        select(MessageRecord).where(
-            MessageRecord.session_id == session_id, MessageRecord.message_id == message_id
-        )
-    ).first()
-
-
-def _leaf(db: Session, session: SessionRecord) -> str:
-    """Return the active branch's last message id ("" = before the first message)."""
-    leaf = (session.server_state or {}).get("active_leaf")
-    if isinstance(leaf, str):
-        return leaf
-    last = db.exec(
-        select(MessageRecord.message_id)
-        .where(MessageRecord.session_id == session.session_id)
-        .order_by(col(MessageRecord.id).desc())
-    ).first()
-    return last or ""
-
-
-def _on_branch(db: Session, session: SessionRecord | None) -> SelectOfScalar[MessageRecord] | None:
-    """Return a query of the messages on the session's active branch; None if there is none.
-
-    A session that never forked has one branch, all its messages. Otherwise the database walks the
-    parent links up from the branch's last message (a parent is always older than its child, which
-    also ends the walk), so no message text is read beyond what is asked for.
-    """
-    leaf = _leaf(db, session) if session else ""
-    if session is None or not leaf:
-        return None
-    session_id = session.session_id
-    if session.branched is False:
-        return select(MessageRecord).where(MessageRecord.session_id == session_id)
-    step = aliased(MessageRecord)
-    branch = (
-        select(col(MessageRecord.id), col(MessageRecord.parent_id))
-        .where(MessageRecord.session_id == session_id, MessageRecord.message_id == leaf)
-        .cte("branch", recursive=True)
-    )
-    branch = branch.union_all(
-        select(col(step.id), col(step.parent_id)).where(
-            step.session_id == session_id, step.message_id == branch.c.parent_id, col(step.id) < branch.c.id
-        )
-    )
-    return select(MessageRecord).join(branch, col(MessageRecord.id) == branch.c.id)
-
-
-def _alternatives(
-    db: Session, session_id: str, rows: list[MessageRecord]
-) -> dict[tuple[str | None, str], list[str]]:
-    """Return the ids of the user messages and answers that share a parent with one of ``rows``, by (parent, role)."""
-    parents = {r.parent_id for r in rows if r.role in CHAT_ROLES}
-    if not parents:
-        return {}
-    query = select(MessageRecord.message_id, MessageRecord.parent_id, MessageRecord.role).where(
-        MessageRecord.session_id == session_id
-    )
-    if len(parents) <= MAX_PARENTS_ASKED:  # a page; for a whole long session, every message is read
-        known = [p for p in parents if p is not None]
-        among = col(MessageRecord.parent_id).in_(known)
-        query = query.where(or_(among, col(MessageRecord.parent_id).is_(None)) if None in parents else among)
-    siblings: dict[tuple[str | None, str], list[str]] = {}
-    for message_id, parent_id, role in db.exec(query.order_by(col(MessageRecord.id))):
-        siblings.setdefault((parent_id, role), []).append(message_id)
-    return siblings
 
 
 class SessionManager:
@@ -158,8 +99,8 @@ class SessionManager:
         """Return a session, or None."""
 
         def work(db: Session) -> SessionPublic | None:
-            row = db.get(SessionRecord, session_id)
-            return SessionPublic.model_validate(row, update={"metadata": row.meta}) if row else None
+            row = db.connection().execute(_SESSION_ROW, {"session_id": session_id}).mappings().first()
+            return SessionPublic.model_validate(dict(row)) if row else None
 
         return await in_session(self.engine, work)
 
@@ -252,28 +193,34 @@ class SessionManager:
         """Store a message after the active branch's last one; the first user message titles the session."""
 
         def work(db: Session) -> MessagePublic:
-            session = db.get(SessionRecord, session_id)
+            conn = db.connection()
+            session = conn.execute(_SESSION_HEAD, {"session_id": session_id}).one_or_none()
             if session is None:
                 raise KeyError(f"unknown session {session_id}")
-            row = MessageRecord(
-                session_id=session_id,
-                role=MessageRole(role),
-                content=_storable(content),
-                agent_name=agent_name,
-                tool_call_id=tool_call_id,
-                meta=metadata or {},
-                parent_id=_leaf(db, session) or None,
-            )
-            session.updated_at = utcnow()
-            session.server_state = {**(session.server_state or {}), "active_leaf": row.message_id}
+            now = utcnow()
+            message = {
+                "message_id": new_id(),
+                "session_id": session_id,
+                "role": MessageRole(role),
+                "content": _storable(content),
+                "agent_name": agent_name,
+                "tool_call_id": tool_call_id,
+                "metadata": metadata or {},
+                "parent_id": leaf_of(db, session_id, session.server_state) or None,
+                "created_at": now,
+            }
+            conn.execute(_INSERT_MESSAGE, message)
+            state = {**(session.server_state or {}), "active_leaf": message["message_id"]}
+            changes: dict[str, Any] = {
+                "where_session_id": session_id,
+                "updated_at": now,
+                "server_state": state,
+            }
             if role == MessageRole.USER and not session.title and content.strip():
-                session.title = _title_from(content)
-            db.add(row)
-            db.add(session)
-            db.flush()
-            stored = MessagePublic.model_validate(row, update={"metadata": row.meta})
+                changes["title"] = _title_from(content)
+            conn.execute(_UPDATE_SESSION, changes)
             db.commit()
-            return stored
+            return MessagePublic.model_validate(message)
 
         return await in_session(self.engine, work, lock=self._lock(session_id))
 
@@ -284,7 +231,7 @@ class SessionManager:
             session = db.get(SessionRecord, session_id)
             if session is None:
                 raise KeyError(f"unknown session {session_id}")
-            if message_id and _message(db, session_id, message_id) is None:
+            if message_id and message_in(db, session_id, message_id) is None:
                 raise KeyError(f"unknown message {message_id}")
             session.server_state = {**(session.server_state or {}), "active_leaf": message_id}
             session.branched = True  # what follows forks from here
@@ -297,7 +244,7 @@ class SessionManager:
         """Show the branch through ``message_id``: down to its newest descendant."""
 
         def work(db: Session) -> str:
-            if _message(db, session_id, message_id) is None:
+            if message_in(db, session_id, message_id) is None:
                 raise KeyError(f"unknown message {message_id}")
             children: dict[str | None, list[str]] = {}
             for mid, parent in db.exec(
@@ -326,7 +273,7 @@ class SessionManager:
             session = db.get(SessionRecord, session_id)
             if branch == "all":
                 query = select(MessageRecord).where(MessageRecord.session_id == session_id)
-            elif (on_branch := _on_branch(db, session)) is not None:
+            elif (on_branch := active_branch(db, session)) is not None:
                 query = on_branch
             else:
                 return []
@@ -334,9 +281,7 @@ class SessionManager:
             rows = list(db.exec(query if limit is None else query.limit(limit)))
             # a session that never forked has no alternatives: each message is its only version
             siblings = (
-                _alternatives(db, session_id, rows)
-                if session is None or session.branched is not False
-                else {}
+                alternatives(db, session_id, rows) if session is None or session.branched is not False else {}
             )
             out = []
             for r in rows:
@@ -365,21 +310,25 @@ class SessionManager:
         """Return the last user/assistant messages in LLM format, oldest first."""
 
         def work(db: Session) -> list[dict[str, str]]:
-            on_branch = _on_branch(db, db.get(SessionRecord, session_id))
+            on_branch = active_branch(db, db.get(SessionRecord, session_id))
             if on_branch is None:
                 return []
-            newest_first = on_branch.where(col(MessageRecord.role).in_(CHAT_ROLES)).order_by(
-                col(MessageRecord.id).desc()
+            newest_first = (
+                on_branch.with_only_columns(
+                    col(MessageRecord.role), col(MessageRecord.content), col(MessageRecord.meta)
+                )
+                .where(col(MessageRecord.role).in_(CHAT_ROLES))
+                .order_by(col(MessageRecord.id).desc())
             )
             # Read newest first until enough chat is found: a long board or team run stores
             # many event messages, and a fixed window of rows could hold no chat at all.
             chat: list[dict[str, str]] = []
             for start in itertools.count(0, limit):
-                rows = list(db.exec(newest_first.offset(start).limit(limit)))
-                for r in rows:
-                    record = read_record(r.role, r.meta)
-                    if r.content.strip() and record.message_type not in NOT_FOR_MODEL:
-                        chat.append({"role": str(r.role), "content": text_for_model(r.content, record)})
+                rows = db.connection().execute(newest_first.offset(start).limit(limit)).all()
+                for role, content, meta in rows:
+                    record = read_record(role, meta)
+                    if content.strip() and record.message_type not in NOT_FOR_MODEL:
+                        chat.append({"role": str(role), "content": text_for_model(content, record)})
                     if len(chat) >= limit:
                         return list(reversed(chat))
                 if len(rows) < limit:

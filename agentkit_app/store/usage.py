@@ -5,12 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, func, insert, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, delete, select
 
 from agentkit_app.store.db import in_session, writer_lock
-from agentkit_app.store.models import DepartmentRecord, UsageRecord, UsageTotals
+from agentkit_app.store.models import DepartmentRecord, UsageRecord, UsageTotals, utcnow
+
+# every answered turn writes one of these: statements built once, without ORM objects
+_LEDGER = UsageRecord.__table__  # type: ignore[attr-defined]
+_INSERT_USAGE = insert(_LEDGER)
+_SETTLE_USAGE = update(_LEDGER).where(_LEDGER.c.id == bindparam("where_id"))
 
 
 class UnknownDepartment(Exception):
@@ -38,20 +43,19 @@ class UsageLedger:
         created_at: datetime | None = None,
     ) -> None:
         """Add one row to the usage ledger (``created_at`` defaults to now)."""
-        row = UsageRecord(
-            session_id=session_id,
-            user_id=user_id,
-            department_id=department_id,
-            model=model[:200],
-            tier=tier,
-            prompt_tokens=max(0, int(prompt_tokens)),
-            completion_tokens=max(0, int(completion_tokens)),
-        )
-        if created_at is not None:
-            row.created_at = created_at
+        row = {
+            "session_id": session_id,
+            "user_id": user_id,
+            "department_id": department_id,
+            "model": model[:200],
+            "tier": tier,
+            "prompt_tokens": max(0, int(prompt_tokens)),
+            "completion_tokens": max(0, int(completion_tokens)),
+            "created_at": created_at or utcnow(),
+        }
 
         def work(db: Session) -> None:
-            db.add(row)
+            db.connection().execute(_INSERT_USAGE, row)
             db.commit()
 
         await in_session(self.engine, work, lock=self._writer)
@@ -103,19 +107,18 @@ class UsageLedger:
         self, row_id: int, *, model: str, tier: str | None, prompt_tokens: int, completion_tokens: int
     ) -> bool:
         """Fill in the tokens of a reserved ledger row; False if the row is gone."""
+        tokens = {
+            "where_id": row_id,
+            "model": model[:200],
+            "tier": tier,
+            "prompt_tokens": max(0, int(prompt_tokens)),
+            "completion_tokens": max(0, int(completion_tokens)),
+        }
 
         def work(db: Session) -> bool:
-            row = db.get(UsageRecord, row_id)
-            if row is None:
-                return False
-            row.model, row.tier = model[:200], tier
-            row.prompt_tokens, row.completion_tokens = (
-                max(0, int(prompt_tokens)),
-                max(0, int(completion_tokens)),
-            )
-            db.add(row)
+            settled = db.connection().execute(_SETTLE_USAGE, tokens).rowcount == 1
             db.commit()
-            return True
+            return settled
 
         return await in_session(self.engine, work, lock=self._writer)
 
