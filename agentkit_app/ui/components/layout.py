@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from agentkit_app.ui.components.icon_action import icon_action
+from agentkit_app.ui.components.page_language import page_language
 from agentkit_app.ui.components.sidebar import delete_dialog, sidebar
 from agentkit_app.ui.i18n import tr
 from agentkit_app.ui.states.auth import AuthState
@@ -143,6 +144,7 @@ def frame(*children: rx.Component) -> rx.Component:
             min_height="0",
             spacing="0",
         ),
+        page_language(),
         delete_dialog(),  # once per page, outside both sidebars (desktop and the phone's drawer)
         height="100dvh",
         spacing="0",
