@@ -13,7 +13,6 @@ from agentkit_app.api.headers import security_headers
 from agentkit_app.service.runtime import get_service
 from agentkit_app.ui.pages import admin as admin_page
 from agentkit_app.ui.pages import chat as chat_pages
-from agentkit_app.ui.states.prefs import READER_SCRIPT
 
 
 async def prepare_service() -> None:
@@ -26,8 +25,6 @@ async def prepare_service() -> None:
 app = rx.App(
     api_transformer=[build_api(), security_headers((get_web_dir() / constants.Dirs.STATIC).resolve())],
     stylesheets=["/styles.css"],
-    # the reader's time zone and last language, recorded before the app starts (see ui.states.prefs)
-    head_components=[rx.script(READER_SCRIPT)],
 )
 app.register_lifespan_task(prepare_service)
 chat_pages.register(app)

@@ -71,10 +71,10 @@ def _today_here_yesterday_there(now: datetime) -> datetime:
 
 def test_times_and_date_groups_are_the_readers_own(browser: Browser, app_url: str, app_data: Path):
     headers = admin_headers(app_url)
-    session_id = httpx.post(
-        f"{app_url}/api/v1/chat/sessions", json={"agent_name": "assistant"}, headers=headers
-    ).json()["session_id"]
-    for zone in (AHEAD, BEHIND):
+    for zone in (AHEAD, BEHIND):  # a session each: the other's answer and title would date it now
+        session_id = httpx.post(
+            f"{app_url}/api/v1/chat/sessions", json={"agent_name": "assistant"}, headers=headers
+        ).json()["session_id"]
         now = datetime.now(UTC)
         when = _today_here_yesterday_there(now)
         _set_updated(app_data, session_id, when)

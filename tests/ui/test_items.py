@@ -80,5 +80,13 @@ def test_screen_readers_hear_the_last_answer_once_it_is_written():
     assert spoken_answer(items) == "Hello!"
     assert spoken_answer([*items, ChatItem(kind="conclusion", content="Ship it.")]) == "Ship it."
     assert spoken_answer([ChatItem(kind="user", content="hi")]) == ""
+    markdown = "## Result\n\nThe result is **84**, see [the docs](https://x.y) and `calc`.\n- one\n> quoted"
+    assert spoken_answer([ChatItem(kind="assistant", content=markdown)]) == (
+        "Result\n\nThe result is 84, see the docs and calc.\none\nquoted"
+    )
+    assert (
+        spoken_answer([ChatItem(kind="assistant", content="snake_case and 2 * 3 * 4")])
+        == "snake_case and 2 * 3 * 4"
+    )
     long = spoken_answer([ChatItem(kind="assistant", content="word " * 1000)])
     assert len(long) <= 2001 and long.endswith("…")

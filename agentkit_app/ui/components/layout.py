@@ -10,6 +10,10 @@ from agentkit_app.ui.components.sidebar import delete_dialog, sidebar
 from agentkit_app.ui.i18n import tr
 from agentkit_app.ui.states.auth import AuthState
 from agentkit_app.ui.states.prefs import PrefsState
+from agentkit_app.ui.states.sessions import SessionsState
+
+# The reader's time zone as the browser knows it (an expression compiled into the bundle, not eval'd).
+READER_ZONE = rx.Var("Intl.DateTimeFormat().resolvedOptions().timeZone", _var_type=str)
 
 # Keyboard shortcuts on every page: Ctrl/Cmd+K searches the conversations, Esc stops an answer.
 # A function compiled into the bundle (rx.call_function), not a string Reflex would eval.
@@ -149,5 +153,5 @@ def frame(*children: rx.Component) -> rx.Component:
         height="100dvh",
         spacing="0",
         width="100%",
-        on_mount=rx.call_function(SHORTCUTS_JS),
+        on_mount=[rx.call_function(SHORTCUTS_JS), SessionsState.set_reader_zone(READER_ZONE)],
     )

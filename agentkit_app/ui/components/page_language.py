@@ -31,5 +31,5 @@ class DocumentLanguage(rx.Fragment):
 
 
 def page_language() -> rx.Component:
-    """Keep ``<html lang>`` on the UI language (zh-CN or en); the page's first script sets it before that."""
+    """Keep ``<html lang>`` on the UI language (zh-CN or en) from the moment the page has its state."""
     return DocumentLanguage.create(lang=PrefsState.html_lang)

@@ -11,21 +11,9 @@ import reflex as rx
 
 from agentkit_app.engine.i18n import LANGUAGES
 
-# The browser's own time zone, written by the page's first script (see ``READER_SCRIPT``) before the
-# app starts, so it reaches the server with the page's first event.
 TIME_ZONE_KEY = "agentkit_tz"
 LANG_KEY = "agentkit_lang"
 HTML_LANG = {"en": "en", "zh": "zh-CN"}
-
-# Runs in <head> before the page is drawn: records the reader's time zone, and gives <html lang>
-# the language the reader chose last time (the app keeps it in step afterwards).
-READER_SCRIPT = (
-    "(function(){try{"
-    "var z=Intl.DateTimeFormat().resolvedOptions().timeZone;"
-    f"if(z)localStorage.setItem('{TIME_ZONE_KEY}',z);"
-    f"document.documentElement.lang=localStorage.getItem('{LANG_KEY}')==='zh'?'zh-CN':'en';"
-    "}catch(e){}})();"
-)
 
 
 @lru_cache(maxsize=64)
@@ -43,7 +31,9 @@ class PrefsState(rx.State):
     """UI language and layout toggles."""
 
     lang: str = rx.LocalStorage("en", name=LANG_KEY, sync=True)
-    time_zone: str = rx.LocalStorage("", name=TIME_ZONE_KEY)  # the browser's, e.g. Asia/Shanghai
+    # the browser's, e.g. Asia/Shanghai: sent when a page opens (see SessionsState.set_reader_zone) and
+    # kept in the browser, so that the next visit has it from its first event
+    time_zone: str = rx.LocalStorage("", name=TIME_ZONE_KEY)
     drawer_open: bool = False
 
     @rx.event

@@ -168,6 +168,16 @@ class SessionsState(rx.State):
                 self._watching = False
 
     @rx.event
+    async def set_reader_zone(self, name: str):
+        """Keep the browser's time zone (sent as each page opens); date the list again if it changed."""
+        prefs = await self.get_state(PrefsState)
+        name = str(name)[:64]
+        if name == prefs.time_zone or reader_zone(name) is None:
+            return None
+        prefs.time_zone = name
+        return SessionsState.load
+
+    @rx.event
     async def show_more(self) -> None:
         """List the next page of older sessions too."""
         self.limit += PAGE_SIZE
