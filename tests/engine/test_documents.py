@@ -54,6 +54,10 @@ async def test_html_loses_its_scripts_and_csv_becomes_a_table(uploads):
     (uploads / "t.csv").write_text("name;age\nAda;36\n")
     assert await read(uploads, "p.html") == "# Menu\nSoup & bread\n- tea"
     assert await read(uploads, "t.csv") == "| name | age |\n| --- | --- |\n| Ada | 36 |"
+    (uploads / "app.html").write_text(
+        "<head><script>" + "x=1;" * 100_000 + "</script></head><p>After the script</p>"
+    )
+    assert await read(uploads, "app.html") == "After the script", "a page's text past a large script is found"
 
 
 async def test_text_in_utf8_utf16_and_gbk_reads_as_text(uploads):

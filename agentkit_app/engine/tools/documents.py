@@ -26,6 +26,7 @@ from agentkit_app.engine.tools.office_formats import READERS
 __all__ = ["DocumentText", "UnreadableDocument", "extract_text", "read_document"]
 
 MAX_CHARS = 20_000  # what one read hands the model
+MAX_HTML_BYTES = 4 * 1024 * 1024  # of a page read for its text
 MAX_UNZIPPED = 64 * 1024 * 1024  # an Office file's entries, unpacked, at most (zip bombs)
 MAX_ZIP_ENTRIES = 10_000
 TIME_LIMIT_S = 20.0
@@ -59,7 +60,7 @@ def document_kind(head: bytes, filename: str) -> str:
 
 
 def decode_text(data: bytes) -> str:
-    """Return ``data`` as text (UTF-8, UTF-16 with its mark, or GB18030), or raise UnreadableDocument.
+    """Return ``data`` as text (UTF-8, UTF-16 with its mark, GB18030 or Windows-1252), or raise UnreadableDocument.
 
     ``data`` may stop in the middle of a character: a partial last character is dropped.
     """
@@ -67,7 +68,7 @@ def decode_text(data: bytes) -> str:
         return codecs.getincrementaldecoder("utf-16")(errors="replace").decode(data).replace("\x00", "")
     if b"\x00" in data:
         raise UnreadableDocument(f"it is a binary file, not text; read_file reads {SUPPORTED}")
-    for encoding in ("utf-8-sig", "gb18030"):
+    for encoding in ("utf-8-sig", "gb18030", "cp1252"):
         try:
             text = codecs.getincrementaldecoder(encoding)().decode(data)
         except UnicodeDecodeError:
@@ -79,8 +80,10 @@ def decode_text(data: bytes) -> str:
 
 
 def _read_text(path: Path, budget: TextBudget, kind: str) -> DocumentText:
+    # a page is mostly markup, so more of it is read for the same text (still bounded)
+    limit = MAX_HTML_BYTES if kind == "html" else budget.max_chars * 4 + 4
     with path.open("rb") as file:
-        data = file.read(budget.max_chars * 4 + 4)
+        data = file.read(limit)
         more = bool(file.read(1))
     text = decode_text(data)
     if kind == "html":
