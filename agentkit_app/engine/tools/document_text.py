@@ -30,7 +30,7 @@ class DocumentText:
         if not self.cut:
             return self.text
         kept = f"kept the first {len(self.text):,} characters of this {self.kind} file ({self.size:,} bytes)"
-        if self.unit:
+        if self.unit and self.parts_read:
             kept += f", from {self.unit} 1-{self.parts_read}"
             kept += f" of {self.parts_total}" if self.parts_total else ""
         return f"{self.text}\n[cut to fit: {kept}; the rest was not read]"
