@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 import zipfile
 
@@ -182,3 +183,25 @@ async def test_conversion_runs_off_the_event_loop_and_stops_at_its_time_limit(tm
         await read_document(path, time_limit_s=0.1)
     ticker.cancel()
     assert ticks >= 5, "the event loop went on while the file was read"
+
+
+async def test_only_two_documents_are_converted_at_once(tmp_path, monkeypatch):
+    path = tmp_path / "a.txt"
+    path.write_text("a")
+    running, most = 0, 0
+    lock = threading.Lock()
+
+    def counted(*args):
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        time.sleep(0.1)
+        with lock:
+            running -= 1
+        return documents.DocumentText("a", "text")
+
+    monkeypatch.setattr(documents, "extract_text", counted)
+    texts = await asyncio.gather(*(read_document(path) for _ in range(6)))
+    assert [t.text for t in texts] == ["a"] * 6
+    assert most == documents.CONCURRENT == 2
