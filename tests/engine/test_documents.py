@@ -205,3 +205,11 @@ async def test_only_two_documents_are_converted_at_once(tmp_path, monkeypatch):
     texts = await asyncio.gather(*(read_document(path) for _ in range(6)))
     assert [t.text for t in texts] == ["a"] * 6
     assert most == documents.CONCURRENT == 2
+
+
+def test_a_document_read_past_its_time_limit_says_so(tmp_path):
+    path = tmp_path / "slow.pdf"
+    path.write_bytes(pdf_bytes(["one", "two", "three"]))
+    out = extract_text(path, time_limit_s=0).for_model()
+    assert out.endswith("; the rest was not read (the time limit was reached)]")
+    assert "pages 1-0" not in out

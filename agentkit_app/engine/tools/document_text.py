@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 MAX_PARTS = 500  # pages, slides or sheets read at most
 MAX_ROWS = 5_000  # spreadsheet, table or CSV rows read at most
@@ -24,6 +25,7 @@ class DocumentText:
     parts_read: int = 0
     parts_total: int = 0
     size: int = 0  # the file's size in bytes
+    timed_out: bool = False  # reading stopped at the time limit rather than at the character budget
 
     def for_model(self) -> str:
         """Return the text, with a last line saying how much was kept when it was cut to fit."""
@@ -33,7 +35,8 @@ class DocumentText:
         if self.unit and self.parts_read:
             kept += f", from {self.unit} 1-{self.parts_read}"
             kept += f" of {self.parts_total}" if self.parts_total else ""
-        return f"{self.text}\n[cut to fit: {kept}; the rest was not read]"
+        why = " (the time limit was reached)" if self.timed_out else ""
+        return f"{self.text}\n[cut to fit: {kept}; the rest was not read{why}]"
 
 
 class TextBudget:
@@ -45,12 +48,13 @@ class TextBudget:
         self.parts: list[str] = []
         self.size = 0
         self.cut = False
+        self.timed_out = False
 
     @property
     def full(self) -> bool:
         """Whether no more text fits, or the time is up (the text is then cut where it is)."""
         if not self.cut and time.monotonic() > self.deadline:
-            self.cut = True
+            self.cut = self.timed_out = True
         return self.cut
 
     def add(self, text: str) -> bool:
@@ -67,3 +71,36 @@ class TextBudget:
     def text(self) -> str:
         """Return the text kept."""
         return "".join(self.parts).strip()
+
+    def result(
+        self,
+        path: Path,
+        kind: str,
+        *,
+        more: bool = False,
+        unit: str = "",
+        read: int = 0,
+        total: int = 0,
+        text: str | None = None,
+    ) -> DocumentText:
+        """Return what was read of the file at ``path``: cut if the budget was, ``more`` is left, or parts were not read.
+
+        Args:
+            path: the file read.
+            kind: its format.
+            more: whether the reader knows it left some of the file unread.
+            unit: what ``read`` and ``total`` count (pages, slides, sheets, rows).
+            read: how many of them were read.
+            total: how many the file has (0: unknown).
+            text: the text, if not the budget's own (a reader that tidies it).
+        """
+        return DocumentText(
+            self.text() if text is None else text,
+            kind,
+            self.cut or more or read < total,
+            unit,
+            read,
+            total,
+            path.stat().st_size,
+            self.timed_out,
+        )

@@ -91,7 +91,7 @@ def _read_text(path: Path, budget: TextBudget, kind: str) -> DocumentText:
     if kind == "csv":
         return _csv(text, budget, more, path)
     budget.add(text)
-    return DocumentText(budget.text(), "text", budget.cut or more, size=path.stat().st_size)
+    return budget.result(path, "text", more=more)
 
 
 class _HtmlText(HTMLParser):
@@ -144,7 +144,7 @@ def _html(text: str, budget: TextBudget, more: bool, path: Path) -> DocumentText
         parser.feed(text[start : start + 64 * 1024])
     lines = [" ".join(line.split()) for line in budget.text().splitlines()]
     kept = "\n".join(line for line in lines if line)
-    return DocumentText(kept, "html", budget.cut or more, size=path.stat().st_size)
+    return budget.result(path, "html", more=more, text=kept)
 
 
 def _csv(text: str, budget: TextBudget, more: bool, path: Path) -> DocumentText:
@@ -167,8 +167,8 @@ def _csv(text: str, budget: TextBudget, more: bool, path: Path) -> DocumentText:
     except csv.Error:
         fallback = TextBudget(budget.max_chars, budget.deadline)
         fallback.add(text)
-        return DocumentText(fallback.text(), "csv", fallback.cut or more, size=path.stat().st_size)
-    return DocumentText(budget.text(), "csv", budget.cut or more, "rows", rows, 0, path.stat().st_size)
+        return fallback.result(path, "csv", more=more)
+    return budget.result(path, "csv", more=more, unit="rows", read=rows)
 
 
 def check_zip(path: Path) -> str:

@@ -58,8 +58,7 @@ def _pdf(path: Path, budget: TextBudget) -> DocumentText:
         raise UnreadableDocument(
             "this PDF has no text layer (a scan?); read_file cannot read pictures of text"
         )
-    size = path.stat().st_size
-    return DocumentText(budget.text(), "pdf", budget.cut or read < total, "pages", read, total, size)
+    return budget.result(path, "pdf", unit="pages", read=read, total=total)
 
 
 def _docx(path: Path, budget: TextBudget) -> DocumentText:
@@ -83,7 +82,7 @@ def _docx(path: Path, budget: TextBudget) -> DocumentText:
         mark = "#" * int(level) + " " if style.startswith("Heading ") and level.isdigit() else ""
         if block.text.strip():
             budget.add(f"{mark}{block.text.strip()}\n\n")
-    return DocumentText(budget.text(), "docx", budget.cut, size=path.stat().st_size)
+    return budget.result(path, "docx")
 
 
 def _shape_texts(shapes: Iterable[Any], depth: int = 0) -> Iterator[str]:
@@ -114,8 +113,7 @@ def _pptx(path: Path, budget: TextBudget) -> DocumentText:
             if notes.text.strip():
                 budget.add(f"Notes: {notes.text.strip()}\n")
         budget.add("\n")
-    size = path.stat().st_size
-    return DocumentText(budget.text(), "pptx", budget.cut or read < total, "slides", read, total, size)
+    return budget.result(path, "pptx", unit="slides", read=read, total=total)
 
 
 def _xlsx(path: Path, budget: TextBudget) -> DocumentText:
@@ -142,8 +140,7 @@ def _xlsx(path: Path, budget: TextBudget) -> DocumentText:
             budget.add("\n")
     finally:
         book.close()
-    size = path.stat().st_size
-    return DocumentText(budget.text(), "xlsx", budget.cut or read < total, "sheets", read, total, size)
+    return budget.result(path, "xlsx", unit="sheets", read=read, total=total)
 
 
 READERS: dict[str, Callable[[Path, TextBudget], DocumentText]] = {
