@@ -93,6 +93,23 @@ async def upload(request: Request, service: ServiceDep, principal: PrincipalDep)
     return UploadReply.model_validate(stored.public())
 
 
+class PreviewReply(BaseModel):
+    """What an attachment chip shows: ``kind`` (image, pdf, docx, text, ... or none), first lines, a thumbnail."""
+
+    kind: str
+    lines: str
+    thumbnail: str  # a data: URI of a small WebP image, or empty
+
+
+@router.get("/uploads/{stored_name}/preview", responses=error_responses(404, 422))
+async def preview(stored_name: str, service: ServiceDep, principal: PrincipalDep) -> PreviewReply:
+    """Return the preview of an uploaded file (404 for unknown or unsafe names, or another user's file)."""
+    found = await service.upload_preview(stored_name, principal)
+    if found is None:
+        raise HTTPException(status_code=404, detail="file not found")
+    return PreviewReply.model_validate(found.public())
+
+
 @router.get(
     "/uploads/{stored_name}",
     response_class=FileResponse,

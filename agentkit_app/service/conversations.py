@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from agentkit_app.service.export import export_session
+from agentkit_app.service.upload_previews import UploadPreview, upload_preview
 from agentkit_app.store.models import MessagePublic, SessionPublic
 from agentkit_app.store.search import SearchHit
 
@@ -96,3 +97,8 @@ class ConversationReads:
     def upload_info(self, stored_name: str, principal: Principal) -> UploadInfo | None:
         """Return an uploaded file that ``principal`` may read, or None (unknown, unsafe name, or not theirs)."""
         return self.uploads.info(stored_name, principal.owner_filter)
+
+    async def upload_preview(self, stored_name: str, principal: Principal) -> UploadPreview | None:
+        """Return what an attachment chip shows of an upload ``principal`` may read, or None (as :meth:`upload_info`)."""
+        info = self.upload_info(stored_name, principal)
+        return None if info is None else await upload_preview(info)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from agentkit_app.store.records import MessageType, UsageFields
@@ -126,13 +126,19 @@ class ChatItem:
 
 
 def clock(value: datetime | str | None = None) -> str:
+    """Return the instant an item was written (now by default) in ISO 8601, UTC, or "" for a bad value.
+
+    The page shows it in the reader's own time zone (see ``components.local_time``).
+    """
     if isinstance(value, str):
         try:
             value = datetime.fromisoformat(value)
         except ValueError:
             return ""
-    moment = (value or datetime.now().astimezone()).astimezone()
-    return moment.strftime("%H:%M")
+    moment = value or datetime.now(UTC)
+    if moment.tzinfo is None:  # stored without a zone: written in UTC
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def usage_line(figures: UsageFields) -> str:

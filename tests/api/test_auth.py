@@ -12,6 +12,7 @@ import pytest
 import websockets
 
 from tests.api.conftest import Backend, start_backend, stop_backend
+from tests.document_fixtures import pdf_bytes
 
 CHAT = "/api/v1/chat"
 ADMIN = {"username": "root", "password": "root-password-1"}
@@ -380,6 +381,24 @@ def test_uploads_belong_to_the_user_who_sent_them(http, admin):
     question = http.get(f"{CHAT}/sessions/{alice_sid}/messages", headers=alice).json()[0]
     assert question["content"] == "please read it", "file references stay out of the stored text"
     assert question["metadata"]["attachments"] == attachment
+
+
+def test_an_upload_preview_is_shown_only_to_who_may_read_the_file(http, admin):
+    alice, _ = new_member(http, admin)
+    bob, _ = new_member(http, admin)
+    memo = pdf_bytes(["Alpha launch plan", "page two"])
+    stored = http.post(
+        f"{CHAT}/upload", files={"file": ("memo.pdf", memo, "application/pdf")}, headers=alice
+    ).json()
+    url = f"{CHAT}/uploads/{stored['stored_name']}/preview"
+    mine = http.get(url, headers=alice)
+    assert mine.status_code == 200
+    assert mine.json() == {"kind": "pdf", "lines": "Alpha launch plan\npage two", "thumbnail": ""}
+    assert http.get(url, headers=bob).status_code == 404, "another user's file: as if it did not exist"
+    assert http.get(url, headers=admin).status_code == 200
+    assert http.get(url).status_code == 401
+    assert http.get(f"{CHAT}/uploads/..%2F.meta/preview", headers=alice).status_code == 404
+    assert http.get(f"{CHAT}/uploads/nothere.pdf/preview", headers=alice).status_code == 404
 
 
 def test_deleting_a_session_for_good(http, admin):

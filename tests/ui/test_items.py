@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from agentkit_app.store.models import MessagePublic
 from agentkit_app.store.records import ChatAnswer, Usage, UsageFields, dump_record
-from agentkit_app.ui.items import usage_line
+from agentkit_app.ui.items import clock, usage_line
+from agentkit_app.ui.states.chat import spoken_answer
 from agentkit_app.ui.timeline import ChatItem, items_from_messages
 
 
@@ -63,3 +65,28 @@ def test_a_reload_rebuilds_each_kind_of_bubble_from_its_record():
     assert [(s.tool, s.arguments, s.result, s.status) for s in bubble.answer.steps] == [
         ("calculator", '{"x": 1}', "2", "done")
     ]
+
+
+def test_an_item_carries_its_instant_in_utc_for_the_reader_to_place():
+    shanghai = datetime(2026, 11, 25, 9, 5, tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert clock(shanghai) == "2026-11-25T01:05:00+00:00"
+    assert clock("2026-11-25T01:05:00") == "2026-11-25T01:05:00+00:00", "stored without a zone: UTC"
+    assert clock("not a time") == ""
+    assert clock().endswith("+00:00")
+
+
+def test_screen_readers_hear_the_last_answer_once_it_is_written():
+    items = [ChatItem(kind="user", content="hi"), ChatItem(kind="assistant", content=" Hello! ")]
+    assert spoken_answer(items) == "Hello!"
+    assert spoken_answer([*items, ChatItem(kind="conclusion", content="Ship it.")]) == "Ship it."
+    assert spoken_answer([ChatItem(kind="user", content="hi")]) == ""
+    markdown = "## Result\n\nThe result is **84**, see [the docs](https://x.y) and `calc`.\n- one\n> quoted"
+    assert spoken_answer([ChatItem(kind="assistant", content=markdown)]) == (
+        "Result\n\nThe result is 84, see the docs and calc.\none\nquoted"
+    )
+    assert (
+        spoken_answer([ChatItem(kind="assistant", content="snake_case and 2 * 3 * 4")])
+        == "snake_case and 2 * 3 * 4"
+    )
+    long = spoken_answer([ChatItem(kind="assistant", content="word " * 1000)])
+    assert len(long) <= 2001 and long.endswith("…")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from agentkit_app.store.models import SessionPublic
+from agentkit_app.ui.states.prefs import reader_zone
 from agentkit_app.ui.states.sessions import session_rows, when_label
 
 NOW = datetime(2026, 11, 25, 15, 30).astimezone()
@@ -80,3 +81,22 @@ def test_pinned_sessions_come_first_and_archived_ones_are_never_pinned():
         ("chat 2", "group_today", False),
         ("chat 3", "group_archived", False),
     ]
+
+
+def test_the_groups_and_clock_follow_the_readers_time_zone():
+    now = datetime(
+        2026, 11, 25, 1, 0, tzinfo=UTC
+    )  # 09:00 on the 25th in Shanghai, 20:00 on the 24th in New York
+    late = datetime(
+        2026, 11, 24, 17, 0, tzinfo=UTC
+    )  # 01:00 on the 25th in Shanghai, 12:00 on the 24th in New York
+    assert when_label(late, now, reader_zone("Asia/Shanghai")) == ("group_today", "01:00")
+    assert when_label(late, now, reader_zone("America/New_York")) == ("group_today", "12:00")
+    assert when_label(late, now, reader_zone("UTC")) == ("group_yesterday", "17:00")
+    assert session_rows([_session(1, late)], now, zone=reader_zone("Asia/Shanghai"))[0].group == "group_today"
+
+
+def test_a_time_zone_the_browser_could_not_have_sent_is_ignored():
+    for name in ("", "Not/A_Zone", "../../etc/passwd", "/etc/localtime", "Asia/Shanghai\x00", "A" * 100):
+        assert reader_zone(name) is None
+    assert reader_zone("Europe/Paris") is not None

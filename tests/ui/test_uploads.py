@@ -1,8 +1,9 @@
-"""What the composer says about files the browser refuses to upload."""
+"""What the composer says about files the browser refuses to upload, and what it keeps of those it takes."""
 
 from __future__ import annotations
 
-from agentkit_app.ui.states.composer import refusal_text
+from agentkit_app.service.upload_previews import UploadPreview
+from agentkit_app.ui.states.composer import attachment_chip, refusal_text
 
 MB = 1024 * 1024
 
@@ -17,3 +18,15 @@ def test_too_many_files_and_other_refusals_have_their_own_reason():
     assert refusal_text("a|b.txt|too-many-files", "en", MB) == "a|b.txt: at most 5 files at a time"
     assert refusal_text("garbage", "fr", MB) == "garbage: cannot be attached"
     assert refusal_text("|file-invalid-type", "en", MB) == "?: cannot be attached"
+
+
+def test_an_attachment_keeps_its_preview_for_the_chip():
+    preview = UploadPreview("pdf", "Board memo", "")
+    assert attachment_chip("memo.pdf", "ab12.pdf", preview) == {
+        "filename": "memo.pdf",
+        "stored_name": "ab12.pdf",
+        "kind": "pdf",
+        "lines": "Board memo",
+        "thumbnail": "",
+    }
+    assert attachment_chip("x.bin", "cd34.bin", None)["kind"] == "none", "no preview: a plain chip"

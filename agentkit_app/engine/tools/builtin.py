@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import asyncio
 import math
 import operator
 import os
@@ -14,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from agentkit_app.engine.tools import Tool, ToolContext
+from agentkit_app.engine.tools.documents import UnreadableDocument, read_document
 
 _BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
     ast.Add: operator.add,
@@ -94,11 +94,13 @@ async def _read_file(args: dict[str, Any], ctx: ToolContext) -> str:
     path = resolve_upload(ctx.upload_dir, os.path.basename(name))
     if path is None or (ctx.may_read is not None and not ctx.may_read(path.name)):
         return f"error: no uploaded file named {name!r}"
-    data = await asyncio.to_thread(path.read_bytes)
-    text = data[: MAX_FILE_CHARS * 4].decode("utf-8", errors="replace")
-    if len(text) > MAX_FILE_CHARS:
-        text = text[:MAX_FILE_CHARS] + "\n[... truncated]"
-    return text
+    try:
+        document = await read_document(path, path.name, MAX_FILE_CHARS)
+    except UnreadableDocument as exc:
+        return f"error: cannot read {name!r}: {exc}"
+    except OSError:
+        return f"error: no uploaded file named {name!r}"
+    return document.for_model() or f"({name!r} holds no text)"
 
 
 async def _shell(args: dict[str, Any], ctx: ToolContext) -> str:
@@ -149,7 +151,10 @@ def builtin_tools() -> list[Tool]:
         ),
         Tool(
             name="read_file",
-            description="Read an uploaded file by its stored name (as given in the user's message).",
+            description=(
+                "Read an uploaded file by its stored name (as given in the user's message): text, PDF, "
+                "DOCX, PPTX, XLSX, HTML and CSV come back as text; a long file is cut to fit and says so."
+            ),
             parameters=_text_arguments("stored_name"),
             handler=_read_file,
         ),

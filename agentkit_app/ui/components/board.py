@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from agentkit_app.ui.components.bubbles import copy_button, markdown
+from agentkit_app.ui.components.local_time import local_time
 from agentkit_app.ui.i18n import round_label, tr
 from agentkit_app.ui.items import ChatItem
 from agentkit_app.ui.states.run_dialogs import RunDialogsState
@@ -96,7 +97,7 @@ def speech_card(item: ChatItem) -> rx.Component:
                 rx.hstack(
                     rx.text(speaker.name, weight="bold", size="2"),
                     rx.badge(speaker.role, variant="soft", size="1"),
-                    rx.text(item.time, size="1", color_scheme="gray"),
+                    local_time(item.time),
                     align="center",
                 ),
                 markdown(item.content),

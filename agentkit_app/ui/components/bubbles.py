@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import reflex as rx
 
 from agentkit_app.ui.components.icon_action import icon_action
+from agentkit_app.ui.components.local_time import local_time
 from agentkit_app.ui.i18n import tr
 from agentkit_app.ui.items import ChatItem, StepItem, VersionsPart
 from agentkit_app.ui.states.chat import ChatState
@@ -231,7 +232,7 @@ def _user_message(item: ChatItem, controls: ItemControls) -> rx.Component:
                     "pencil", tr("edit"), ChatState.start_edit(item.id), icon_size=12, class_name="ak-edit"
                 ),
             ),
-            rx.text(item.time, size="1", color_scheme="gray"),
+            local_time(item.time),
             align="center",
             spacing="2",
         ),
@@ -254,7 +255,7 @@ def assistant_bubble(item: ChatItem, controls: ItemControls) -> rx.Component:
                 answer.skill != "",
                 rx.badge(tr("skill"), ": ", answer.skill, color_scheme="violet", class_name="ak-skill"),
             ),
-            rx.text(item.time, size="1", color_scheme="gray"),
+            local_time(item.time),
             align="center",
         ),
         rx.cond(

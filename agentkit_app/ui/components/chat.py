@@ -151,10 +151,23 @@ def board_progress() -> rx.Component:
     )
 
 
+def answer_announcer() -> rx.Component:
+    """A polite live region for screen readers: "writing the answer" while a run streams, then its answer once."""
+    return rx.box(
+        rx.cond(ChatState.running, tr("sr_answering"), ChatState.announcement),
+        role="status",
+        aria_live="polite",
+        aria_atomic="true",
+        class_name="ak-sr-only",
+        id="answer_announcer",
+    )
+
+
 def conversation() -> rx.Component:
     """The scrolling list of items, with a jump-to-latest button while the user reads further up."""
     return rx.box(
         page_sync(),
+        answer_announcer(),
         rx.box(
             rx.vstack(
                 rx.foreach(ChatState.items, chat_item),
@@ -168,6 +181,7 @@ def conversation() -> rx.Component:
                 padding="1em",
             ),
             id=SCROLL_ID,
+            aria_busy=ChatState.running,  # the items change while a run writes: read them when it is done
             height="100%",
             overflow_y="auto",
             width="100%",

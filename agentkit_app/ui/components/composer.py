@@ -7,6 +7,7 @@ from typing import Any
 import reflex as rx
 from reflex.vars import ArrayVar, ObjectVar
 
+from agentkit_app.ui.components.icon_action import icon_action
 from agentkit_app.ui.i18n import tr
 from agentkit_app.ui.states.chat import ChatState
 from agentkit_app.ui.states.composer import MAX_FILES, UPLOAD_ID, ComposerState
@@ -51,23 +52,46 @@ def suggestions() -> rx.Component:
     )
 
 
-def attachment_chips() -> rx.Component:
-    """The files attached to the next message."""
+def attachment_chip(attachment: rx.Var) -> rx.Component:
+    """One attached file: a thumbnail of an image, else an icon of its kind and its first lines."""
+    kind = attachment["kind"]
     return rx.hstack(
-        rx.foreach(
-            ComposerState.attachments,
-            lambda a: rx.badge(
-                rx.icon("paperclip", size=12),
-                a["filename"],
-                rx.icon(
-                    "x", size=12, cursor="pointer", on_click=ComposerState.remove_attachment(a["stored_name"])
-                ),
-                variant="surface",
-                class_name="ak-attachment",
+        rx.cond(
+            attachment["thumbnail"] != "",
+            rx.image(src=attachment["thumbnail"], alt="", class_name="ak-attachment-thumb"),
+            rx.match(
+                kind,
+                ("pdf", rx.icon("file_text", size=18)),
+                ("docx", rx.icon("file_text", size=18)),
+                ("xlsx", rx.icon("sheet", size=18)),
+                ("csv", rx.icon("sheet", size=18)),
+                ("pptx", rx.icon("presentation", size=18)),
+                ("none", rx.icon("file", size=18)),
+                rx.icon("file_type", size=18),
             ),
         ),
-        wrap="wrap",
+        rx.vstack(
+            rx.text(attachment["filename"], size="1", weight="medium", class_name="ak-ellipsis"),
+            rx.cond(
+                attachment["lines"] != "",
+                rx.text(attachment["lines"], size="1", color_scheme="gray", class_name="ak-attachment-lines"),
+            ),
+            spacing="0",
+            min_width="0",
+        ),
+        icon_action(
+            "x", tr("remove_attachment"), ComposerState.remove_attachment(attachment["stored_name"]), 12
+        ),
+        align="start",
+        spacing="2",
+        class_name="ak-attachment",
+        data_kind=kind,
     )
+
+
+def attachment_chips() -> rx.Component:
+    """The files attached to the next message, each previewed."""
+    return rx.hstack(rx.foreach(ComposerState.attachments, attachment_chip), wrap="wrap", id="attachments")
 
 
 def composer() -> rx.Component:

@@ -5,10 +5,15 @@ from __future__ import annotations
 import reflex as rx
 
 from agentkit_app.ui.components.icon_action import icon_action
+from agentkit_app.ui.components.page_language import page_language
 from agentkit_app.ui.components.sidebar import delete_dialog, sidebar
 from agentkit_app.ui.i18n import tr
 from agentkit_app.ui.states.auth import AuthState
 from agentkit_app.ui.states.prefs import PrefsState
+from agentkit_app.ui.states.sessions import SessionsState
+
+# The reader's time zone as the browser knows it (an expression compiled into the bundle, not eval'd).
+READER_ZONE = rx.Var("Intl.DateTimeFormat().resolvedOptions().timeZone", _var_type=str)
 
 # Keyboard shortcuts on every page: Ctrl/Cmd+K searches the conversations, Esc stops an answer.
 # A function compiled into the bundle (rx.call_function), not a string Reflex would eval.
@@ -143,9 +148,10 @@ def frame(*children: rx.Component) -> rx.Component:
             min_height="0",
             spacing="0",
         ),
+        page_language(),
         delete_dialog(),  # once per page, outside both sidebars (desktop and the phone's drawer)
         height="100dvh",
         spacing="0",
         width="100%",
-        on_mount=rx.call_function(SHORTCUTS_JS),
+        on_mount=[rx.call_function(SHORTCUTS_JS), SessionsState.set_reader_zone(READER_ZONE)],
     )

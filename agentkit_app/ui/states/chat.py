@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import re
 
 import reflex as rx
 
@@ -21,6 +22,34 @@ from agentkit_app.ui.states.turn_options import turn_options
 from agentkit_app.ui.timeline import ChatItem, Timeline, items_from_messages
 
 FLUSH_S = 0.05
+SPOKEN_CHARS = 2000  # the most of an answer the screen-reader announcement reads out
+ANSWER_KINDS = ("assistant", "conclusion", "synthesis", "error")
+
+
+# Markdown a screen reader would spell out: fences, images and links (their text stays), emphasis and
+# code marks, heading, quote and bullet marks
+_MARKUP = [
+    (re.compile(r"```[^\n]*\n?"), ""),
+    (re.compile(r"!?\[([^\]]*)\]\([^)]*\)"), r"\1"),
+    (re.compile(r"\*\*|__|`"), ""),
+    (re.compile(r"(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w)"), ""),
+    (re.compile(r"^[ \t]*(?:#{1,6}[ \t]+|>[ \t]?|[-*+][ \t]+)", re.M), ""),
+]
+
+
+def spoken_answer(items: list[ChatItem]) -> str:
+    """Return the text a screen reader announces when a run has answered: its last answer, conclusion or error.
+
+    Markdown marks are left out (a reader would spell out every asterisk), and a long answer is cut.
+    """
+    answer = next((i for i in reversed(items) if i.kind in ANSWER_KINDS and i.content.strip()), None)
+    if answer is None:
+        return ""
+    text = answer.content
+    for pattern, replacement in _MARKUP:
+        text = pattern.sub(replacement, text)
+    text = text.strip()
+    return text if len(text) <= SPOKEN_CHARS else text[:SPOKEN_CHARS].rstrip() + "…"
 
 
 class ChatState(rx.State):
@@ -51,6 +80,8 @@ class ChatState(rx.State):
     missing: bool = False
     running: bool = False
     run_kind: str = ""  # chat, board or team: what is running (a message during a board or team joins it)
+    # what the page's polite live region reads out once a run has answered (never each token)
+    announcement: str = ""
 
     @rx.var
     def session_id(self) -> str:
@@ -68,7 +99,7 @@ class ChatState(rx.State):
             session: SessionPublic | None = await service.session_or_404(self.session_id, principal)
         except ServiceError:
             session = None
-        self.missing = session is None
+        self.missing, self.announcement = session is None, ""
         if session is None:
             self._show_items([])
             self.title = ""
@@ -145,6 +176,7 @@ class ChatState(rx.State):
     def _watch(self, run: Run):
         """Show ``run`` as running and follow it."""
         self._set_running([run])
+        self.announcement = ""
         return ChatState.follow(run.run_id)
 
     @rx.var
@@ -180,7 +212,7 @@ class ChatState(rx.State):
         run = get_service().run(run_id)
         if run is None:
             return
-        index = 0
+        index, announced = 0, False
         async with self:
             if run_id in self._following:  # a page reload asked again: one follower per run
                 return
@@ -205,6 +237,8 @@ class ChatState(rx.State):
                         self._show_changes(timeline.items)
                         if run.answered:  # the answer is complete: the user may go on while the run titles
                             self._set_running(get_service().runs_of(run.session_id))
+                            if not announced:
+                                self.announcement, announced = spoken_answer(timeline.items), True
                 if run.done and index >= len(run.events):
                     break
                 await run.wait_beyond(index, 1.0)

@@ -12,6 +12,7 @@ import reflex as rx
 
 from agentkit_app.service.chat import TurnRequest
 from agentkit_app.service.runtime import get_service
+from agentkit_app.service.upload_previews import UploadPreview
 from agentkit_app.service.uploads import UploadTooLarge
 from agentkit_app.ui.i18n import t
 from agentkit_app.ui.states.auth import guarded, signed_in
@@ -28,7 +29,7 @@ class ComposerState(rx.State):
     """What the user is about to send in the open conversation."""
 
     draft: str = ""
-    attachments: list[dict[str, str]] = []
+    attachments: list[dict[str, str]] = []  # filename, stored_name, and the preview: kind, lines, thumbnail
     upload_limit: int = 10 * 1024 * 1024  # the upload store's, read on load: the browser refuses bigger files
     # the unsent text and files of the other conversations, by session id; which one the composer holds
     _drafts: dict[str, dict] = {}
@@ -150,7 +151,8 @@ class ComposerState(rx.State):
                     refusal_text(f"{pending.filename}|file-too-large", lang, service.upload_limit)
                 )
             stored = pending.finish()
-            self.attachments.append({"filename": stored.filename, "stored_name": stored.stored_name})
+            preview = await service.upload_preview(stored.stored_name, principal)
+            self.attachments.append(attachment_chip(stored.filename, stored.stored_name, preview))
 
     @rx.event
     async def upload_rejected(self, refusals: list[str]):
@@ -166,6 +168,12 @@ class ComposerState(rx.State):
     def remove_attachment(self, stored_name: str) -> None:
         """Drop an attachment from the next message."""
         self.attachments = [a for a in self.attachments if a["stored_name"] != stored_name]
+
+
+def attachment_chip(filename: str, stored_name: str, preview: UploadPreview | None) -> dict[str, str]:
+    """Return what the composer keeps of an attached file: its names, and what its chip previews."""
+    shown = preview or UploadPreview()
+    return {"filename": filename, "stored_name": stored_name, **shown.public()}
 
 
 def refusal_text(refusal: str, lang: str, limit: int) -> str:

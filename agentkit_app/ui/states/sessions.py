@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 import reflex as rx
 
@@ -15,6 +15,7 @@ from agentkit_app.service.chat import ChatService
 from agentkit_app.service.runtime import get_service
 from agentkit_app.store.models import SessionPublic
 from agentkit_app.ui.states.auth import current_principal, guarded, signed_in
+from agentkit_app.ui.states.prefs import PrefsState, reader_zone
 
 PAGE_SIZE = 100  # sessions listed at first, and added by each "show more"
 WATCH_S = 1.0  # how often the list looks whether a busy session is done
@@ -35,9 +36,12 @@ class SessionRow:
     busy: bool = False  # an answer, board meeting or team run is being written in it
 
 
-def when_label(updated: datetime, now: datetime) -> tuple[str, str]:
-    """Return the date group (i18n key) of a session and the time shown on its row, in the server's zone."""
-    local, today = updated.astimezone(), now.astimezone().date()
+def when_label(updated: datetime, now: datetime, zone: tzinfo | None = None) -> tuple[str, str]:
+    """Return the date group (i18n key) of a session and the time shown on its row, in the reader's ``zone``.
+
+    ``zone`` None: the server's (a browser that did not say its own).
+    """
+    local, today = updated.astimezone(zone), now.astimezone(zone).date()
     days = (today - local.date()).days
     if days <= 0:
         return "group_today", local.strftime("%H:%M")
@@ -48,7 +52,7 @@ def when_label(updated: datetime, now: datetime) -> tuple[str, str]:
 
 
 def session_rows(
-    sessions: list[SessionPublic], now: datetime, busy: set[str] | None = None
+    sessions: list[SessionPublic], now: datetime, busy: set[str] | None = None, zone: tzinfo | None = None
 ) -> list[SessionRow]:
     """Turn sessions (newest first) into sidebar rows: pinned ones, the other open ones by date, then the archived ones.
 
@@ -60,7 +64,7 @@ def session_rows(
     pinned = [s for s in sessions if s.status != "closed" and s.server_state.get("pinned")]
     rest = [s for s in sessions if s.status != "closed" and not s.server_state.get("pinned")]
     for s in pinned + rest + closed:
-        group, shown = when_label(s.updated_at, now)
+        group, shown = when_label(s.updated_at, now, zone)
         if s.status == "closed":
             group = "group_archived"
         elif s.server_state.get("pinned"):
@@ -138,7 +142,8 @@ class SessionsState(rx.State):
         rows = await service.list_sessions(principal, limit=self.limit)
         self.more = len(rows) == self.limit
         busy = {s.session_id for s in rows if service.busy(s.session_id)}
-        self.sessions = session_rows(rows, datetime.now().astimezone(), busy)
+        zone = reader_zone((await self.get_state(PrefsState)).time_zone)
+        self.sessions = session_rows(rows, datetime.now().astimezone(), busy, zone)
         if busy and not self._watching:
             return SessionsState.watch_busy
 
@@ -161,6 +166,16 @@ class SessionsState(rx.State):
         finally:
             async with self:
                 self._watching = False
+
+    @rx.event
+    async def set_reader_zone(self, name: str):
+        """Keep the browser's time zone (sent as each page opens); date the list again if it changed."""
+        prefs = await self.get_state(PrefsState)
+        name = str(name)[:64]
+        if name == prefs.time_zone or reader_zone(name) is None:
+            return None
+        prefs.time_zone = name
+        return SessionsState.load
 
     @rx.event
     async def show_more(self) -> None:
