@@ -133,15 +133,20 @@ class FeedbackDesk:
             InvalidInput: a rating other than up or down.
         """
         enabled_access(self.access).require_admin(principal)
+        verdict = checked_rating(rating)
+        until = None
+        if before is not None:
+            try:  # a moment without a zone is UTC; compared in UTC, as the database keeps it
+                until = (before if before.tzinfo else before.replace(tzinfo=UTC)).astimezone(UTC)
+            except OverflowError:  # within hours of year 1 (before every vote) or of year 9999 (after all)
+                if before.year < 5000:
+                    return []
         return await self.feedback.listing(
             agent=agent or None,
             expert=expert or None,
-            rating=checked_rating(rating),
+            rating=verdict,
             limit=max(1, min(limit, 200)),
-            # a moment without a zone is UTC; compared in UTC, as the database keeps it
-            before=(before if before.tzinfo else before.replace(tzinfo=UTC)).astimezone(UTC)
-            if before
-            else None,
+            before=until,
         )
 
     async def feedback_facets(self, principal: Principal) -> tuple[list[str], list[str]]:
