@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from agentkit_app.api.problems import error_responses
 from agentkit_app.api.security import AdminDep, PrincipalDep, ServiceDep
-from agentkit_app.store.models import FEEDBACK_COMMENT_CHARS, FeedbackEntry, FeedbackPublic
+from agentkit_app.store.models import FEEDBACK_COMMENT_CHARS, FeedbackEntry, FeedbackPublic, FeedbackSummary
 
 # under ``/api/v1/chat`` (its router checks the session is the caller's)
 router = APIRouter()
@@ -75,3 +75,9 @@ async def list_feedback(
     return await service.feedback_list(
         principal, agent=agent, expert=expert, rating=rating, limit=limit, before=before
     )
+
+
+@admin_router.get("/admin/feedback/summary", tags=["admin"], responses=error_responses(401, 403, 404))
+async def feedback_summary(principal: AdminDep, service: ServiceDep) -> FeedbackSummary:
+    """Count the thumbs up and down of each agent and each expert that has votes."""
+    return await service.feedback_summary(principal)

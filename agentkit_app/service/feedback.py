@@ -17,6 +17,7 @@ from agentkit_app.store.models import (
     FEEDBACK_COMMENT_CHARS,
     FeedbackEntry,
     FeedbackPublic,
+    FeedbackSummary,
     MessagePublic,
     Rating,
     SessionPublic,
@@ -149,7 +150,7 @@ class FeedbackDesk:
             before=until,
         )
 
-    async def feedback_facets(self, principal: Principal) -> tuple[list[str], list[str]]:
-        """Return the agents and experts that have votes, for the admin's filters (admins only)."""
+    async def feedback_summary(self, principal: Principal) -> FeedbackSummary:
+        """Return the thumbs up and down of each agent and expert that has votes (admins only)."""
         enabled_access(self.access).require_admin(principal)
-        return await self.feedback.facets()
+        return await self.feedback.tally()

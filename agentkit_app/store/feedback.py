@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Insert
+from sqlalchemy import Insert, case, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -21,6 +21,8 @@ from agentkit_app.store.models import (
     FeedbackEntry,
     FeedbackPublic,
     FeedbackRecord,
+    FeedbackSummary,
+    FeedbackTally,
     MessagePublic,
     MessageRecord,
     Rating,
@@ -196,23 +198,22 @@ class FeedbackStore:
 
         return await in_session(self.engine, work)
 
-    async def facets(self) -> tuple[list[str], list[str]]:
-        """Return the agents and the experts that have votes, by name (what the admin's filters offer)."""
+    async def tally(self) -> FeedbackSummary:
+        """Return the thumbs up and down of each agent and each expert that has votes, by name."""
 
-        def work(db: Session) -> tuple[list[str], list[str]]:
-            agents = db.exec(
-                select(FeedbackRecord.agent_name)
-                .where(col(FeedbackRecord.agent_name).is_not(None))
-                .distinct()
-                .order_by(FeedbackRecord.agent_name)
+        def counts(db: Session, column: Any) -> list[FeedbackTally]:
+            up = func.sum(case((col(FeedbackRecord.rating) == Rating.UP.value, 1), else_=0))
+            down = func.sum(case((col(FeedbackRecord.rating) == Rating.DOWN.value, 1), else_=0))
+            query = select(column, up, down).where(column.is_not(None)).group_by(column).order_by(column)
+            return [
+                FeedbackTally(name=name, up=int(u), down=int(d)) for name, u, d in db.execute(query) if name
+            ]
+
+        def work(db: Session) -> FeedbackSummary:
+            return FeedbackSummary(
+                agents=counts(db, col(FeedbackRecord.agent_name)),
+                experts=counts(db, col(FeedbackRecord.expert_name)),
             )
-            experts = db.exec(
-                select(FeedbackRecord.expert_name)
-                .where(col(FeedbackRecord.expert_name).is_not(None))
-                .distinct()
-                .order_by(FeedbackRecord.expert_name)
-            )
-            return [a for a in agents if a], [e for e in experts if e]
 
         return await in_session(self.engine, work)
 

@@ -185,6 +185,19 @@ class FeedbackEntry(FeedbackPublic):
     excerpt: str = ""
 
 
+# How many thumbs up and down the messages of one agent or expert have.
+class FeedbackTally(BaseModel):
+    name: str
+    up: int = 0
+    down: int = 0
+
+
+# The thumbs of every agent and every expert that has votes, by name.
+class FeedbackSummary(BaseModel):
+    agents: list[FeedbackTally] = PydanticField(default_factory=list)
+    experts: list[FeedbackTally] = PydanticField(default_factory=list)
+
+
 # The fields a message shows as they are stored.
 class MessageBase(SQLModel):
     session_id: str = Field(foreign_key="sessions.session_id", index=True, max_length=64)

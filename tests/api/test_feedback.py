@@ -160,6 +160,18 @@ def test_board_speeches_and_conclusion_are_rated_and_admins_list_them(http, admi
     ).json()
     assert len(page) == len(rest) == 1 and rest[0]["message_id"] != page[0]["message_id"]
 
+    summary = http.get("/api/v1/admin/feedback/summary", headers=admin).json()
+    assert {"name": expert, "up": 0, "down": 1} in summary["experts"]
+    board = next(t for t in summary["agents"] if t["name"] == "board_meeting")
+    assert (board["up"], board["down"]) == (1, 1)
+    assert http.get("/api/v1/admin/feedback/summary", headers=alice).status_code == 403
+
+    summary = http.get("/api/v1/admin/feedback/summary", headers=admin).json()
+    assert {"name": expert, "up": 0, "down": 1} in summary["experts"]
+    board = next(t for t in summary["agents"] if t["name"] == "board_meeting")
+    assert (board["up"], board["down"]) == (1, 1)
+    assert http.get("/api/v1/admin/feedback/summary", headers=alice).status_code == 403
+
     md = http.get(f"{CHAT}/sessions/{sid}/export", headers=alice).text
     assert "*Feedback: 👎 too vague*" in md and "*Feedback: 👍*" in md
 

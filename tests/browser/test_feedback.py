@@ -58,6 +58,9 @@ def test_a_rated_board_speech_is_listed_on_the_admin_page(chat: Page, app_url: s
     row = chat.locator(f'.ak-admin-feedback[data-message="{speech_id}"]')
     expect(row).to_contain_text("too vague about the costs")
     expect(row.locator(".ak-feedback-source")).to_have_text("Strategist")
+    expect(chat.locator(".ak-feedback-tally-expert", has_text="Strategist")).to_have_text(
+        "Strategist 👍 0 👎 1"
+    )
     chat.locator("#feedback_filter_rating").click()
     chat.get_by_role("option", name="👍").click()
     expect(row).to_have_count(0)

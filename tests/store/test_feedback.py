@@ -109,7 +109,13 @@ async def test_the_list_is_newest_first_filtered_and_paged(manager, votes: Feedb
     rest = await votes.listing(limit=2, before=page[-1].updated_at)
     assert [e.message_id for e in page + rest] == made[::-1]
     assert await votes.listing(before=listed[-1].updated_at - timedelta(seconds=1)) == []
-    assert await votes.facets() == (["assistant", "board_meeting", "coder"], ["Investor", "Strategist"])
+    summary = await votes.tally()
+    assert [(t.name, t.up, t.down) for t in summary.agents] == [
+        ("assistant", 1, 0),
+        ("board_meeting", 1, 1),
+        ("coder", 0, 1),
+    ]
+    assert [(t.name, t.up, t.down) for t in summary.experts] == [("Investor", 1, 0), ("Strategist", 0, 1)]
 
 
 async def test_the_list_pages_the_newest_change_first(manager, votes: FeedbackStore):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from agentkit_app.ui.i18n import tr
-from agentkit_app.ui.states.feedback_admin import ANY, FeedbackAdminState, FeedbackRow
+from agentkit_app.ui.states.feedback_admin import ANY, FeedbackAdminState, FeedbackRow, TallyRow
 
 COLUMNS = (
     "feedback_col_when",
@@ -17,13 +17,13 @@ COLUMNS = (
 )
 
 
-def _filter(name: str, everything: str, options: rx.Var | list[str], width: str = "12em") -> rx.Component:
+def _filter(name: str, everything: str, options: rx.Var, width: str = "12em") -> rx.Component:
     """A choice of one filter; ``everything`` (an i18n key) names the choice that filters nothing."""
     return rx.select.root(
         rx.select.trigger(width=width, id=f"feedback_filter_{name}"),
         rx.select.content(
             rx.select.item(tr(everything), value=ANY),
-            rx.foreach(options, lambda option: rx.select.item(option, value=option)),
+            rx.foreach(options, lambda option: rx.select.item(option.name, value=option.name)),
         ),
         value=getattr(FeedbackAdminState, name),
         on_change=lambda value: FeedbackAdminState.set_filter(name, value),
@@ -40,6 +40,20 @@ def _rating_filter() -> rx.Component:
         ),
         value=FeedbackAdminState.rating,
         on_change=lambda value: FeedbackAdminState.set_filter("rating", value),
+    )
+
+
+def _tally(name: str, row: TallyRow) -> rx.Component:
+    """An agent or expert with its thumbs up and down; a click shows only its votes."""
+    return rx.badge(
+        row.name,
+        rx.text.span(" 👍 ", row.up),
+        rx.text.span(" 👎 ", row.down),
+        variant=rx.cond(getattr(FeedbackAdminState, name) == row.name, "solid", "soft"),
+        color_scheme="indigo" if name == "agent" else "violet",
+        on_click=FeedbackAdminState.set_filter(name, row.name),
+        cursor="pointer",
+        class_name=f"ak-feedback-tally ak-feedback-tally-{name}",
     )
 
 
@@ -77,6 +91,13 @@ def feedback_section() -> rx.Component:
             _rating_filter(),
             wrap="wrap",
             spacing="2",
+        ),
+        rx.hstack(
+            rx.foreach(FeedbackAdminState.agents, lambda row: _tally("agent", row)),
+            rx.foreach(FeedbackAdminState.experts, lambda row: _tally("expert", row)),
+            wrap="wrap",
+            spacing="1",
+            id="feedback_tally",
         ),
         rx.cond(
             FeedbackAdminState.rows.length() > 0,

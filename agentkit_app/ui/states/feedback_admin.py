@@ -32,6 +32,15 @@ class FeedbackRow:
     comment: str = ""
 
 
+@dataclass
+class TallyRow:
+    """An agent or expert with how many thumbs up and down its messages have."""
+
+    name: str = ""
+    up: int = 0
+    down: int = 0
+
+
 def feedback_row(entry: FeedbackEntry) -> FeedbackRow:
     """Return the table row of a vote."""
     return FeedbackRow(
@@ -51,8 +60,9 @@ class FeedbackAdminState(rx.State):
     """The votes shown, the filters, and whether older ones may be read."""
 
     rows: list[FeedbackRow] = []
-    agents: list[str] = []
-    experts: list[str] = []
+    # every agent and expert with votes, with their thumbs (the filters offer them)
+    agents: list[TallyRow] = []
+    experts: list[TallyRow] = []
     agent: str = ANY
     expert: str = ANY
     rating: str = ANY
@@ -81,7 +91,9 @@ class FeedbackAdminState(rx.State):
         self.more = len(entries) == PAGE
         if entries:
             self._oldest = entries[-1].updated_at.isoformat()
-        self.agents, self.experts = await service.feedback_facets(principal)
+        summary = await service.feedback_summary(principal)
+        self.agents = [TallyRow(t.name, t.up, t.down) for t in summary.agents]
+        self.experts = [TallyRow(t.name, t.up, t.down) for t in summary.experts]
 
     @rx.event
     @guarded
