@@ -130,6 +130,15 @@ def main() -> None:
                 idle(page)
                 shoot(page, "team.png")
 
+                page.goto(chat_url)
+                answer = page.locator(".ak-assistant-item").first
+                answer.locator(".ak-thumb-down").click()
+                page.locator("#feedback_comment_input").fill(
+                    "Show the steps of the sum, not only the result."
+                )
+                shoot(page, "feedback.png")
+                page.locator("#feedback_send").click()
+
                 page.goto(f"{url}/admin")
                 expect(page.locator("#admin_page")).to_contain_text("Engineering")
                 shoot(page, "admin.png")

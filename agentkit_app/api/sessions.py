@@ -105,14 +105,16 @@ async def close_session(
 async def get_messages(
     session: SessionDep,
     service: ServiceDep,
+    principal: PrincipalDep,
     limit: Annotated[int | None, Query(ge=1, le=1000)] = None,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     branch: Annotated[
         str, Query(pattern="^(active|all)$", description="active (shown) branch, or all messages")
     ] = "active",
 ) -> list[MessagePublic]:
-    """Return the session's messages in conversation order, with their metadata and alternatives."""
-    return await service.messages(session.session_id, limit=limit, offset=offset, branch=branch)
+    """Return the session's messages in conversation order, with their metadata, alternatives and the caller's vote."""
+    messages = await service.messages(session.session_id, limit=limit, offset=offset, branch=branch)
+    return await service.with_votes(messages, principal)
 
 
 @router.post("/sessions/{session_id}/branch", responses=error_responses(404, 409, 422))

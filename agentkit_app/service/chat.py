@@ -22,12 +22,8 @@ from agentkit_app.engine.tools import ToolRegistry
 from agentkit_app.engine.tools.builtin import builtin_tools
 from agentkit_app.service.catalog import Catalog
 from agentkit_app.service.conversations import ConversationReads
-from agentkit_app.service.errors import (
-    InvalidInput,
-    NotFound,
-    QuotaExceeded,
-    SessionClosed,
-)
+from agentkit_app.service.errors import InvalidInput, NotFound, QuotaExceeded, SessionClosed
+from agentkit_app.service.feedback import FeedbackDesk
 from agentkit_app.service.flows import FLOWS, Flow, Recorder, Resumption, RunContext
 from agentkit_app.service.runs import Run, RunRegistry
 from agentkit_app.service.sessions import SessionCommands
@@ -39,6 +35,7 @@ from agentkit_app.service.turns import (
     checked_text,
 )
 from agentkit_app.service.uploads import UploadStore
+from agentkit_app.store.feedback import FeedbackStore
 from agentkit_app.store.models import MessagePublic, SessionPublic
 from agentkit_app.store.records import (
     AnyRecord,
@@ -68,7 +65,7 @@ class _Billing:
     billed: bool = False
 
 
-class ChatService(SessionCommands, ConversationReads):
+class ChatService(SessionCommands, ConversationReads, FeedbackDesk):
     """Routes user messages to the engine, persists what happens, and keeps runs followable."""
 
     def __init__(
@@ -84,6 +81,7 @@ class ChatService(SessionCommands, ConversationReads):
         access: AccessControl | None = None,
     ) -> None:
         self.store = store
+        self.feedback = FeedbackStore(store.engine)  # readers' votes on messages
         self.catalog = catalog
         self.llm = llm
         self.config = config

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from agentkit_app.service.access import Principal
     from agentkit_app.service.runs import Run, RunRegistry
     from agentkit_app.service.uploads import PendingUpload, UploadInfo, UploadStore
+    from agentkit_app.store.feedback import FeedbackStore
     from agentkit_app.store.sessions import SessionManager
 
 __all__ = ["ConversationReads", "search_visible"]
@@ -48,6 +49,7 @@ class ConversationReads:
     store: SessionManager
     runs: RunRegistry
     uploads: UploadStore
+    feedback: FeedbackStore
 
     async def list_sessions(
         self, principal: Principal, *, limit: int = 50, offset: int = 0
@@ -70,8 +72,12 @@ class ConversationReads:
         return await search_visible(self.store, principal, query, limit)
 
     async def export(self, session: SessionPublic, fmt: str) -> tuple[str, str, str]:
-        """Return a session as a file: its text, media type and file name (``fmt``: ``md`` or ``json``)."""
-        return export_session(session, await self.store.get_messages(session.session_id), fmt)
+        """Return a session as a file: its text, media type and file name (``fmt``: ``md`` or ``json``).
+
+        Readers' votes on its messages go with them.
+        """
+        messages = await self.store.get_messages(session.session_id)
+        return export_session(session, messages, fmt, await self.feedback.of_session(session.session_id))
 
     def run(self, run_id: str) -> Run | None:
         """Return a run of this process by its id, or None."""

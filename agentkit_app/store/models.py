@@ -1,4 +1,4 @@
-"""Tables for sessions, messages, accounts and usage, and the public shapes the API returns."""
+"""Tables for sessions, messages, feedback, accounts and usage, and the public shapes the API returns."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel
 from pydantic import Field as PydanticField
-from sqlalchemy import JSON, Column, DateTime, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from agentkit_app.store.records import AnyRecord, MessageRole, read_record
+from agentkit_app.store.records import RUN_ANSWERS, AnyRecord, MessageRole, MessageType, read_record
 
 
 def utcnow() -> datetime:
@@ -101,6 +101,103 @@ class SessionPublic(SessionBase):
     server_state: dict[str, Any] = Field(default_factory=dict)
 
 
+class Rating(StrEnum):
+    """A reader's verdict on a message: thumbs up or down."""
+
+    UP = "up"
+    DOWN = "down"
+
+
+# what a reader may rate: an answer, a speech, a moderator's summary, a board's conclusion, a team's
+# synthesis, and a run's answer (the message REST returns for a board or team)
+RATED_KINDS = frozenset(
+    {
+        MessageType.CHAT,
+        MessageType.BOARD_SPEECH,
+        MessageType.BOARD_SUMMARY,
+        MessageType.BOARD_CONCLUSION,
+        MessageType.TEAM_SYNTHESIS,
+        *RUN_ANSWERS,
+    }
+)
+FEEDBACK_COMMENT_CHARS = 2000
+
+
+def rateable(record: AnyRecord) -> bool:
+    """Return whether a reader may rate the message of ``record``: an assistant's message of a rated kind."""
+    return record.role == MessageRole.ASSISTANT and record.message_type in RATED_KINDS
+
+
+# One reader's vote on one message; a second vote of the same reader replaces it (unique pair).
+# Who made the message (agent, expert) and its kind are copied in when the vote is cast, so that the
+# admin's list filters without reading message records. The vote goes with its message.
+class FeedbackRecord(SQLModel, table=True):
+    __tablename__ = "message_feedback"
+    __table_args__ = (
+        UniqueConstraint("message_id", "voter", name="uq_message_feedback_message_voter"),
+        Index("ix_message_feedback_updated", "updated_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: str = Field(
+        sa_column=Column(
+            String(64), ForeignKey("messages.message_id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    session_id: str = Field(max_length=64)
+    # the voter's user id; "" for a deployment without accounts (or an API-key client)
+    voter: str = Field(default="", max_length=64)
+    rating: Rating = Field(max_length=8, sa_type=String(8))
+    comment: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    agent_name: str | None = Field(default=None, max_length=100, index=True)
+    expert_name: str | None = Field(default=None, max_length=100, index=True)
+    message_type: str = Field(default=MessageType.CHAT, max_length=32)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+# A vote as the one who cast it sees it.
+class FeedbackPublic(BaseModel):
+    message_id: str
+    rating: Rating
+    comment: str = ""
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+
+    @classmethod
+    def of(cls, row: FeedbackRecord) -> FeedbackPublic:
+        """Return the public form of a feedback row."""
+        return cls.model_validate(row, from_attributes=True)
+
+
+# A vote in the admin's list: who rated what, made by which agent or expert, and the start of its text.
+class FeedbackEntry(FeedbackPublic):
+    session_id: str
+    message_type: str
+    agent_name: str | None = None
+    expert_name: str | None = None
+    user_id: str | None = None
+    username: str | None = None
+    excerpt: str = ""
+
+
+# How many thumbs up and down the messages of one agent or expert have.
+class FeedbackTally(BaseModel):
+    name: str
+    up: int = 0
+    down: int = 0
+
+
+# The thumbs of every agent and every expert that has votes, by name.
+class FeedbackSummary(BaseModel):
+    agents: list[FeedbackTally] = PydanticField(default_factory=list)
+    experts: list[FeedbackTally] = PydanticField(default_factory=list)
+
+
 # The fields a message shows as they are stored.
 class MessageBase(SQLModel):
     session_id: str = Field(foreign_key="sessions.session_id", index=True, max_length=64)
@@ -132,6 +229,8 @@ class MessagePublic(MessageBase):
     created_at: AwareDatetime
     # ids of this message and its siblings (edits of a user message, regenerations of an answer), oldest first
     alternatives: list[str] = Field(default_factory=list)
+    # the caller's own vote on it, where the reader asked for it (None: not rated, or not asked)
+    feedback: FeedbackPublic | None = None
 
     @property
     def record(self) -> AnyRecord:

@@ -117,6 +117,7 @@ class ChatItem:
     copy_text: str = ""  # what ⧉ copies from a conclusion or synthesis card: the run's final answer
     round: int = 0  # a board item's round; the meeting's round count on its start and conclusion
     attachments: list[str] = field(default_factory=list)  # the files sent with a user message
+    rateable: bool = False  # a stored answer, speech, summary, conclusion or synthesis: thumbs up or down
     versions: VersionsPart = field(default_factory=VersionsPart)
     answer: AnswerPart = field(default_factory=AnswerPart)
     speaker: SpeakerPart = field(default_factory=SpeakerPart)

@@ -162,8 +162,8 @@ class Timeline:
         answer.content = event.content
         answer.streaming = False
         answer.usage = usage_line(figures)
-        if event.metadata.get("message_id"):
-            answer.id = str(event.metadata["message_id"])
+        if event.metadata.get("message_id"):  # stored: it can be rated
+            answer.id, answer.rateable = str(event.metadata["message_id"]), True
 
     def _on_error(self, event: ev.Error, agent: str) -> None:
         last = self.items[-1] if self.items else None

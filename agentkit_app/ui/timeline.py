@@ -10,7 +10,7 @@ import dataclasses
 from typing import Any
 
 from agentkit_app.engine import events as ev
-from agentkit_app.store.models import MessagePublic
+from agentkit_app.store.models import MessagePublic, rateable
 from agentkit_app.store.records import (
     AnyRecord,
     ChatAnswer,
@@ -80,8 +80,9 @@ def _replay(timeline: Timeline, event: ev.Event, record: EventRecord, message: M
     if len(timeline.items) > before:  # a phase or a note updates a card instead of adding one
         item = timeline.items[-1]
         item.time = clock(message.created_at)
-        if item.kind in ("speech", "summary", "conclusion"):
-            item.id = message.message_id  # search results link to it
+        if item.kind in ("speech", "summary", "conclusion", "synthesis"):
+            item.id = message.message_id  # search results link to it, and a vote names it
+            item.rateable = rateable(record)
         if item.kind in ("conclusion", "synthesis"):
             item.usage = _usage(record)  # the usage of the whole run
 
@@ -98,6 +99,7 @@ def _answer_item(message: MessagePublic, record: AnyRecord) -> ChatItem:
         time=clock(message.created_at),
         cancelled=bool(answer.cancelled),
         usage=_usage(record),
+        rateable=rateable(record),
         answer=AnswerPart(
             steps=_step_cards(answer.steps or []),
             skill=answer.skill or "",

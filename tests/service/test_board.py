@@ -166,9 +166,10 @@ _BOARD_ITEMS = ("board_start", "round", "speech", "summary", "conclusion")
 
 
 def _cards(items: list[ChatItem]) -> list[dict]:
-    """The board's cards without what differs by nature between a live view and a reload (id, clock)."""
+    """The board's cards without what differs by nature between a live view and a reload (id, clock, and
+    whether it can be rated: a live card has no stored id to vote on until the meeting ends)."""
     return [
-        {k: v for k, v in card.items() if k not in ("id", "time")}
+        {k: v for k, v in card.items() if k not in ("id", "time", "rateable")}
         for card in plain([i for i in items if i.kind in _BOARD_ITEMS])
     ]
 
@@ -187,6 +188,8 @@ async def test_a_reload_rebuilds_the_same_cards_as_the_live_meeting(service_fact
     reloaded = items_from_messages(await service.store.get_messages(session.session_id))
     live_cards, reloaded_cards = _cards(live.items), _cards(reloaded)
     assert reloaded_cards == live_cards
+    rated = {i.kind for i in reloaded if i.rateable}
+    assert rated == {"speech", "summary", "conclusion"}  # the start and the round dividers are not rated
     speeches = [(c["speaker"]["name"], c["round"]) for c in live_cards if c["kind"] == "speech"]
     assert speeches == [(n, r) for r in (1, 2) for n in ("Strategist", "Risk Officer", "Investor")]
     assert all(c["content"] and not c["streaming"] for c in live_cards if c["kind"] == "speech")

@@ -59,6 +59,8 @@ def test_a_reload_rebuilds_each_kind_of_bubble_from_its_record():
         ("error", "timed out"),
         ("assistant", "a speech stored without its event"),
     ]
+    # answers can be rated, the user's messages, interventions and errors cannot
+    assert [i.rateable for i in items] == [False, True, False, False, True]
     user, bubble = items[0], items[1]
     assert user.attachments == ["a.txt"]
     assert isinstance(bubble, ChatItem) and bubble.cancelled and bubble.answer.mode_phase == "act"

@@ -162,8 +162,9 @@ def test_a_new_team_run_does_not_note_on_the_card_of_an_earlier_run():
 
 
 def _without_clock(items: list[ChatItem]) -> list[dict[str, Any]]:
-    """The items without what differs by nature between a live view and a reload (id, clock)."""
-    return [{k: v for k, v in item.items() if k not in ("id", "time")} for item in plain(items)]
+    """The items without what differs by nature between a live view and a reload (id, clock, and whether a
+    card can be rated: a live card has no stored id to vote on until its run ends)."""
+    return [{k: v for k, v in item.items() if k not in ("id", "time", "rateable")} for item in plain(items)]
 
 
 async def _live_and_reloaded(service: ChatService, text: str) -> tuple[list[ChatItem], list[ChatItem]]:
@@ -181,6 +182,7 @@ async def test_a_reload_rebuilds_the_live_team_run(service_factory):
     live, reloaded = await _live_and_reloaded(service, "@team build a landing page")
     assert [i.kind for i in live] == ["user", "team", "synthesis"]
     assert _without_clock(reloaded) == _without_clock(live)
+    assert [i.rateable for i in reloaded] == [False, False, True]  # the synthesis can be rated
     team, synthesis = live[1], live[2]
     assert [(p.status, bool(p.result), p.activity) for p in team.team.phases] == [("done", True, "")] * 3
     assert "Team result" in synthesis.content and not synthesis.streaming

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
-from agentkit_app.ui.components.bubbles import copy_button, markdown
+from agentkit_app.ui.components.bubbles import ItemControls, copy_button, markdown
+from agentkit_app.ui.components.feedback import feedback_actions
 from agentkit_app.ui.components.local_time import local_time
 from agentkit_app.ui.i18n import round_label, tr
 from agentkit_app.ui.items import ChatItem
@@ -87,8 +88,13 @@ def round_divider(item: ChatItem) -> rx.Component:
     )
 
 
-def speech_card(item: ChatItem) -> rx.Component:
-    """One expert's speech, filling while it streams."""
+def _rating(item: ChatItem, controls: ItemControls | None) -> rx.Component:
+    """The thumbs of a card, where the reader may vote (``controls`` given)."""
+    return feedback_actions(item, controls.vote) if controls is not None else rx.fragment()
+
+
+def speech_card(item: ChatItem, controls: ItemControls | None = None) -> rx.Component:
+    """One expert's speech, filling while it streams, with the reader's thumbs once it is stored."""
     speaker = item.speaker
     return rx.box(
         rx.hstack(
@@ -104,6 +110,7 @@ def speech_card(item: ChatItem) -> rx.Component:
                 rx.cond(
                     item.streaming, rx.box(rx.el.span(), rx.el.span(), rx.el.span(), class_name="ak-typing")
                 ),
+                _rating(item, controls),
                 spacing="1",
                 width="100%",
             ),
@@ -116,13 +123,14 @@ def speech_card(item: ChatItem) -> rx.Component:
     )
 
 
-def summary_card(item: ChatItem) -> rx.Component:
+def summary_card(item: ChatItem, controls: ItemControls | None = None) -> rx.Component:
     """The moderator's summary that closes a round."""
     return rx.callout.root(
         rx.callout.icon(rx.icon("gavel")),
         rx.vstack(
             rx.text(tr("round_summary"), " · ", round_label(item.round), weight="bold", size="2"),
             markdown(item.content),
+            _rating(item, controls),
             spacing="1",
         ),
         color_scheme="indigo",
@@ -140,13 +148,14 @@ def point_list(points: rx.Var, color: str) -> rx.Component:
     )
 
 
-def run_usage(item: ChatItem) -> rx.Component:
-    """Under a conclusion or synthesis, once the run has ended: copy its answer, and the run's usage."""
+def run_usage(item: ChatItem, controls: ItemControls | None = None) -> rx.Component:
+    """Under a conclusion or synthesis, once the run has ended: copy its answer, the thumbs, and the run's usage."""
     return rx.hstack(
         rx.cond(
             item.copy_text != "",
             copy_button(item.copy_text, tr("copy_answer"), tr("copied"), class_name="ak-copy-answer"),
         ),
+        _rating(item, controls),
         rx.cond(
             item.usage != "",
             rx.text(item.usage, size="1", color_scheme="gray", class_name="ak-usage", title=tr("run_usage")),
@@ -156,7 +165,7 @@ def run_usage(item: ChatItem) -> rx.Component:
     )
 
 
-def conclusion_card(item: ChatItem) -> rx.Component:
+def conclusion_card(item: ChatItem, controls: ItemControls | None = None) -> rx.Component:
     """The meeting's conclusion: summary, decision advice, consensus and dissent."""
     return rx.card(
         rx.vstack(
@@ -177,7 +186,7 @@ def conclusion_card(item: ChatItem) -> rx.Component:
                 spacing="4",
                 width="100%",
             ),
-            run_usage(item),
+            run_usage(item, controls),
             spacing="2",
             width="100%",
         ),

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import reflex as rx
 
+from agentkit_app.ui.components.feedback import feedback_actions
 from agentkit_app.ui.components.icon_action import icon_action
 from agentkit_app.ui.components.local_time import local_time
 from agentkit_app.ui.i18n import tr
@@ -135,6 +136,7 @@ class ItemControls:
     editable: rx.Var[bool]  # the user's messages may be edited
     editing: rx.Var[bool]  # this message is the one being edited
     regenerable: rx.Var[bool]  # this is the answer that can be regenerated
+    vote: rx.Var[str]  # the reader's thumbs up or down on it ("up", "down", or nothing)
 
 
 def versions(part: VersionsPart, running: rx.Var[bool]) -> rx.Component:
@@ -299,6 +301,7 @@ def assistant_bubble(item: ChatItem, controls: ItemControls) -> rx.Component:
                 (item.content != "") & ~item.streaming,
                 copy_button(item.content, tr("copy_answer"), tr("copied"), class_name="ak-copy-answer"),
             ),
+            feedback_actions(item, controls.vote),
             rx.cond(
                 item.usage != "", rx.text(item.usage, size="1", color_scheme="gray", class_name="ak-usage")
             ),

@@ -14,11 +14,13 @@ from agentkit_app.ui.components.board import (
 )
 from agentkit_app.ui.components.bubbles import ItemControls, assistant_bubble, error_bubble, user_bubble
 from agentkit_app.ui.components.composer import composer
+from agentkit_app.ui.components.feedback import feedback_dialog
 from agentkit_app.ui.components.icon_action import icon_action
 from agentkit_app.ui.components.team import synthesis_card, team_card
 from agentkit_app.ui.i18n import round_label, tr
 from agentkit_app.ui.items import ChatItem
 from agentkit_app.ui.states.chat import ChatState
+from agentkit_app.ui.states.feedback import FeedbackState
 from agentkit_app.ui.states.run_dialogs import RunDialogsState
 from agentkit_app.ui.states.sessions import SessionsState
 
@@ -94,21 +96,24 @@ def chat_item_card(
     editable: rx.Var[bool],
     editing: rx.Var[bool],
     regenerable: rx.Var[bool],
+    vote: rx.Var[str],
 ) -> rx.Component:
     """Render one item by its kind: a React memo, rendered again only when one of its props changes."""
-    controls = ItemControls(running=running, editable=editable, editing=editing, regenerable=regenerable)
+    controls = ItemControls(
+        running=running, editable=editable, editing=editing, regenerable=regenerable, vote=vote
+    )
     return rx.match(
         item.kind,
         ("user", user_bubble(item, controls)),
         ("error", error_bubble(item, controls)),
         ("board_start", board_start_card(item)),
         ("round", round_divider(item)),
-        ("speech", speech_card(item)),
-        ("summary", summary_card(item)),
-        ("conclusion", conclusion_card(item)),
+        ("speech", speech_card(item, controls)),
+        ("summary", summary_card(item, controls)),
+        ("conclusion", conclusion_card(item, controls)),
         ("intervention", intervention_card(item)),
         ("team", team_card(item)),
-        ("synthesis", synthesis_card(item)),
+        ("synthesis", synthesis_card(item, controls)),
         assistant_bubble(item, controls),
     )
 
@@ -123,6 +128,7 @@ def chat_item(item: ChatItem) -> rx.Component:
         editable=(item.kind == "user") & ~ChatState.running & (ChatState.status == "active"),
         editing=ChatState.editing_id == item.id,
         regenerable=ChatState.last_answer_id == item.id,
+        vote=FeedbackState.votes[item.id].to(str),
     )
 
 
@@ -386,5 +392,6 @@ def chat_column() -> rx.Component:
             ),
             composer(),
             confirmation_dialog(),
+            feedback_dialog(),
         ),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from agentkit_app.ui.components.board import expert_avatar, run_usage
-from agentkit_app.ui.components.bubbles import markdown
+from agentkit_app.ui.components.bubbles import ItemControls, markdown
 from agentkit_app.ui.i18n import tr
 from agentkit_app.ui.items import ChatItem, PhaseItem
 
@@ -105,16 +105,17 @@ def team_card(item: ChatItem) -> rx.Component:
     )
 
 
-def synthesis_card(item: ChatItem) -> rx.Component:
+def synthesis_card(item: ChatItem, controls: ItemControls | None = None) -> rx.Component:
     """The lead's synthesis: the team's final result."""
     return rx.card(
         rx.vstack(
             rx.hstack(rx.icon("sparkles"), rx.heading(tr("synthesis"), size="4"), align="center"),
             markdown(item.content),
             rx.cond(item.streaming, rx.box(rx.el.span(), rx.el.span(), rx.el.span(), class_name="ak-typing")),
-            run_usage(item),
+            run_usage(item, controls),
             width="100%",
         ),
         width="100%",
         class_name="ak-item ak-synthesis",
+        id=item.id,
     )

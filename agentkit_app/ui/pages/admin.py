@@ -1,4 +1,4 @@
-"""The admin page at ``/admin``: departments with usage and quotas, and user accounts (admins only)."""
+"""The admin page at ``/admin``: departments with usage and quotas, user accounts, readers' feedback (admins only)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ from collections.abc import Callable
 
 import reflex as rx
 
+from agentkit_app.ui.components.feedback_admin import feedback_section
 from agentkit_app.ui.components.layout import frame
 from agentkit_app.ui.i18n import tr
 from agentkit_app.ui.states.admin import ERROR_KEYS, NO_DEPARTMENT, AdminState, DepartmentRow, UserRow
 from agentkit_app.ui.states.auth import AuthState
+from agentkit_app.ui.states.feedback_admin import FeedbackAdminState
 from agentkit_app.ui.states.sessions import SessionsState
 
 ADMIN_ROUTE = "/admin"
@@ -314,6 +316,8 @@ def admin() -> rx.Component:
                     departments_section(),
                     rx.separator(size="4"),
                     users_section(),
+                    rx.separator(size="4"),
+                    feedback_section(),
                     spacing="5",
                     width="100%",
                     max_width="1000px",
@@ -336,5 +340,5 @@ def register(app: rx.App) -> None:
         admin,
         route=ADMIN_ROUTE,
         title="AgentKit · Admin",
-        on_load=[AuthState.check, SessionsState.load, AdminState.load],
+        on_load=[AuthState.check, SessionsState.load, AdminState.load, FeedbackAdminState.load],
     )

@@ -16,6 +16,7 @@ from agentkit_app.service.runs import Run
 from agentkit_app.service.runtime import get_service
 from agentkit_app.store.models import SessionPublic
 from agentkit_app.ui.states.auth import guarded, signed_in
+from agentkit_app.ui.states.feedback import FeedbackState
 from agentkit_app.ui.states.run_dialogs import DIALOG_EVENTS, RunDialogsState, session_in
 from agentkit_app.ui.states.sessions import SessionsState
 from agentkit_app.ui.states.turn_options import turn_options
@@ -112,7 +113,10 @@ class ChatState(rx.State):
         )
         runs = service.runs_of(session.session_id)
         produced = set().union(*(r.persisted_ids for r in runs)) if runs else set()
-        messages = await service.messages(session.session_id)
+        messages = await service.with_votes(await service.messages(session.session_id), principal)
+        (await self.get_state(FeedbackState))._show(
+            {m.message_id: m.feedback for m in messages if m.feedback}
+        )
         self._show_items(items_from_messages([m for m in messages if m.message_id not in produced]))
         self._set_running(runs)
         self.interrupted = service.interrupted_team(session) is not None
@@ -249,7 +253,7 @@ class ChatState(rx.State):
         service = get_service()
         session = await service.session(run.session_id)
         others = [r for r in service.runs_of(run.session_id) if r.run_id != run_id]
-        stored = await service.messages(run.session_id) if run.kind == "chat" and not others else None
+        stored = await service.messages(run.session_id) if not others else None
         async with self:
             if self.session_id == run.session_id:
                 if session is not None:
@@ -257,7 +261,7 @@ class ChatState(rx.State):
                 # a new turn may have started meanwhile: then its own follower owns the view
                 others = [r for r in service.runs_of(run.session_id) if r.run_id != run_id]
                 if not others:
-                    if stored is not None:  # answers now carry their stored ids and versions
+                    if stored is not None:  # answers and cards now carry their stored ids (votes name them)
                         self._show_changes(items_from_messages(stored))
                     (await self.get_state(RunDialogsState))._close()
                 self._set_running(others)
