@@ -18,6 +18,7 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Response
+from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from agentkit_app.api.security import PrincipalDep
@@ -46,24 +47,21 @@ def request_id_of(scope: Scope) -> str:
 def route_of(scope: Scope) -> str:
     """Return the template of the route that served the request, or ``other`` when no route matched.
 
-    The template is the path with each path parameter's segment named instead
-    (``/api/v1/chat/sessions/{session_id}``): FastAPI keeps a router's prefix out of its routes' own
-    paths, so the path the client asked for is the one that has the prefix. A parameter is looked for
-    from the end, where parameters stand; under ``reflex run`` the web UI's paths become ``/{path}``.
+    A route's own template lacks the prefix of the router it was included in (FastAPI keeps them
+    apart), and that prefix, matched literally, is what the path asked for has before the route's
+    own segments: ``/api/v1/chat`` + ``/sessions/{session_id}``. A mount (the web UI's socket) counts
+    under its own path; the web UI's pages and anything no route matched count as ``other``.
     """
-    if scope.get("route") is None and scope.get("endpoint") is None:
+    route = scope.get("route")
+    template = getattr(route, "path", None) if route is not None else None
+    if not isinstance(template, str) or not template:
         return "other"
-    segments = str(scope.get("path", "")).split("/")
-    params = scope.get("path_params") or {}
-    for name, value in params.items():
-        text = str(value)
-        if "/" in text.strip("/"):  # a parameter that spans segments (a mount's rest of the path)
-            return "/{" + str(name) + "}"
-        for index in range(len(segments) - 1, 0, -1):
-            if segments[index] == text.strip("/"):
-                segments[index] = "{" + str(name) + "}"
-                break
-    return "/".join(segments)[:200] or "other"
+    if isinstance(route, Mount) or ":path}" in template:
+        return template
+    own = template.count("/")
+    asked = str(scope.get("path", "")).split("/")
+    prefix = "/".join(asked[: len(asked) - own]) if len(asked) > own else ""
+    return (prefix + template)[:200]
 
 
 def _with_request_id(message: Message, request_id: str) -> Message:

@@ -144,6 +144,19 @@ def test_a_turn_moves_the_counters(server: Backend, turn: dict[str, Any]):
     assert metric(text, "agentkit_http_requests_total", route="/metrics", status="401") >= 1
 
 
+def test_hostile_paths_and_ids_do_not_become_labels(server: Backend, turn: dict[str, Any]):
+    headers = {"X-API-Key": API_KEY}
+    for i in range(3):
+        httpx.get(f"{server.base}/api/v1/chat/sessions/probe-id-{i}", headers=headers)
+        httpx.get(f"{server.base}/api/v1/chat/probe-path-{i}/x", headers=headers)
+        httpx.get(f"{server.base}/probe-page-{i}")
+    text = httpx.get(f"{server.base}/metrics", headers=headers).text
+    assert "probe-" not in text
+    route = f"{CHAT}/sessions/{{session_id}}"
+    assert metric(text, "agentkit_http_requests_total", method="GET", route=route, status="404") >= 3
+    assert metric(text, "agentkit_http_requests_total", method="GET", route="other", status="404") >= 6
+
+
 def test_an_open_websocket_is_counted_until_it_closes(server: Backend, turn: dict[str, Any]):
     import websockets.sync.client
 
