@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 HEADER = b"x-request-id"
 _SANE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 _VARS = (request_id_var, session_id_var, run_id_var)
+_QUIET = frozenset({"/api/v1/health", "/api/v1/ready", "/metrics"})
 
 router = APIRouter()
 
@@ -113,10 +114,8 @@ class RequestObserver:
             method, route = str(scope.get("method", "")), route_of(scope)
             metrics.HTTP_REQUESTS.labels(method, route, str(status)).inc()
             metrics.HTTP_SECONDS.labels(method, route).observe(elapsed)
-            # the web UI's assets and events at DEBUG: the API's requests are what an operator follows
-            level = logging.INFO if route.startswith("/api/") or route == "/metrics" else logging.DEBUG
             log.log(
-                level,
+                _level(route, status),
                 "request",
                 extra={"method": method, "route": route, "status": status, "duration_ms": _ms(elapsed)},
             )
@@ -130,7 +129,7 @@ class RequestObserver:
                 message = _with_request_id(message, request_id)
                 accepted["route"] = route = route_of(scope)
                 metrics.WEBSOCKETS.labels(route).inc()
-                log.info("websocket opened", extra={"route": route})
+                log.log(_level(route, 101), "websocket opened", extra={"route": route})
             await send(message)
 
         try:
@@ -139,7 +138,21 @@ class RequestObserver:
             if accepted:
                 metrics.WEBSOCKETS.labels(accepted["route"]).dec()
                 elapsed = _ms(time.perf_counter() - started)
-                log.info("websocket closed", extra={"route": accepted["route"], "duration_ms": elapsed})
+                extra = {"route": accepted["route"], "duration_ms": elapsed}
+                log.log(_level(accepted["route"], 101), "websocket closed", extra=extra)
+
+
+def _level(route: str, status: int) -> int:
+    """Return the level of a request's line: the API's at INFO, failures louder, the frequent and dull at DEBUG.
+
+    Probes and scrapes (health, ready, metrics) come every few seconds, and the web UI's assets and
+    pages with every visit: they are logged at DEBUG unless they fail.
+    """
+    if status >= 500:
+        return logging.WARNING
+    if route in _QUIET:
+        return logging.INFO if status >= 400 else logging.DEBUG
+    return logging.INFO if route.startswith("/api/") else logging.DEBUG
 
 
 def _ms(seconds: float) -> float:

@@ -57,6 +57,13 @@ def turn(server: Backend) -> dict[str, Any]:
         # the API key as a query parameter, where an access log would show the whole URL
         listed = http.get(f"{CHAT}/sessions", params={"api_key": API_KEY})
         assert listed.status_code == 200
+        # and a turn of an API-key client
+        by_key = http.post(
+            f"{CHAT}/sessions/{session_id}/messages",
+            json={"content": QUESTION},
+            headers={"X-API-Key": API_KEY},
+        )
+        assert by_key.status_code == 200, by_key.text
     return {"token": token, "session_id": session_id, "reply": reply, "answer": reply.json()["content"]}
 
 
@@ -88,6 +95,8 @@ def test_a_turn_logs_json_lines_that_carry_its_request_session_and_run(server: B
     for call in calls:
         assert call["model"] and call["tier"] == "main"
         assert call["prompt_tokens"] >= 0 and call["completion_tokens"] >= 0 and call["total_s"] >= 0
+    # the start-up wait's health probes are there only at DEBUG
+    assert not [line for line in lines if line.get("route") == "/api/v1/health"]
     config = next(line for line in lines if line["message"] == "effective configuration")["config"]
     assert config["AGENTKIT_API_KEY"] == "***" and config["AGENTKIT_ADMIN_PASSWORD"] == "***"
     assert config["AGENTKIT_LOG_FORMAT"] == "json"

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import subprocess
+import sys
 
 import pytest
 from prometheus_client import REGISTRY
@@ -15,7 +18,7 @@ from agentkit_app.service import metrics
 from agentkit_app.service.chat import ChatService, TurnRequest
 from agentkit_app.service.errors import QuotaExceeded
 from agentkit_app.service.runtime import build_sandbox
-from agentkit_app.settings import Settings
+from agentkit_app.settings import ROOT, Settings
 from agentkit_app.store.models import QuotaPublic
 from tests.service.test_quotas import member, with_access
 
@@ -122,3 +125,25 @@ async def test_the_deployments_sandbox_counts_the_commands_it_stops(tmp_path):
     result = await sandbox.run("sleep 30", tmp_path / "scratch", 0.3)
     assert result.timed_out
     assert sample("agentkit_sandbox_kills_total", reason="timeout") == before + 1
+
+
+def test_with_a_multiprocess_directory_a_scrape_reads_every_workers_figures(tmp_path):
+    worker = (
+        "from agentkit_app.service import metrics\n"
+        "metrics.RUNS.labels('chat', 'answered').inc()\n"
+        "metrics.RUNS_IN_FLIGHT.labels('team').inc()\n"
+    )
+    scrape = "from agentkit_app.service import metrics\nprint(metrics.exposition().decode())\n"
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    for _ in range(2):  # two worker processes, each with its own figures
+        subprocess.run([sys.executable, "-c", worker], env=env, check=True, cwd=ROOT, timeout=60)
+    text = subprocess.run(
+        [sys.executable, "-c", scrape],
+        env=env,
+        check=True,
+        cwd=ROOT,
+        timeout=60,
+        capture_output=True,
+        text=True,
+    ).stdout
+    assert 'agentkit_runs_total{kind="chat",outcome="answered"} 2.0' in text
