@@ -196,3 +196,29 @@ def test_accounts_without_an_admin_or_its_password_stop_the_server_at_start(tmp_
     with pytest.raises(RuntimeError) as refused:
         start_backend(tmp_path, AGENTKIT_AUTH_ENABLED="true")
     assert "set AGENTKIT_ADMIN_PASSWORD" in str(refused.value)
+
+
+def test_a_websocket_turn_logs_with_the_sockets_request_id_and_its_session_and_run(
+    server: Backend, turn: dict[str, Any]
+):
+    import websockets.sync.client
+
+    url = f"{server.ws}/{turn['session_id']}?api_key={API_KEY}"
+    with websockets.sync.client.connect(url, additional_headers={"X-Request-ID": "ws-trace-7"}) as socket:
+        assert socket.response.headers["x-request-id"] == "ws-trace-7"
+        assert json.loads(socket.recv())["type"] == "connected"
+        socket.send(json.dumps({"type": "message", "content": "what is 6 * 7?"}))
+        while json.loads(socket.recv())["type"] != "final_answer":
+            pass
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        mine = [line for line in log_lines(server) if line.get("request_id") == "ws-trace-7"]
+        if any(line["message"] == "websocket closed" for line in mine):
+            break
+    messages = [line["message"] for line in mine]
+    assert messages[0] == "websocket opened" and messages[-1] == "websocket closed"
+    assert all(line["session_id"] == turn["session_id"] for line in mine)
+    ended = next(line for line in mine if line["message"] == "run ended")
+    assert ended["outcome"] == "answered" and ended["run_id"]
+    assert any(line["message"] == "model call" and line["run_id"] == ended["run_id"] for line in mine)
+    assert "6 * 7" not in (server.data / "server.log").read_text()
