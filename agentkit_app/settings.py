@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import json
+import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
+# settings whose values are never shown (the effective configuration masks them)
+SECRET_SETTINGS = frozenset({"llm_api_key", "api_key", "jwt_secret", "admin_password"})
+# settings holding a URL whose password is masked
+URL_SETTINGS = frozenset({"database_url", "redis_url", "llm_base_url"})
+MASK = "***"
+
+
+class ConfigurationError(ValueError):
+    """Settings that contradict each other: the app refuses to start; the message names them and the fix."""
 
 
 class Settings(BaseSettings):
@@ -114,6 +125,22 @@ class Settings(BaseSettings):
         '"tools": ["*"]}]; unset: plan, execute, verify, answer',
     )
 
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="log lines: text for a terminal, json for a log collector (one object a line)",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO",
+        description="the least severe log lines written; DEBUG also logs message text and library details",
+    )
+
+    @field_validator("log_format", "log_level", mode="before")
+    @classmethod
+    def _any_case(cls, value: Any, info: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        return value.strip().upper() if info.field_name == "log_level" else value.strip().lower()
+
     @property
     def llm_configured(self) -> bool:
         """Whether a real OpenAI-compatible endpoint is configured (else the offline demo model)."""
@@ -136,6 +163,100 @@ def env_example() -> str:
             shown = str(default).replace(str(ROOT), ".")
         lines += ["", f"# {field.description}", f"# AGENTKIT_{name.upper()}={shown}"]
     return "\n".join(lines) + "\n"
+
+
+def masked_url(url: str) -> str:
+    """Return ``url`` with its password (if any) replaced by ``***``."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return MASK
+    if not password:
+        return url
+    netloc = parts.netloc.rpartition("@")
+    user = netloc[0].partition(":")[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:{MASK}@{netloc[2]}"))
+
+
+def effective_configuration(settings: Settings) -> dict[str, str]:
+    """Return every setting as ``AGENTKIT_NAME`` -> the value in force, secrets masked (unset: empty)."""
+    shown: dict[str, str] = {}
+    for name in Settings.model_fields:
+        value = getattr(settings, name)
+        if value is None:
+            text = ""
+        elif name in SECRET_SETTINGS:
+            text = MASK
+        elif name in URL_SETTINGS:
+            text = masked_url(str(value))
+        elif isinstance(value, list | dict):
+            text = json.dumps(value)
+        else:
+            text = str(value)
+        shown[f"AGENTKIT_{name.upper()}"] = text
+    return shown
+
+
+def secret_values(settings: Settings) -> list[str]:
+    """Return the secrets in ``settings`` (keys, passwords, URL passwords), for logs to mask wherever they appear."""
+    found = [getattr(settings, name) for name in SECRET_SETTINGS]
+    for name in URL_SETTINGS:
+        url = getattr(settings, name)
+        try:
+            found.append(urlsplit(url).password if url else None)
+        except ValueError:
+            continue
+    # a placeholder such as the default "not-needed" key is no secret, and masking short words garbles logs
+    return sorted({value for value in found if value and len(value) >= 6 and value != "not-needed"})
+
+
+def _nested(a: Path, b: Path) -> bool:
+    a, b = a.resolve(), b.resolve()
+    return a == b or a in b.parents or b in a.parents
+
+
+def contradictions(settings: Settings) -> list[str]:
+    """Return what contradicts itself in ``settings``: one message per problem, naming the settings and the fix.
+
+    The one contradiction that needs the database (accounts on, no admin, no admin password) is
+    checked where the accounts are opened (:func:`agentkit_app.service.runtime.build_access`).
+    """
+    problems: list[str] = []
+    if settings.llm_recovery_model and not settings.fallback_enabled:
+        problems.append(
+            "AGENTKIT_LLM_RECOVERY_MODEL is set but AGENTKIT_FALLBACK_ENABLED is false, so the recovery "
+            "model would never answer: unset AGENTKIT_LLM_RECOVERY_MODEL or set AGENTKIT_FALLBACK_ENABLED=true"
+        )
+    if not settings.llm_configured and (settings.llm_models or settings.llm_recovery_model):
+        given = "AGENTKIT_LLM_MODELS" if settings.llm_models else "AGENTKIT_LLM_RECOVERY_MODEL"
+        problems.append(
+            f"{given} is set but AGENTKIT_LLM_BASE_URL is not, so the offline demo model would answer "
+            f"instead: set AGENTKIT_LLM_BASE_URL to your endpoint, or unset {given}"
+        )
+    if settings.llm_configured and settings.llm_models and settings.llm_model not in settings.llm_models:
+        problems.append(
+            f"AGENTKIT_LLM_MODEL ({settings.llm_model}) is not one of AGENTKIT_LLM_MODELS, so users could "
+            "not pick the default model again: add it to AGENTKIT_LLM_MODELS or choose one of them"
+        )
+    if _nested(settings.upload_dir, settings.scratch_dir):
+        problems.append(
+            "AGENTKIT_UPLOAD_DIR and AGENTKIT_SCRATCH_DIR are the same directory or one holds the other, so "
+            "the shell tool's working directories would mix with the uploaded files: give them separate directories"
+        )
+    return problems
+
+
+def refuse_contradictions(settings: Settings) -> None:
+    """Raise :class:`ConfigurationError` listing every contradiction in ``settings`` (see :func:`contradictions`)."""
+    problems = contradictions(settings)
+    if problems:
+        raise ConfigurationError("contradictory settings:\n- " + "\n- ".join(problems))
+
+
+def prometheus_multiproc_dir() -> str | None:
+    """Return prometheus-client's multi-process directory (``PROMETHEUS_MULTIPROC_DIR``, its own name), if set."""
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
 
 
 @lru_cache

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Literal
 
 from fastapi import FastAPI, Request
@@ -10,13 +13,16 @@ from pydantic import BaseModel
 from python_multipart.exceptions import MultipartParseError
 from sqlalchemy.exc import DataError
 
-from agentkit_app.api import auth, feedback, rest, ws
+from agentkit_app.api import auth, feedback, observability, rest, ws
 from agentkit_app.api.multipart_upload import MalformedUpload
 from agentkit_app.api.problems import UNSTORABLE, declare_framework_errors
 from agentkit_app.api.security import ServiceDep
 from agentkit_app.service.errors import STORE_UNAVAILABLE, QuotaExceeded, ServiceError
 from agentkit_app.service.health import readiness
+from agentkit_app.service.logs import configure_logging
+from agentkit_app.service.runtime import get_service
 from agentkit_app.service.uploads import UploadTooLarge
+from agentkit_app.settings import get_settings, refuse_contradictions
 
 
 class ReadyReply(BaseModel):
@@ -52,14 +58,32 @@ async def _malformed_upload(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=422, content={"detail": str(exc) or "malformed multipart body"})
 
 
+@asynccontextmanager
+async def _build_service_first(api: FastAPI) -> AsyncIterator[None]:
+    """Build the service (migrations, the configuration check and log) before a bare API serves anything.
+
+    Run only when this app is the server's own (uvicorn); mounted in Reflex, the app's lifespan task does it.
+    """
+    await asyncio.to_thread(get_service)
+    yield
+
+
 def build_api() -> FastAPI:
-    """Return the API app (OpenAPI docs at ``/api/v1/docs``)."""
+    """Return the API app (OpenAPI docs at ``/api/v1/docs``), with logging configured from the settings.
+
+    Raises:
+        ConfigurationError: the settings contradict each other; the app does not start.
+    """
+    settings = get_settings()
+    configure_logging(settings)
+    refuse_contradictions(settings)
     api = FastAPI(
         title="AgentKit API",
         version="1.0",
         docs_url="/api/v1/docs",
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
+        lifespan=_build_service_first,
     )
     api.add_exception_handler(ServiceError, _service_error)
     for unavailable in STORE_UNAVAILABLE:
@@ -72,6 +96,8 @@ def build_api() -> FastAPI:
     api.include_router(ws.router)
     api.include_router(auth.router)
     api.include_router(feedback.admin_router)
+    api.include_router(observability.router)
+    api.add_middleware(observability.RequestObserver)
 
     @api.get("/api/v1/health", tags=["health"])
     async def health() -> dict[str, str]:

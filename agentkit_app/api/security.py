@@ -15,6 +15,7 @@ from fastapi import Depends, HTTPException, Request
 from agentkit_app.service.access import Principal, api_key_ok
 from agentkit_app.service.chat import ChatService
 from agentkit_app.service.errors import Unauthorized
+from agentkit_app.service.logs import bind
 from agentkit_app.service.runtime import get_service, service_built
 from agentkit_app.settings import get_settings
 from agentkit_app.store.models import SessionPublic
@@ -67,6 +68,7 @@ async def authorize_session(request: Request, principal: PrincipalDep, service: 
     """Refuse a request without credentials, and one about a session that is not the principal's (404)."""
     session_id = request.path_params.get("session_id")
     if session_id:
+        bind(session_id=str(session_id)[:64])
         request.state.session = await service.session_or_404(session_id, principal)
 
 

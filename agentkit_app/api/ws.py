@@ -43,6 +43,7 @@ from agentkit_app.engine import events as ev
 from agentkit_app.service.access import Principal
 from agentkit_app.service.chat import TurnRequest
 from agentkit_app.service.errors import NotFound, QuotaExceeded, ServiceError, Unauthorized
+from agentkit_app.service.logs import bind
 from agentkit_app.service.runs import Run
 from agentkit_app.service.runtime import get_service
 
@@ -173,6 +174,7 @@ def _fields(frame: dict[str, Any]) -> dict[str, Any]:
 @router.websocket("/ws/{session_id}")
 async def chat_socket(socket: WebSocket, session_id: str) -> None:
     """Serve the streaming protocol: messages in, engine events out."""
+    bind(session_id=session_id[:64])
     await socket.accept()
     conn = Connection(socket)
     service = await current_service()

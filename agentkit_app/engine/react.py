@@ -24,6 +24,7 @@ from agentkit_app.engine.llm.base import (
     ToolCall,
     ToolCalls,
     UsageInfo,
+    log_model_call,
 )
 from agentkit_app.engine.tools import Tool, ToolContext, ToolRegistry
 
@@ -107,6 +108,7 @@ async def _model_reply(
         first_token_s=round(first, 3) if first is not None else None,
         total_s=round(time.monotonic() - started, 3),
     )
+    log_model_call(setup.purpose, usage, figures.model, first, figures.total_s)
     setup.usage.append(
         {
             k: getattr(figures, k)

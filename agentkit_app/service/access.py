@@ -20,7 +20,8 @@ from typing import Literal
 import jwt
 
 from agentkit_app.service.billing import UsageLedger
-from agentkit_app.service.errors import AccountsDisabled, Forbidden, Unauthorized
+from agentkit_app.service.errors import AccountsDisabled, Forbidden, QuotaExceeded, Unauthorized
+from agentkit_app.service.observe import quota_refused
 from agentkit_app.service.quotas import QuotaGate, period_start
 from agentkit_app.service.throttle import SignInThrottle
 from agentkit_app.store.accounts import AccountStore
@@ -270,9 +271,13 @@ class AccessControl:
         """
         if not principal.limited or principal.department_id is None:
             return None
-        return await self.quota.admit(
-            department_id=principal.department_id, user_id=principal.user_id, session_id=session_id
-        )
+        try:
+            return await self.quota.admit(
+                department_id=principal.department_id, user_id=principal.user_id, session_id=session_id
+            )
+        except QuotaExceeded as exc:
+            quota_refused(exc.quota_info)
+            raise
 
     async def release(self, reservation: int) -> None:
         """Drop the ledger row of an admitted turn that ended without a billed answer."""

@@ -25,6 +25,7 @@ from agentkit_app.service.conversations import ConversationReads
 from agentkit_app.service.errors import InvalidInput, NotFound, QuotaExceeded, SessionClosed
 from agentkit_app.service.feedback import FeedbackDesk
 from agentkit_app.service.flows import FLOWS, Flow, Recorder, Resumption, RunContext
+from agentkit_app.service.observe import run_context, run_ended
 from agentkit_app.service.runs import Run, RunRegistry
 from agentkit_app.service.sessions import SessionCommands
 from agentkit_app.service.turns import (
@@ -211,8 +212,9 @@ class ChatService(SessionCommands, ConversationReads, FeedbackDesk):
                     await self._release(billing.reservation)
                 run.finish()
                 self.runs.remove(run)
+                run_ended(run)
 
-        run.task = asyncio.create_task(drive(), name=f"run-{run.run_id}")
+        run.task = asyncio.create_task(drive(), name=f"run-{run.run_id}", context=run_context(run))
 
     async def _intervene(self, target: Run, text: str) -> Run:
         """Hand a message to the board or team running in the session, and acknowledge it."""

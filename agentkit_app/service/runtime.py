@@ -18,10 +18,17 @@ from agentkit_app.engine.tools.sandbox import ShellSandbox
 from agentkit_app.service.access import AccessControl
 from agentkit_app.service.catalog import load_catalog
 from agentkit_app.service.chat import ChatService
+from agentkit_app.service.observe import sandbox_stopped
 from agentkit_app.service.throttle import SignInThrottle
 from agentkit_app.service.turns import ServiceConfig
 from agentkit_app.service.uploads import UploadStore
-from agentkit_app.settings import Settings, get_settings
+from agentkit_app.settings import (
+    ConfigurationError,
+    Settings,
+    effective_configuration,
+    get_settings,
+    refuse_contradictions,
+)
 from agentkit_app.store.accounts import AccountStore
 from agentkit_app.store.checkpoint import RedisCheckpointStore
 from agentkit_app.store.db import make_engine, run_migrations
@@ -77,6 +84,7 @@ def build_sandbox(settings: Settings) -> ShellSandbox | None:
         max_processes=settings.shell_max_processes,
         max_output_bytes=settings.shell_max_output_bytes,
         max_file_mb=settings.shell_max_file_mb,
+        on_stop=sandbox_stopped,
     )
     problem = sandbox.problem()
     if problem is not None:
@@ -90,7 +98,17 @@ def build_access(settings: Settings, accounts: AccountStore) -> AccessControl:
 
     Accounts on without ``AGENTKIT_JWT_SECRET``: a random secret is used and a warning logged,
     because tokens then die with a restart and are not valid in other worker processes.
+
+    Raises:
+        ConfigurationError: accounts are on, the database has no admin and no admin password is set:
+            nobody could ever administer the deployment.
     """
+    if settings.auth_enabled and not settings.admin_password and not accounts.has_admin_now():
+        raise ConfigurationError(
+            "AGENTKIT_AUTH_ENABLED is true but the database has no admin and AGENTKIT_ADMIN_PASSWORD is "
+            "unset, so nobody could sign in to administer it: set AGENTKIT_ADMIN_PASSWORD (and "
+            "AGENTKIT_ADMIN_USERNAME) for the first start, or set AGENTKIT_AUTH_ENABLED=false"
+        )
     secret = settings.jwt_secret
     if settings.auth_enabled and not secret:
         log.warning(
@@ -116,8 +134,19 @@ def build_access(settings: Settings, accounts: AccountStore) -> AccessControl:
     return access
 
 
+def log_configuration(settings: Settings) -> None:
+    """Log every setting in force at INFO, secrets masked (text: one setting a line; JSON: the ``config`` field)."""
+    log.info("effective configuration", extra={"config": effective_configuration(settings)})
+
+
 def build_service(settings: Settings) -> ChatService:
-    """Return a service wired from the settings, with the database migrated."""
+    """Return a service wired from the settings, with the database migrated; log the configuration in force.
+
+    Raises:
+        ConfigurationError: the settings contradict each other (the message says which and what to do).
+    """
+    refuse_contradictions(settings)
+    log_configuration(settings)
     run_migrations(settings.database_url)
     llm = build_llm(settings)
     models = (settings.llm_models or [settings.llm_model]) if settings.llm_configured else [DEMO_MODEL_NAME]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import os
 import socket
@@ -175,6 +176,16 @@ async def test_a_command_that_runs_too_long_is_killed_at_the_timeout_leaving_not
     assert result.timed_out and result.output == b"before\n"
     assert 2 <= elapsed < 2 + 5
     assert left_behind(f"sleep {mark}") == []
+
+
+async def test_the_sandbox_says_why_it_stopped_each_command_and_only_those(scratch):
+    stopped: list[str] = []
+    sandbox = dataclasses.replace(SMALL, on_stop=stopped.append)
+    assert sandbox.available() and sandbox == SMALL  # the listener is no part of the sandbox's limits
+    await sandbox.run("echo fine", scratch, 5)
+    await sandbox.run("yes", scratch, 5)
+    await sandbox.run("sleep 30", scratch, 0.5)
+    assert stopped == ["output", "timeout"]
 
 
 async def test_a_background_process_does_not_outlive_its_command(scratch):

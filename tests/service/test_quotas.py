@@ -24,7 +24,7 @@ from agentkit_app.service.errors import (
     Unauthorized,
 )
 from agentkit_app.service.runtime import build_access
-from agentkit_app.settings import Settings
+from agentkit_app.settings import ConfigurationError, Settings
 from agentkit_app.store.accounts import AccountStore
 from agentkit_app.store.db import make_engine, run_migrations
 from agentkit_app.store.models import QuotaPublic
@@ -408,16 +408,31 @@ def test_quota_periods_start_at_utc_midnight_and_the_first_of_the_month():
         period_start("week", now)
 
 
-async def test_accounts_on_without_a_secret_or_admin_password_warn_and_still_work(tmp_path, caplog):
+async def test_accounts_on_without_an_admin_or_its_password_refuse_to_start_and_say_what_to_set(tmp_path):
     url = f"sqlite:///{tmp_path / 'boot.db'}"
     run_migrations(url)
     accounts = AccountStore(make_engine(url))
     settings = Settings(auth_enabled=True, jwt_secret=None, admin_password=None, api_key=None)
+    with pytest.raises(ConfigurationError) as refused:
+        build_access(settings, accounts)
+    assert "AGENTKIT_AUTH_ENABLED" in str(refused.value) and "set AGENTKIT_ADMIN_PASSWORD" in str(
+        refused.value
+    )
+    assert await accounts.list_users() == []
+    build_access(settings.model_copy(update={"admin_password": "admin-password"}), accounts)
+    # once the database has its admin, the password may be unset again
+    assert build_access(settings, accounts).enabled
+
+
+async def test_accounts_on_without_a_secret_warn_and_still_work(tmp_path, caplog):
+    url = f"sqlite:///{tmp_path / 'boot.db'}"
+    run_migrations(url)
+    accounts = AccountStore(make_engine(url))
+    settings = Settings(auth_enabled=True, jwt_secret=None, admin_password="admin-password", api_key=None)
     with caplog.at_level(logging.WARNING):
         access = build_access(settings, accounts)
-    assert "AGENTKIT_JWT_SECRET is unset" in caplog.text and "no admin created" in caplog.text
-    assert await accounts.list_users() == []
-    other = build_access(settings.model_copy(update={"admin_password": "admin-password"}), accounts)
+    assert "AGENTKIT_JWT_SECRET is unset" in caplog.text
+    other = build_access(settings, accounts)
     token, admin = await other.authenticate("admin", "admin-password")
     assert admin.role == "admin" and (await other.principal_from_token(token)).role == "admin"
     with pytest.raises(Unauthorized):  # each random secret is its own: tokens die with the process

@@ -10,6 +10,7 @@ answer can stop the reply there.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 from dataclasses import dataclass
@@ -18,6 +19,8 @@ from typing import Any, Literal, Protocol
 Message = dict[str, Any]
 Tier = Literal["main", "recovery", "emergency"]
 TIERS: tuple[Tier, ...] = ("main", "recovery", "emergency")  # in the order a fallback chain moves down
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,3 +121,24 @@ async def complete(
 ) -> str:
     """Return the whole text of one model reply without tools."""
     return "".join([piece async for piece in text_deltas(llm, messages, model, purpose)])
+
+
+def log_model_call(
+    purpose: str, usage: UsageInfo | None, model: str, first_token_s: float | None, total_s: float
+) -> None:
+    """Log one model call at INFO: what it was for, model, tier, tokens in and out, time to first token and total.
+
+    No prompt or answer text: the ids of the request and run come from the logging context.
+    """
+    log.info(
+        "model call",
+        extra={
+            "purpose": purpose,
+            "model": usage.model if usage is not None else model,
+            "tier": usage.tier if usage is not None else "main",
+            "prompt_tokens": usage.prompt_tokens if usage is not None else 0,
+            "completion_tokens": usage.completion_tokens if usage is not None else 0,
+            "first_token_s": None if first_token_s is None else round(first_token_s, 3),
+            "total_s": round(total_s, 3),
+        },
+    )

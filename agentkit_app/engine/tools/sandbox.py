@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import logging
 import math
 import os
 import re
@@ -27,11 +28,12 @@ import signal
 import stat
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+log = logging.getLogger(__name__)
 WORKDIR = "/work"
 SANDBOX_UID = 1000
 # who runs the sandbox (and owns the scratch directories) when the server runs as root
@@ -82,6 +84,8 @@ class ShellSandbox:
     max_file_mb: int = 64  # the largest file it may write; also the size of its /tmp and /dev/shm
     bwrap: str = field(default_factory=lambda: shutil.which("bwrap") or "")
     setpriv: str = field(default_factory=lambda: shutil.which("setpriv") or "")  # needed as root only
+    # told why each command it stopped was stopped ("timeout", "output"), e.g. to count them
+    on_stop: Callable[[str], None] | None = field(default=None, compare=False)
 
     def problem(self) -> str | None:
         """Return why no sandbox can start here, or None when one can (probed once per configuration)."""
@@ -111,9 +115,11 @@ class ShellSandbox:
             async with asyncio.timeout(timeout_s):
                 assert proc.stdout is not None
                 if await _read_capped(proc.stdout, self.max_output_bytes, output):
+                    self._stopped("output")
                     return SandboxResult(bytes(output), None, overflowed=True)
                 return SandboxResult(bytes(output), await proc.wait())
         except TimeoutError:
+            self._stopped("timeout")
             return SandboxResult(bytes(output), None, timed_out=True)
         finally:
             # shielded: a second cancellation (Stop pressed twice) must not cut the cleanup short
@@ -121,6 +127,11 @@ class ShellSandbox:
             _STOPPING.add(stopping)
             stopping.add_done_callback(_STOPPING.discard)
             await asyncio.shield(stopping)
+
+    def _stopped(self, reason: str) -> None:
+        log.info("the sandbox stopped a shell command", extra={"reason": reason})
+        if self.on_stop is not None:
+            self.on_stop(reason)
 
     @contextlib.contextmanager
     def _launch(

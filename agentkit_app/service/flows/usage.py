@@ -16,6 +16,7 @@ from agentkit_app.engine.llm.base import (
     TextDelta,
     Tier,
     UsageInfo,
+    log_model_call,
 )
 from agentkit_app.store.records import Usage, UsageFields
 
@@ -24,6 +25,7 @@ from agentkit_app.store.records import Usage, UsageFields
 class _CallFigures:
     first_token_s: float | None = None
     total_s: float = 0.0
+    usage: UsageInfo | None = None
 
 
 class UsageCounter:
@@ -62,10 +64,14 @@ class UsageCounter:
                     if isinstance(chunk, TextDelta) and figures.first_token_s is None:
                         figures.first_token_s = round(time.monotonic() - started, 3)
                     elif isinstance(chunk, UsageInfo):
+                        figures.usage = chunk
                         self._count(chunk)
                     yield chunk
         finally:
             figures.total_s = time.monotonic() - started
+            log_model_call(
+                purpose, figures.usage, model or self.label, figures.first_token_s, figures.total_s
+            )
 
     def _count(self, usage: UsageInfo) -> None:
         self.prompt_tokens += usage.prompt_tokens
