@@ -113,8 +113,9 @@ async def get_messages(
     ] = "active",
 ) -> list[MessagePublic]:
     """Return the session's messages in conversation order, with their metadata, alternatives and the caller's vote."""
-    messages = await service.messages(session.session_id, limit=limit, offset=offset, branch=branch)
-    return await service.with_votes(messages, principal)
+    return await service.messages_with_votes(
+        session.session_id, principal, limit=limit, offset=offset, branch=branch
+    )
 
 
 @router.post("/sessions/{session_id}/branch", responses=error_responses(404, 409, 422))

@@ -7,6 +7,7 @@ through it. A reader rates messages of the sessions they may see, one vote per r
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -27,6 +28,7 @@ from agentkit_app.store.records import BoardSpeech, BoardSummary
 
 if TYPE_CHECKING:
     from agentkit_app.service.access import AccessControl, Principal
+    from agentkit_app.store.sessions import SessionManager
 
 __all__ = ["FEEDBACK_COMMENT_CHARS", "FeedbackDesk", "checked_rating", "voter_of"]
 
@@ -54,6 +56,7 @@ class FeedbackDesk:
     """Votes on messages: cast, change, clear, read one's own, and list them all (admins)."""
 
     feedback: FeedbackStore
+    store: SessionManager
     access: AccessControl | None
 
     if TYPE_CHECKING:
@@ -107,11 +110,23 @@ class FeedbackDesk:
         except UnknownMessage:  # deleted with its session meanwhile
             raise NotFound("message not found", "err_message_missing") from None
 
-    async def with_votes(
-        self, messages: list[MessagePublic], principal: Principal | None
+    async def messages_with_votes(
+        self,
+        session_id: str,
+        principal: Principal | None,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+        branch: str = "active",
     ) -> list[MessagePublic]:
-        """Return ``messages`` with ``principal``'s own vote on each one they rated."""
-        votes = await self.feedback.votes_of(voter_of(principal), [m.message_id for m in messages])
+        """Return a session's messages (as :meth:`messages` does) with ``principal``'s own vote on each one they rated.
+
+        The votes are read beside the messages, not after them.
+        """
+        messages, votes = await asyncio.gather(
+            self.store.get_messages(session_id, limit=limit, offset=offset, branch=branch),
+            self.feedback.votes_in_session(voter_of(principal), session_id),
+        )
         for message in messages:
             message.feedback = votes.get(message.message_id)
         return messages

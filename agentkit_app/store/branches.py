@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import or_
+from sqlalchemy.engine import RowMapping
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -73,10 +75,13 @@ def active_branch(db: Session, session: SessionRecord | None) -> SelectOfScalar[
 
 
 def alternatives(
-    db: Session, session_id: str, rows: list[MessageRecord]
+    db: Session, session_id: str, rows: Sequence[RowMapping]
 ) -> dict[tuple[str | None, str], list[str]]:
-    """Return the ids of the user messages and answers that share a parent with one of ``rows``, by (parent, role)."""
-    parents = {r.parent_id for r in rows if r.role in CHAT_ROLES}
+    """Return the ids of the user messages and answers that share a parent with one of ``rows``, by (parent, role).
+
+    ``rows`` are messages as the database returns them, by column name.
+    """
+    parents = {r["parent_id"] for r in rows if r["role"] in CHAT_ROLES}
     if not parents:
         return {}
     query = select(MessageRecord.message_id, MessageRecord.parent_id, MessageRecord.role).where(

@@ -6,7 +6,6 @@ the same reader sent at once (two tabs, a double click) leave one row, the last 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -31,8 +30,6 @@ from agentkit_app.store.models import (
 )
 
 EXCERPT_CHARS = 200
-# ``message_id IN (...)``: at most this many ids per query (SQLite's variable limit is far above it)
-IDS_PER_QUERY = 500
 
 
 class UnknownMessage(KeyError):
@@ -123,21 +120,16 @@ class FeedbackStore:
 
         return await in_session(self.engine, work, lock=self._writer)
 
-    async def votes_of(self, voter: str, message_ids: Sequence[str]) -> dict[str, FeedbackPublic]:
-        """Return ``voter``'s votes on the given messages, by message id."""
-        wanted = list(dict.fromkeys(message_ids))
+    async def votes_in_session(self, voter: str, session_id: str) -> dict[str, FeedbackPublic]:
+        """Return ``voter``'s votes on a session's messages, by message id."""
 
         def work(db: Session) -> dict[str, FeedbackPublic]:
-            found: dict[str, FeedbackPublic] = {}
-            for start in range(0, len(wanted), IDS_PER_QUERY):
-                query = select(FeedbackRecord).where(
-                    FeedbackRecord.voter == voter,
-                    col(FeedbackRecord.message_id).in_(wanted[start : start + IDS_PER_QUERY]),
-                )
-                found.update({row.message_id: FeedbackPublic.of(row) for row in db.exec(query)})
-            return found
+            query = select(FeedbackRecord).where(
+                FeedbackRecord.session_id == session_id, FeedbackRecord.voter == voter
+            )
+            return {row.message_id: FeedbackPublic.of(row) for row in db.exec(query)}
 
-        return await in_session(self.engine, work) if wanted else {}
+        return await in_session(self.engine, work)
 
     async def of_session(self, session_id: str) -> dict[str, list[FeedbackPublic]]:
         """Return every vote on a session's messages, by message id, oldest first."""

@@ -136,6 +136,8 @@ class FeedbackRecord(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("message_id", "voter", name="uq_message_feedback_message_voter"),
         Index("ix_message_feedback_updated", "updated_at"),
+        # a reader's votes in one conversation, read beside each page of it
+        Index("ix_message_feedback_session_voter", "session_id", "voter"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

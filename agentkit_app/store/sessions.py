@@ -278,18 +278,21 @@ class SessionManager:
             else:
                 return []
             query = query.order_by(col(MessageRecord.id)).offset(offset)
-            rows = list(db.exec(query if limit is None else query.limit(limit)))
+            # as plain rows, not ORM objects: a page is read far more often than anything is written
+            found = db.connection().execute(query if limit is None else query.limit(limit))
+            rows = found.mappings().all()
             # a session that never forked has no alternatives: each message is its only version
             siblings = (
                 alternatives(db, session_id, rows) if session is None or session.branched is not False else {}
             )
-            out = []
-            for r in rows:
-                public = MessagePublic.model_validate(r, update={"metadata": r.meta})
-                if r.role in CHAT_ROLES:
-                    public.alternatives = siblings.get((r.parent_id, r.role), [r.message_id])
-                out.append(public)
-            return out
+            return [
+                MessagePublic.model_validate(
+                    {**r, "alternatives": siblings.get((r["parent_id"], r["role"]), [r["message_id"]])}
+                    if r["role"] in CHAT_ROLES
+                    else r
+                )
+                for r in rows
+            ]
 
         return await in_session(self.engine, work)
 

@@ -44,9 +44,11 @@ def upgrade() -> None:
     op.create_index("ix_message_feedback_updated", "message_feedback", ["updated_at"])
     op.create_index("ix_message_feedback_agent_name", "message_feedback", ["agent_name"])
     op.create_index("ix_message_feedback_expert_name", "message_feedback", ["expert_name"])
+    op.create_index("ix_message_feedback_session_voter", "message_feedback", ["session_id", "voter"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_message_feedback_session_voter", "message_feedback")
     op.drop_index("ix_message_feedback_expert_name", "message_feedback")
     op.drop_index("ix_message_feedback_agent_name", "message_feedback")
     op.drop_index("ix_message_feedback_updated", "message_feedback")

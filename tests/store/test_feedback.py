@@ -41,11 +41,11 @@ async def test_a_second_vote_replaces_the_first_and_none_clears_it(manager, vote
     assert changed is not None and (changed.rating, changed.comment) == (Rating.DOWN, "wrong sum")
     assert changed.created_at == first.created_at and changed.updated_at >= first.updated_at
     assert [e.rating for e in await votes.listing()] == [Rating.DOWN]  # one row, not two
-    assert (await votes.votes_of("u1", [message_id]))[message_id].comment == "wrong sum"
-    assert await votes.votes_of("u2", [message_id]) == {}  # another reader has not voted
+    assert (await votes.votes_in_session("u1", session_id))[message_id].comment == "wrong sum"
+    assert await votes.votes_in_session("u2", session_id) == {}  # another reader has not voted
 
     assert await votes.vote(message_id=message_id, session_id=session_id, voter="u1", rating=None) is None
-    assert await votes.votes_of("u1", [message_id]) == {}
+    assert await votes.votes_in_session("u1", session_id) == {}
     assert await votes.listing() == []
 
 

@@ -113,7 +113,7 @@ class ChatState(rx.State):
         )
         runs = service.runs_of(session.session_id)
         produced = set().union(*(r.persisted_ids for r in runs)) if runs else set()
-        messages = await service.with_votes(await service.messages(session.session_id), principal)
+        messages = await service.messages_with_votes(session.session_id, principal)
         (await self.get_state(FeedbackState))._show(
             {m.message_id: m.feedback for m in messages if m.feedback}
         )
