@@ -33,7 +33,7 @@ _WHY = {
     401: "missing, wrong or expired credentials",
     403: "signed in, but not allowed (e.g. not an admin)",
     404: "not found (or not the caller's): a session, agent, message, pending request, file, user or department",
-    409: "a conflict: the session is busy with a run, the run was stopped, or the name is taken",
+    409: "a conflict: the session is busy with a run, the run was stopped, the name is taken, or too many tokens",
     413: "the file is larger than the upload limit",
     422: "invalid input",
     429: "a department quota is used up, or too many runs at once",

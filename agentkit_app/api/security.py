@@ -2,7 +2,8 @@
 
 Accounts off (the default): the API key, if one is configured, is required as before
 (header ``X-API-Key`` or ``api_key`` query). Accounts on: ``Authorization: Bearer <token>``
-(WebSocket: ``?token=``) or the API key; without either the request is refused with 401.
+(WebSocket: ``?token=``) or the API key; a personal API token (``ak_...``) goes in either place and
+acts as its user. Without any the request is refused with 401.
 """
 
 from __future__ import annotations

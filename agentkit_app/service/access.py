@@ -13,7 +13,7 @@ import hmac
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
@@ -24,9 +24,11 @@ from agentkit_app.service.errors import AccountsDisabled, Forbidden, QuotaExceed
 from agentkit_app.service.observe import quota_refused
 from agentkit_app.service.quotas import QuotaGate, period_start
 from agentkit_app.service.throttle import SignInThrottle
+from agentkit_app.service.tokens import PersonalTokens, is_personal_token
 from agentkit_app.store.accounts import AccountStore
 from agentkit_app.store.models import DepartmentPublic, SessionPublic, UserPublic, utcnow
 from agentkit_app.store.records import AnyRecord
+from agentkit_app.store.tokens import ApiTokenStore
 
 # QuotaGate and period_start are kept importable from here, where callers and tests have found them
 __all__ = ["AccessControl", "Principal", "QuotaGate", "api_key_ok", "enabled_access", "period_start"]
@@ -48,6 +50,8 @@ class Principal:
     # whether the agent may offer this principal the (sandboxed) shell tool: admins, API-key clients
     # and everyone while accounts are off; a regular user only when their department allows it
     shell_allowed: bool = True
+    # the id of the personal API token the request came with (None: a sign-in, the API key, or anyone)
+    token_id: str | None = None
 
     @classmethod
     def anonymous(cls) -> Principal:
@@ -131,6 +135,7 @@ class AccessControl:
         self.token_ttl_s = token_ttl_s
         self.quota = QuotaGate(accounts, clock)
         self.ledger = UsageLedger(accounts)
+        self.tokens = PersonalTokens(ApiTokenStore(accounts.engine), clock)
         # in this process's memory unless given one that counts in Redis (several workers)
         self.throttle = throttle if throttle is not None else SignInThrottle()
         self._secret = jwt_secret
@@ -140,7 +145,8 @@ class AccessControl:
         """Return the principal that the credentials of a request prove.
 
         Accounts off: the API key (if configured) is checked as always; the token is ignored.
-        Accounts on: a sign-in token, else the API key; nothing (or anything wrong) is refused.
+        Accounts on: a sign-in token or a personal API token (``ak_...``, as a Bearer token or in the
+        API key's place), else the API key; nothing (or anything wrong) is refused.
 
         Raises:
             Unauthorized: missing, wrong or expired credentials.
@@ -150,9 +156,13 @@ class AccessControl:
                 raise Unauthorized("invalid or missing API key")
             return Principal.api_client() if self._api_key else Principal.anonymous()
         if token:
+            if is_personal_token(token):
+                return await self.principal_from_api_token(token)
             return await self.principal_from_token(token)
         if api_key and self._api_key and api_key_ok(api_key, self._api_key):
             return Principal.api_client()
+        if is_personal_token(api_key):
+            return await self.principal_from_api_token(str(api_key))
         raise Unauthorized("sign in (Bearer token) or give the API key")
 
     def issue_token(self, user: UserPublic, token_version: int = 0) -> str:
@@ -223,6 +233,34 @@ class AccessControl:
             raise Unauthorized("invalid or expired token")
         return Principal.of_user(standing.user, department_shell=standing.department_shell)
 
+    async def principal_from_api_token(self, token: str) -> Principal:
+        """Return the principal of a personal API token: its user, as their account stands now.
+
+        Raises:
+            Unauthorized: a malformed, unknown, revoked or expired token, or a disabled user.
+        """
+        holder = await self.tokens.holder(token)
+        if holder.standing.user.disabled:
+            raise Unauthorized("invalid or expired API token")
+        principal = Principal.of_user(holder.standing.user, department_shell=holder.standing.department_shell)
+        return replace(principal, token_id=holder.token_id)
+
+    def token_owner(self, principal: Principal, *, creating: bool = False) -> str:
+        """Return the user whose personal API tokens ``principal`` may list and revoke (or, ``creating``, make).
+
+        Raises:
+            AccountsDisabled: accounts are off.
+            Forbidden: not a signed-in user (the API key), or making a token with a token: a leaked
+                token must not be able to mint the thief a spare one.
+        """
+        if not self.enabled:
+            raise AccountsDisabled("user accounts are not enabled")
+        if principal.user_id is None:
+            raise Forbidden("personal API tokens belong to signed-in users")
+        if creating and principal.token_id is not None:
+            raise Forbidden("sign in with a password to make a token")
+        return principal.user_id
+
     async def principal_for_web(self, token: str | None) -> Principal:
         """Return the principal of the in-process web UI: anyone while accounts are off, else the token's user.
 
@@ -249,16 +287,21 @@ class AccessControl:
         return user, department
 
     def require_admin(self, principal: Principal) -> None:
-        """Return if ``principal`` is a signed-in admin.
+        """Return if ``principal`` is an admin signed in with a password.
+
+        An admin's personal API token acts as the admin in chats (every session, no quotas) but does
+        not administer accounts: a leaked token cannot make users, change passwords or revoke tokens.
 
         Raises:
             AccountsDisabled: accounts are off.
-            Forbidden: anyone else.
+            Forbidden: anyone else, and an admin's personal API token.
         """
         if not self.enabled:
             raise AccountsDisabled("user accounts are not enabled")
         if principal.role != "admin":
             raise Forbidden("admins only")
+        if principal.token_id is not None:
+            raise Forbidden("administration needs a sign-in, not a personal API token")
 
     async def admit(self, principal: Principal, session_id: str) -> int | None:
         """Admit a turn of ``principal``; return its reserved ledger row (None: quotas do not limit it).

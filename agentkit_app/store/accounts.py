@@ -15,6 +15,7 @@ from sqlmodel import Session, col, delete, select
 
 from agentkit_app.store.db import in_session, in_session_now
 from agentkit_app.store.models import (
+    ApiTokenRecord,
     DepartmentPublic,
     DepartmentRecord,
     QuotaPublic,
@@ -25,7 +26,7 @@ from agentkit_app.store.models import (
 from agentkit_app.store.passwords import dummy_hash, hash_password, needs_rehash, verify_password
 from agentkit_app.store.usage import UnknownDepartment, UsageLedger
 
-__all__ = ["ROLES", "AccountConflict", "AccountStanding", "AccountStore", "UnknownDepartment"]
+__all__ = ["ROLES", "AccountConflict", "AccountStanding", "AccountStore", "UnknownDepartment", "standing_of"]
 
 ROLES = ("admin", "user")
 
@@ -125,7 +126,8 @@ class AccountStore(UsageLedger):
     ) -> UserPublic | None:
         """Change a user's password, role, department (or, with ``clear_department``, none) or disabled flag.
 
-        A new password raises the user's token version, which ends every sign-in token issued before.
+        A new password raises the user's token version, which ends every sign-in token issued before, and
+        deletes the user's personal API tokens.
         Returns None for an unknown user; raises ValueError or UnknownDepartment like :meth:`create_user_now`.
         """
         if role is not None and role not in ROLES:
@@ -146,6 +148,8 @@ class AccountStore(UsageLedger):
                 row.password_hash = password_hash
                 # counted in SQL, so that two changes at once raise it twice
                 row.token_version = UserRecord.token_version + 1  # type: ignore[assignment]
+                # and ends the user's personal API tokens: a reset password often means a stolen account
+                db.exec(delete(ApiTokenRecord).where(col(ApiTokenRecord.user_id) == user_id))
             if role is not None:
                 row.role = role
             if disabled is not None:
@@ -190,7 +194,7 @@ class AccountStore(UsageLedger):
             # a password changed or an account disabled while the old password was being checked wins
             if current is None or current.disabled or current.password_hash not in (stored, upgraded):
                 return None
-            return _standing(db, current)
+            return standing_of(db, current)
 
         return await in_session(self.engine, confirm)
 
@@ -199,7 +203,7 @@ class AccountStore(UsageLedger):
 
         def work(db: Session) -> AccountStanding | None:
             row = db.get(UserRecord, user_id)
-            return _standing(db, row) if row else None
+            return standing_of(db, row) if row else None
 
         return await in_session(self.engine, work)
 
@@ -298,7 +302,8 @@ class AccountStore(UsageLedger):
         return await in_session(self.engine, work)
 
 
-def _standing(db: Session, row: UserRecord) -> AccountStanding:
+def standing_of(db: Session, row: UserRecord) -> AccountStanding:
+    """Return a user row as access control needs it, read in the open session ``db``."""
     department = db.get(DepartmentRecord, row.department_id) if row.department_id else None
     return AccountStanding(
         user=UserPublic.of(row),

@@ -300,6 +300,38 @@ class UsageRecord(SQLModel, table=True):
     )
 
 
+# A personal API token: only the SHA-256 of the secret is kept; ``token_id`` is its public part (``ak_<id>_...``).
+class ApiTokenRecord(SQLModel, table=True):
+    __tablename__ = "api_tokens"
+
+    token_id: str = Field(primary_key=True, max_length=16)
+    user_id: str = Field(
+        sa_column=Column(
+            String(64), ForeignKey("users.user_id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    name: str = Field(max_length=100)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    last_used_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    expires_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+
+
+# A personal API token as its owner and the admins see it: never the secret, never its hash.
+class ApiTokenPublic(BaseModel):
+    token_id: str
+    # how the token starts (``ak_<token_id>``), to tell it apart from the others
+    prefix: str
+    name: str
+    user_id: str
+    username: str = ""
+    created_at: AwareDatetime
+    last_used_at: AwareDatetime | None = None
+    expires_at: AwareDatetime | None = None
+
+
 # A user as the API shows it (never the password hash or the token version).
 class UserPublic(BaseModel):
     user_id: str
