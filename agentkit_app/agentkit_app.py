@@ -13,6 +13,7 @@ from agentkit_app.api.headers import security_headers
 from agentkit_app.service.runtime import get_service
 from agentkit_app.ui.pages import admin as admin_page
 from agentkit_app.ui.pages import chat as chat_pages
+from agentkit_app.ui.pages import tokens as tokens_page
 
 
 async def prepare_service() -> None:
@@ -29,3 +30,4 @@ app = rx.App(
 app.register_lifespan_task(prepare_service)
 chat_pages.register(app)
 admin_page.register(app)
+tokens_page.register(app)

@@ -84,6 +84,19 @@ def header() -> rx.Component:
                         id="admin_link",
                     ),
                 ),
+                rx.link(
+                    rx.hstack(
+                        rx.icon("key_round", size=14),
+                        rx.text(tr("tokens_link"), display=["none", "none", "inline"]),
+                        align="center",
+                        spacing="1",
+                    ),
+                    href="/settings/tokens",
+                    size="2",
+                    underline="none",
+                    aria_label=tr("tokens_link"),
+                    id="tokens_link",
+                ),
                 rx.badge(
                     rx.icon("user", size=12),
                     AuthState.username,

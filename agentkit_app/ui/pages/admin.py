@@ -1,4 +1,4 @@
-"""The admin page at ``/admin``: departments with usage and quotas, user accounts, readers' feedback (admins only)."""
+"""The admin page at ``/admin``: departments with usage and quotas, user accounts, readers' feedback, API tokens (admins only)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ import reflex as rx
 
 from agentkit_app.ui.components.feedback_admin import feedback_section
 from agentkit_app.ui.components.layout import frame
+from agentkit_app.ui.components.tokens import admin_tokens_section
 from agentkit_app.ui.i18n import tr
 from agentkit_app.ui.states.admin import ERROR_KEYS, NO_DEPARTMENT, AdminState, DepartmentRow, UserRow
 from agentkit_app.ui.states.auth import AuthState
 from agentkit_app.ui.states.feedback_admin import FeedbackAdminState
 from agentkit_app.ui.states.sessions import SessionsState
+from agentkit_app.ui.states.tokens import TokensState
 
 ADMIN_ROUTE = "/admin"
 # the column headings of the two tables (i18n keys; "" for the column of the row's buttons)
@@ -318,6 +320,8 @@ def admin() -> rx.Component:
                     users_section(),
                     rx.separator(size="4"),
                     feedback_section(),
+                    rx.separator(size="4"),
+                    admin_tokens_section(),
                     spacing="5",
                     width="100%",
                     max_width="1000px",
@@ -340,5 +344,11 @@ def register(app: rx.App) -> None:
         admin,
         route=ADMIN_ROUTE,
         title="AgentKit · Admin",
-        on_load=[AuthState.check, SessionsState.load, AdminState.load, FeedbackAdminState.load],
+        on_load=[
+            AuthState.check,
+            SessionsState.load,
+            AdminState.load,
+            FeedbackAdminState.load,
+            TokensState.load_all,
+        ],
     )
