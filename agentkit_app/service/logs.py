@@ -33,6 +33,8 @@ _CREDENTIAL = re.compile(
     r"(?i)(\b(?:api[_-]?key|token|password|secret)\b[\"']?\s*[=:]\s*[\"']?)([^\s&\"',;}]+)"
     r"|(\bbearer\s+)([A-Za-z0-9._~+/=-]+)"
 )
+# a personal API token anywhere in a line: its public id stays (it names the token), its secret goes
+_PERSONAL_TOKEN = re.compile(r"\b(ak_[0-9a-f]{12}_)[A-Za-z0-9_-]+")
 # libraries that log every request they make at INFO: their lines only at DEBUG
 _CHATTY = ("httpx", "httpcore", "multipart", "python_multipart", "asyncio", "websockets")
 
@@ -63,6 +65,8 @@ class SecretMask:
                 text = text.replace(secret, MASK)
         if "=" in text or ":" in text or "earer" in text:
             text = _CREDENTIAL.sub(_masked_credential, text)
+        if "ak_" in text:
+            text = _PERSONAL_TOKEN.sub(rf"\g<1>{MASK}", text)
         return text
 
 

@@ -45,6 +45,11 @@ def test_a_user_makes_a_token_sees_it_once_copies_it_and_revokes_it(page: Page, 
     listed = httpx.get(f"{app_url}/api/v1/admin/tokens", headers=admin_headers(app_url)).json()
     assert any(t["name"] == "nightly report" for t in listed) and token not in str(listed)
 
+    page.locator("#admin_link").click()
+    page.wait_for_url("**/admin")
+    expect(page.locator(".ak-admin-token", has_text="nightly report")).to_be_visible()
+    page.locator("#tokens_link").click()
+    page.wait_for_url("**/settings/tokens")
     row.locator(".ak-token-revoke").click()
     expect(row).to_have_count(0)
     assert httpx.get(f"{app_url}/api/v1/auth/me", headers={"X-API-Key": token}).status_code == 401

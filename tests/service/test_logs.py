@@ -93,6 +93,14 @@ def test_every_configured_secret_and_anything_shaped_like_a_credential_is_masked
     assert len(lines) == 4 and "***" in lines[0]["message"] and "Traceback" in lines[3]["exception"]
 
 
+def test_a_personal_api_token_keeps_its_public_id_and_loses_its_secret_in_any_line(captured):
+    configure_logging(SECRETS.model_copy(update={"log_format": "text"}), captured)
+    secret = "Zq8_-x" * 7 + "a"
+    logging.getLogger("agentkit_app.test").warning("a user pasted ak_0123456789ab_%s into a message", secret)
+    text = captured.getvalue()
+    assert secret not in text and "ak_0123456789ab_***" in text
+
+
 def test_text_lines_show_the_ids_and_fields_and_the_configuration_one_setting_a_line(captured):
     stream = captured
     configure_logging(SECRETS, stream)
