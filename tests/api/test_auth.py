@@ -6,6 +6,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -19,17 +20,22 @@ ADMIN = {"username": "root", "password": "root-password-1"}
 API_KEY = "integration-key-123"
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[Backend]:
-    """The API with user accounts on, a bootstrap admin and an API key."""
-    backend = start_backend(
-        tmp_path_factory.mktemp("auth"),
+def start_with_accounts(data: Path) -> Backend:
+    """Start the API with user accounts on, a bootstrap admin and an API key."""
+    return start_backend(
+        data,
         AGENTKIT_AUTH_ENABLED="true",
         AGENTKIT_ADMIN_USERNAME=ADMIN["username"],
         AGENTKIT_ADMIN_PASSWORD=ADMIN["password"],
         AGENTKIT_JWT_SECRET="jwt-secret-for-tests-0123456789-abcdefgh",
         AGENTKIT_API_KEY=API_KEY,
     )
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[Backend]:
+    """The API with user accounts on, a bootstrap admin and an API key."""
+    backend = start_with_accounts(tmp_path_factory.mktemp("auth"))
     yield backend
     stop_backend(backend)
 

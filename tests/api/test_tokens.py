@@ -10,23 +10,15 @@ import httpx
 import pytest
 import websockets
 
-from tests.api.conftest import Backend, start_backend, stop_backend
-from tests.api.test_auth import ADMIN, API_KEY, CHAT, login, new_member, receive
+from tests.api.conftest import Backend, stop_backend
+from tests.api.test_auth import ADMIN, API_KEY, CHAT, login, new_member, receive, start_with_accounts
 
 TOKENS = "/api/v1/auth/tokens"
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[Backend]:
-    """The API with user accounts on, a bootstrap admin and an API key."""
-    backend = start_backend(
-        tmp_path_factory.mktemp("tokens"),
-        AGENTKIT_AUTH_ENABLED="true",
-        AGENTKIT_ADMIN_USERNAME=ADMIN["username"],
-        AGENTKIT_ADMIN_PASSWORD=ADMIN["password"],
-        AGENTKIT_JWT_SECRET="jwt-secret-for-tests-0123456789-abcdefgh",
-        AGENTKIT_API_KEY=API_KEY,
-    )
+    backend = start_with_accounts(tmp_path_factory.mktemp("tokens"))
     yield backend
     stop_backend(backend)
 

@@ -35,6 +35,23 @@ SHORTCUTS_JS = """() => {
 }"""
 
 
+def header_link(icon: str, label: str, href: str, element_id: str) -> rx.Component:
+    """A link of the header: an icon, and its label (an i18n key) on wide screens."""
+    return rx.link(
+        rx.hstack(
+            rx.icon(icon, size=14),
+            rx.text(tr(label), display=["none", "none", "inline"]),
+            align="center",
+            spacing="1",
+        ),
+        href=href,
+        size="2",
+        underline="none",
+        aria_label=tr(label),
+        id=element_id,
+    )
+
+
 def header() -> rx.Component:
     """The top bar: menu (narrow screens), name, demo badge, language and theme switches."""
     return rx.hstack(
@@ -70,33 +87,9 @@ def header() -> rx.Component:
             rx.hstack(
                 rx.cond(
                     AuthState.role == "admin",
-                    rx.link(
-                        rx.hstack(
-                            rx.icon("shield", size=14),
-                            rx.text(tr("admin"), display=["none", "none", "inline"]),
-                            align="center",
-                            spacing="1",
-                        ),
-                        href="/admin",
-                        size="2",
-                        underline="none",
-                        aria_label=tr("admin"),
-                        id="admin_link",
-                    ),
+                    header_link("shield", "admin", "/admin", "admin_link"),
                 ),
-                rx.link(
-                    rx.hstack(
-                        rx.icon("key_round", size=14),
-                        rx.text(tr("tokens_link"), display=["none", "none", "inline"]),
-                        align="center",
-                        spacing="1",
-                    ),
-                    href="/settings/tokens",
-                    size="2",
-                    underline="none",
-                    aria_label=tr("tokens_link"),
-                    id="tokens_link",
-                ),
+                header_link("key_round", "tokens_link", "/settings/tokens", "tokens_link"),
                 rx.badge(
                     rx.icon("user", size=12),
                     AuthState.username,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from agentkit_app.ui.components.listing import listing
 from agentkit_app.ui.i18n import tr
 from agentkit_app.ui.states.tokens import EXPIRY_CHOICES, TokenRow, TokensState
 
@@ -70,17 +71,6 @@ def _revoke(action: rx.event.EventSpec) -> rx.Component:
         color_scheme="red",
         on_click=action,
         class_name="ak-token-revoke",
-    )
-
-
-def token_table(columns: tuple[str, ...], rows: rx.Var, row, table_id: str) -> rx.Component:
-    """A table of tokens with a heading per column."""
-    return rx.table.root(
-        rx.table.header(rx.table.row(*[rx.table.column_header_cell(tr(c) if c else "") for c in columns])),
-        rx.table.body(rx.foreach(rows, row)),
-        size="1",
-        width="100%",
-        id=table_id,
     )
 
 
@@ -171,7 +161,7 @@ def admin_tokens_section() -> rx.Component:
         rx.text(tr("tokens_admin_hint"), size="1", color_scheme="gray"),
         rx.cond(
             TokensState.all_rows.length() > 0,
-            token_table(ALL_COLUMNS, TokensState.all_rows, any_token_row, "admin_token_table"),
+            listing(ALL_COLUMNS, TokensState.all_rows, any_token_row, "admin_token_table"),
             rx.text(tr("tokens_none"), size="2", color_scheme="gray"),
         ),
         width="100%",

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import reflex as rx
 
 from agentkit_app.ui.components.feedback_admin import feedback_section
 from agentkit_app.ui.components.layout import frame
+from agentkit_app.ui.components.listing import listing
 from agentkit_app.ui.components.tokens import admin_tokens_section
 from agentkit_app.ui.i18n import tr
 from agentkit_app.ui.states.admin import ERROR_KEYS, NO_DEPARTMENT, AdminState, DepartmentRow, UserRow
@@ -113,17 +112,6 @@ def quota_box(label: str, field: str) -> rx.Component:
         rx.text(tr(label), size="1", color_scheme="gray"),
         field_input(field, "∞", input_mode="numeric", id=field, width="9em"),
         spacing="1",
-    )
-
-
-def listing(columns: tuple[str, ...], rows: rx.Var, row: Callable, table_id: str) -> rx.Component:
-    """A table with a heading per column (an i18n key, or "" for none) and a row per item of ``rows``."""
-    return rx.table.root(
-        rx.table.header(rx.table.row(*[rx.table.column_header_cell(tr(c) if c else "") for c in columns])),
-        rx.table.body(rx.foreach(rows, row)),
-        size="1",
-        width="100%",
-        id=table_id,
     )
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import reflex as rx
 
 from agentkit_app.ui.components.layout import frame
+from agentkit_app.ui.components.listing import listing
 from agentkit_app.ui.components.tokens import (
     OWN_COLUMNS,
     new_token_callout,
     new_token_form,
     own_token_row,
-    token_table,
 )
 from agentkit_app.ui.i18n import tr
 from agentkit_app.ui.states.auth import AuthState
@@ -35,7 +35,7 @@ def tokens() -> rx.Component:
                 new_token_callout(),
                 rx.cond(
                     TokensState.rows.length() > 0,
-                    token_table(OWN_COLUMNS, TokensState.rows, own_token_row, "token_table"),
+                    listing(OWN_COLUMNS, TokensState.rows, own_token_row, "token_table"),
                     rx.text(tr("tokens_none"), size="2", color_scheme="gray", id="tokens_none"),
                 ),
                 spacing="4",
