@@ -89,7 +89,11 @@ def header() -> rx.Component:
                     AuthState.role == "admin",
                     header_link("shield", "admin", "/admin", "admin_link"),
                 ),
-                header_link("key_round", "tokens_link", "/settings/tokens", "tokens_link"),
+                # on narrower screens the sidebar (a drawer there) has the link: the header has no room
+                rx.box(
+                    header_link("key_round", "tokens_link", "/settings/tokens", "tokens_link"),
+                    display=["none", "none", "block"],
+                ),
                 rx.badge(
                     rx.icon("user", size=12),
                     AuthState.username,

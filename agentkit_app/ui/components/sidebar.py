@@ -6,6 +6,7 @@ import reflex as rx
 
 from agentkit_app.ui.components.icon_action import icon_action
 from agentkit_app.ui.i18n import tr
+from agentkit_app.ui.states.auth import AuthState
 from agentkit_app.ui.states.chat import ChatState
 from agentkit_app.ui.states.prefs import PrefsState
 from agentkit_app.ui.states.sessions import SearchRow, SessionRow, SessionsState
@@ -261,6 +262,20 @@ def sidebar() -> rx.Component:
                     ),
                     rx.text(tr("no_sessions"), size="2", color_scheme="gray"),
                 ),
+            ),
+        ),
+        # where the header has no room for it (phones, tablets): the way to the API tokens page
+        rx.cond(
+            AuthState.auth_enabled & (AuthState.username != ""),
+            rx.link(
+                rx.hstack(rx.icon("key_round", size=14), tr("tokens_link"), align="center", spacing="1"),
+                href="/settings/tokens",
+                size="2",
+                underline="none",
+                on_click=PrefsState.close_drawer,
+                display=["flex", "flex", "none"],
+                padding_top="0.5em",
+                id="tokens_link_drawer",
             ),
         ),
         padding="0.75em",
