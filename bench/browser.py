@@ -1,6 +1,7 @@
 """The web UI in a real browser: click-to-first-token in the DOM and the bytes the Reflex socket carries
 for one streamed answer, in a fresh conversation and in one with 50 earlier turns; then N browser
-sessions streaming at once.
+sessions streaming at once; and the time until a restored 30-card board discussion is visible
+(:mod:`bench.restore`).
 
 ``python -m bench.browser --sessions 25 --turns 50 --tokens 500 --rate 100 --ttft 0.2``
 
@@ -28,6 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -40,6 +42,7 @@ from agentkit_app.store.db import make_engine, run_migrations
 from agentkit_app.store.sessions import SessionManager
 from bench.common import Row, backend_settings, format_table, percentile, running
 from bench.paced_model import Pace, paced_model_spec, reply_text
+from bench.restore import CARDS, restored_board, seed_board
 from tests.browser.server import CHROMIUM, CHROMIUM_FLAGS, start_app, stop_app
 
 PROMPT = "Tell me a long story about a lighthouse keeper."
@@ -123,6 +126,8 @@ class Conversations:
     fresh: str
     long: str
     together: list[str]
+    empty: str  # never written to: the baseline of the restored board
+    board: str = ""  # a board meeting of 30 cards (:func:`bench.restore.seed_board`)
 
 
 async def seed(database_url: str, pace: Pace, turns: int, sessions: int) -> Conversations:
@@ -148,6 +153,7 @@ async def seed(database_url: str, pace: Pace, turns: int, sessions: int) -> Conv
             fresh=await conversation(),
             long=await conversation(turns),
             together=[await conversation() for _ in range(sessions)],
+            empty=await conversation(),
         )
     finally:
         engine.dispose()
@@ -224,6 +230,9 @@ class BrowserFigures:
     fresh: Answer
     long: Answer
     together: list[Answer]
+    # from navigation until the restored board's cards are visible, and an empty conversation's composer
+    board_ms: float = float("nan")
+    empty_ms: float = float("nan")
 
 
 async def _in_browser(url: str, conversations: Conversations, pace: Pace, turns: int) -> BrowserFigures:
@@ -231,12 +240,13 @@ async def _in_browser(url: str, conversations: Conversations, pace: Pace, turns:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         try:
             await one_answer(browser, url, conversations.warm_up, 0, pace)
+            board_ms, empty_ms = await restored_board(browser, url, conversations.board, conversations.empty)
             fresh = await one_answer(browser, url, conversations.fresh, 0, pace)
             long = await one_answer(browser, url, conversations.long, turns, pace)
             together = await answers_at_once(browser, url, conversations.together, pace)
         finally:
             await browser.close()
-    return BrowserFigures(pace, turns, fresh, long, together)
+    return BrowserFigures(pace, turns, fresh, long, together, board_ms, empty_ms)
 
 
 def measure(pace: Pace, turns: int = 50, sessions: int = 25) -> BrowserFigures:
@@ -245,6 +255,8 @@ def measure(pace: Pace, turns: int = 50, sessions: int = 25) -> BrowserFigures:
     with tempfile.TemporaryDirectory(prefix="bench-browser-") as data:
         settings = backend_settings(Path(data), f"{model_spec.base}/v1")
         conversations = asyncio.run(seed(settings["AGENTKIT_DATABASE_URL"], pace, turns, sessions))
+        board = asyncio.run(seed_board(settings["AGENTKIT_DATABASE_URL"], Path(data)))
+        conversations = dataclasses.replace(conversations, board=board)
         with running(model_spec):
             process, url = start_app(
                 Path(data), Path(data) / "app.log", **settings, AGENTKIT_AUTH_ENABLED="false"
@@ -317,6 +329,15 @@ def print_report(figures: BrowserFigures) -> None:
     count = len(figures.together)
     title = f"{count} browser sessions streaming at once against one alone"
     print(format_table(title, together_rows(figures), app=f"{count} at once", baseline="one alone"))
+    print()
+    rows = [
+        Row(
+            f"ms from navigation to visible ({CARDS} board cards / the composer)",
+            figures.board_ms,
+            figures.empty_ms,
+        )
+    ]
+    print(format_table("a restored board discussion", rows, app="board", baseline="empty conversation"))
     errors = [a.error for a in [figures.fresh, figures.long, *figures.together] if a.error]
     if errors:
         print(f"\nerrors (first 3): {errors[:3]}")

@@ -41,3 +41,5 @@ def test_browser_at_a_tiny_size():
     assert all(a.bytes_to_last_token > 0 and a.bytes_to_end >= a.bytes_to_last_token for a in answers)
     assert "| socket KB received, click to last token " in format_table("long", browser.history_rows(figures))
     assert "| answers complete " in format_table("at once", browser.together_rows(figures))
+    # the restored board showed all its cards, and the empty conversation its composer
+    assert 0 < figures.board_ms < 120_000 and 0 < figures.empty_ms < 120_000
