@@ -36,9 +36,16 @@ class Settings(BaseSettings):
     )
     redis_url: str | None = Field(
         default=None,
-        description="Redis for team checkpoints and shared throttles, e.g. redis://127.0.0.1:6379/0",
+        description="Redis for runs, team checkpoints and shared throttles, e.g. redis://127.0.0.1:6379/0; "
+        "set: several processes may serve the app (runs are followed and steered through Redis)",
     )
     redis_key_prefix: str = Field(default="agentkit", description="prefix of every Redis key")
+    run_lease_s: float = Field(
+        default=10.0,
+        gt=0.5,
+        description="with Redis: a run whose process has not renewed its lease for this long is "
+        "marked interrupted by another process",
+    )
 
     llm_base_url: str | None = Field(
         default=None,
@@ -239,6 +246,19 @@ def contradictions(settings: Settings) -> list[str]:
             f"AGENTKIT_LLM_MODEL ({settings.llm_model}) is not one of AGENTKIT_LLM_MODELS, so users could "
             "not pick the default model again: add it to AGENTKIT_LLM_MODELS or choose one of them"
         )
+    if settings.auth_enabled and not settings.jwt_secret and several_processes(settings):
+        problems.append(
+            "AGENTKIT_AUTH_ENABLED is true and several processes serve the app (AGENTKIT_REDIS_URL or "
+            "REFLEX_REDIS_URL is set) but AGENTKIT_JWT_SECRET is unset, so each process would sign with a "
+            "secret of its own and refuse the others' sign-ins: set AGENTKIT_JWT_SECRET to one long random "
+            "value shared by every process"
+        )
+    if reflex_redis_url() and not settings.redis_url:
+        problems.append(
+            "REFLEX_REDIS_URL is set, so Reflex starts several worker processes, but AGENTKIT_REDIS_URL is "
+            "not, so each would keep its runs to itself: set AGENTKIT_REDIS_URL (rxconfig.py hands it to "
+            "Reflex) and unset REFLEX_REDIS_URL"
+        )
     if _nested(settings.upload_dir, settings.scratch_dir):
         problems.append(
             "AGENTKIT_UPLOAD_DIR and AGENTKIT_SCRATCH_DIR are the same directory or one holds the other, so "
@@ -252,6 +272,20 @@ def refuse_contradictions(settings: Settings) -> None:
     problems = contradictions(settings)
     if problems:
         raise ConfigurationError("contradictory settings:\n- " + "\n- ".join(problems))
+
+
+def reflex_redis_url() -> str | None:
+    """Return Reflex's own ``REFLEX_REDIS_URL`` if set: with it, Reflex starts several worker processes."""
+    return os.environ.get("REFLEX_REDIS_URL") or None
+
+
+def several_processes(settings: Settings) -> bool:
+    """Whether the deployment is configured for several processes: Redis is set for the app or for Reflex.
+
+    ``AGENTKIT_REDIS_URL`` puts runs on Redis and becomes Reflex's state manager (rxconfig.py), which
+    then starts a worker per core; every process must then share the secrets and the storage.
+    """
+    return bool(settings.redis_url or reflex_redis_url())
 
 
 def prometheus_multiproc_dir() -> str | None:

@@ -92,3 +92,16 @@ def test_contradictory_settings_are_refused_naming_the_settings_and_the_fix(sett
 def test_every_contradiction_is_listed_at_once():
     problems = contradictions(Settings(llm_recovery_model="small", fallback_enabled=False, scratch_dir=ROOT))
     assert len(problems) == 3
+
+
+def test_accounts_on_several_processes_need_one_shared_jwt_secret(monkeypatch):
+    monkeypatch.delenv("REFLEX_REDIS_URL", raising=False)
+    several = Settings(auth_enabled=True, jwt_secret=None, redis_url="redis://127.0.0.1:6379/0")
+    with pytest.raises(ConfigurationError, match="AGENTKIT_JWT_SECRET"):
+        refuse_contradictions(several)
+    refuse_contradictions(several.model_copy(update={"jwt_secret": "x" * 48}))
+    refuse_contradictions(Settings(auth_enabled=True, jwt_secret=None))  # one process: a warning only
+    monkeypatch.setenv("REFLEX_REDIS_URL", "redis://127.0.0.1:6379/0")
+    problems = contradictions(Settings(auth_enabled=True, jwt_secret=None))
+    assert any("AGENTKIT_JWT_SECRET" in p for p in problems)
+    assert any("REFLEX_REDIS_URL is set" in p and "AGENTKIT_REDIS_URL" in p for p in problems)

@@ -1,7 +1,9 @@
 """The upload store: files streamed to disk under a random name, never past the size limit.
 
 Each file has a small record beside it (``.meta/<stored_name>.json``: original name, type, size,
-owner). A name starting with a dot cannot be downloaded, so the records stay private. With
+owner). A name starting with a dot cannot be downloaded, so the records stay private. A file is
+written under ``.meta/`` and renamed into place once its record is there, so another process
+sharing the directory never reads a file half written or without its owner. With
 accounts on, a regular user reads only the files they uploaded; admins and API-key clients read all.
 
 The type a file is served with comes from its extension through :func:`served_type`, never from
@@ -103,7 +105,10 @@ class PendingUpload:
         self.max_bytes = max_bytes
         self.owner = owner
         self.size = 0
-        self._out = path.open("wb")
+        path.parent.joinpath(META_DIR).mkdir(exist_ok=True)
+        # written out of sight, renamed into place by finish(): readers see the whole file or none
+        self._partial = path.parent / META_DIR / f"{path.name}.part"
+        self._out = self._partial.open("wb")
 
     def write(self, data: bytes) -> None:
         """Append bytes; raise UploadTooLarge (and delete the part) once past the limit."""
@@ -116,6 +121,7 @@ class PendingUpload:
     def discard(self) -> None:
         """Delete what was written."""
         self._out.close()
+        self._partial.unlink(missing_ok=True)
         self.path.unlink(missing_ok=True)
 
     def finish(self, declared_type: str | None = None) -> StoredUpload:
@@ -139,10 +145,13 @@ class PendingUpload:
             "owner": self.owner,
         }
         meta = self.path.parent / META_DIR / f"{self.path.name}.json"
+        written = meta.with_name(f"{meta.name}.part")
         try:
-            meta.parent.mkdir(exist_ok=True)
-            meta.write_text(json.dumps(record))
+            written.write_text(json.dumps(record))
+            os.replace(written, meta)
+            os.replace(self._partial, self.path)
         except OSError:
+            written.unlink(missing_ok=True)
             self.discard()  # a file without its owner on record could be read by anyone: keep neither
             raise
         return stored

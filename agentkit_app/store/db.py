@@ -15,13 +15,16 @@ from typing import TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.pool import NullPool
 from sqlmodel import Session, create_engine
 
 ROOT = Path(__file__).resolve().parents[2]
 _migrate_lock = threading.Lock()
 T = TypeVar("T")
+# the PostgreSQL advisory lock the processes of a deployment take around their migrations ("agentkit")
+MIGRATION_LOCK_KEY = 0x6167656E746B6974
 # threads that run transactions for the event loop: their own pool, so that other blocking work (password
 # hashing, files) never queues database calls, and fewer than an engine's connections (SQLite: 5 + 10 overflow).
 # Few: they share the interpreter lock with the event loop, and with a dozen of them (the figure before)
@@ -111,9 +114,26 @@ def alembic_config(url: str) -> Config:
 
 
 def run_migrations(url: str) -> None:
-    """Bring the database at ``url`` to the newest schema (a no-op when it is there already)."""
+    """Bring the database at ``url`` to the newest schema (a no-op when it is there already).
+
+    Several processes may start at once against one database (workers, machines): on PostgreSQL each
+    takes a session advisory lock first, so one migrates and the others wait, then find the schema
+    current. SQLite serialises writers with its own file lock, and this process's threads with a lock.
+    """
     parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    with _migrate_lock:
-        command.upgrade(alembic_config(url), "head")
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        with _migrate_lock:
+            command.upgrade(alembic_config(url), "head")
+        return
+    locker = create_engine(url, poolclass=NullPool, hide_parameters=True)
+    try:
+        with _migrate_lock, locker.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            try:
+                command.upgrade(alembic_config(url), "head")
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+    finally:
+        locker.dispose()

@@ -69,12 +69,30 @@ def test_the_record_holds_what_the_upload_returned(tmp_path):
 
 def test_a_record_that_cannot_be_written_keeps_neither_file_nor_record(tmp_path):
     store = _store(tmp_path)
-    store.directory.mkdir(parents=True)
-    (store.directory / META_DIR).write_text("in the way")  # the records' folder cannot be made
     pending = store.begin("a.txt", "alice")
     pending.write(b"data")
+    (store.directory / META_DIR / f"{pending.path.name}.json").mkdir()  # the record cannot take its place
     with pytest.raises(OSError):
         pending.finish("text/plain")
+    assert sorted(p.name for p in store.directory.iterdir()) == [META_DIR]
+    assert store.info(pending.path.name) is None
+
+
+def test_an_upload_is_not_readable_until_it_is_whole_and_owned(tmp_path):
+    store = _store(tmp_path)
+    pending = store.begin("a.txt", "alice")
+    pending.write(b"half")
+    assert store.info(pending.path.name) is None  # another process sharing the directory sees nothing yet
+    stored = pending.finish("text/plain")
+    assert store.info(stored.stored_name, "alice").path.read_bytes() == b"half"
+
+
+def test_no_upload_starts_where_the_records_folder_cannot_be_made(tmp_path):
+    store = _store(tmp_path)
+    store.directory.mkdir(parents=True)
+    (store.directory / META_DIR).write_text("in the way")
+    with pytest.raises(OSError):
+        store.begin("a.txt", "alice")
     assert sorted(p.name for p in store.directory.iterdir()) == [META_DIR]
 
 
