@@ -153,7 +153,7 @@ async def _answer_of(run: Run, session_id: str) -> dict[str, Any]:
 @router.post("/sessions/{session_id}/cancel", responses=error_responses(404, 422))
 async def cancel_turns(session_id: str, service: ServiceDep) -> dict[str, int]:
     """Cancel the session's running turns."""
-    return {"cancelled": service.cancel(session_id)}
+    return {"cancelled": await service.cancel(session_id)}
 
 
 @router.post("/sessions/{session_id}/confirmations/{confirmation_id}", responses=error_responses(404, 422))
@@ -161,7 +161,7 @@ async def answer_confirmation(
     session_id: str, confirmation_id: str, body: ConfirmationReply, service: ServiceDep
 ) -> dict[str, bool]:
     """Approve or deny a pending confirmation (404 if nothing waits under that id)."""
-    if not service.answer(session_id, confirmation_id, body.approved):
+    if not await service.answer(session_id, confirmation_id, body.approved):
         raise HTTPException(status_code=404, detail="no pending confirmation with that id")
     return {"approved": body.approved}
 
@@ -171,6 +171,6 @@ async def answer_question(
     session_id: str, request_id: str, body: HumanReplyBody, service: ServiceDep
 ) -> dict[str, str]:
     """Answer a pending ask-human question (404 if nothing waits under that id)."""
-    if not service.answer(session_id, request_id, body.content):
+    if not await service.answer(session_id, request_id, body.content):
         raise HTTPException(status_code=404, detail="no pending question with that id")
     return {"request_id": request_id}

@@ -195,7 +195,7 @@ async def chat_socket(socket: WebSocket, session_id: str) -> None:
         await socket.close(code=4004 if session is None else 4000)
         return
     await conn.send({"type": "connected", "data": {"session_id": session_id}})
-    for run in service.runs_of(session_id):
+    for run in await service.runs_of(session_id):
         conn.follow(run)
     try:
         await _serve(conn, session_id, max_frame_bytes(service.config.max_content_chars))
@@ -280,18 +280,18 @@ async def _handle(conn: Connection, session_id: str, frame: dict[str, Any]) -> N
             return
         conn.follow(run)
     elif kind == "cancel":
-        service.cancel(session_id)
+        await service.cancel(session_id)
     elif kind == "confirmation_reply":
         approved = frame.get("approved")
         if not isinstance(approved, bool):  # "false" must not approve a command
             await conn.error("approved must be true or false")
-        elif not service.answer(session_id, str(frame.get("confirmation_id") or ""), approved):
+        elif not await service.answer(session_id, str(frame.get("confirmation_id") or ""), approved):
             await conn.error("no pending confirmation with that id")
     elif kind == "reply":
         content = frame.get("content")
         if not isinstance(content, str) or len(content) > MAX_REPLY_CHARS or "\x00" in content:
             await conn.error(f"content must be text of at most {MAX_REPLY_CHARS} characters, without NUL")
-        elif not service.answer(session_id, str(frame.get("request_id") or ""), content):
+        elif not await service.answer(session_id, str(frame.get("request_id") or ""), content):
             await conn.error("no pending question with that id")
     else:
         await conn.error(f"unknown frame type: {str(kind)[:40]}")

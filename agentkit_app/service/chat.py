@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +22,7 @@ from agentkit_app.engine.tools import ToolRegistry
 from agentkit_app.engine.tools.builtin import builtin_tools
 from agentkit_app.service.catalog import Catalog
 from agentkit_app.service.conversations import ConversationReads
-from agentkit_app.service.errors import InvalidInput, NotFound, QuotaExceeded, SessionClosed
+from agentkit_app.service.errors import Conflict, InvalidInput, NotFound, QuotaExceeded, SessionClosed
 from agentkit_app.service.feedback import FeedbackDesk
 from agentkit_app.service.flows import FLOWS, Flow, Recorder, Resumption, RunContext
 from agentkit_app.service.observe import run_context, run_ended
@@ -80,13 +80,15 @@ class ChatService(SessionCommands, ConversationReads, FeedbackDesk):
         uploads: UploadStore,
         flows: dict[str, Flow] | None = None,
         access: AccessControl | None = None,
+        runs: RunRegistry | None = None,
     ) -> None:
         self.store = store
         self.feedback = FeedbackStore(store.engine)  # readers' votes on messages
         self.catalog = catalog
         self.llm = llm
         self.config = config
-        self.runs = RunRegistry()
+        # the runs in flight: of this process, or with Redis of every process of the deployment
+        self.runs = RunRegistry() if runs is None else runs
         self.tools = ToolRegistry(builtin_tools())
         self.checkpoints = checkpoints
         self.uploads = uploads
@@ -100,7 +102,10 @@ class ChatService(SessionCommands, ConversationReads, FeedbackDesk):
     async def start_turn(self, request: TurnRequest) -> Run:
         """Validate a message, store it, and start the run that answers it.
 
+        A message to a session whose board meeting or team run is going on joins that run.
+
         Raises:
+            Conflict: an answer is still being written in the session (on any process); nothing is stored.
             QuotaExceeded: the principal's department has used up a quota; nothing is stored.
             QuotaCheckFailed: the quotas could not be read; nothing is stored.
         """
@@ -112,9 +117,12 @@ class ChatService(SessionCommands, ConversationReads, FeedbackDesk):
         if request.execution_mode not in EXECUTION_MODES:
             raise InvalidInput("execution_mode must be react or plan_exec")
         language = request.language or ("zh" if has_cjk(text) else "en")
-        running = [r for r in self.runs.busy(session.session_id) if r.kind in ("board", "team")]
+        busy = await self.runs.busy(session.session_id)
+        running = [r for r in busy if r.kind in ("board", "team")]
         if running:
             return await self._intervene(running[-1], text)
+        if busy:
+            raise _busy()
         reservation = await self._admit(request.principal, session.session_id)
         try:
             if request.fork_at is not None:
@@ -130,7 +138,7 @@ class ChatService(SessionCommands, ConversationReads, FeedbackDesk):
         except BaseException:
             await self._release(reservation)
             raise
-        self._launch(run, producer, request.principal, reservation)
+        await self._launch(run, producer, request.principal, reservation)
         return run
 
     async def run_turn(self, request: TurnRequest) -> AsyncIterator[ev.Event]:
@@ -191,10 +199,33 @@ class ChatService(SessionCommands, ConversationReads, FeedbackDesk):
         except Exception:  # the row then counts as one request: the safe side of a quota
             log.exception("could not release the quota reservation %s", reservation)
 
-    def _launch(
-        self, run: Run, producer: Any, principal: Principal | None = None, reservation: int | None = None
+    async def _launch(
+        self,
+        run: Run,
+        producer: Any,
+        principal: Principal | None = None,
+        reservation: int | None = None,
+        still_wanted: Callable[[], Awaitable[bool]] | None = None,
     ) -> None:
-        self.runs.add(run)
+        """Start ``run`` unless another run took the session meanwhile (then Conflict, its place given back).
+
+        ``still_wanted``, asked once the session is claimed, may call the run off (then NotFound).
+        """
+        try:
+            claimed = await self.runs.claim(run)
+            wanted = claimed and (still_wanted is None or await still_wanted())
+        except BaseException:
+            producer.close()
+            await self._release(reservation)
+            raise
+        if not wanted:
+            producer.close()
+            await self._release(reservation)
+            if not claimed:
+                raise _busy()
+            run.finish()
+            self.runs.remove(run)
+            raise NotFound("this session has no interrupted team run", "err_no_interrupted")
         if principal is not None:
             self._billing[run.run_id] = _Billing(principal, reservation)
 
@@ -219,7 +250,8 @@ class ChatService(SessionCommands, ConversationReads, FeedbackDesk):
     async def _intervene(self, target: Run, text: str) -> Run:
         """Hand a message to the board or team running in the session, and acknowledge it."""
         await self.persist(target.session_id, Intervention(), text)
-        target.interaction.post(text)
+        if not await self.runs.post(target, text):
+            raise _busy()
         run = Run(target.session_id, "intervention")
         run.publish(ev.TeamInterventionAck(content=text))
         run.finish()
@@ -266,13 +298,8 @@ class ChatService(SessionCommands, ConversationReads, FeedbackDesk):
             log.exception("could not store a message of session %s", session_id)
             return None
         if run is not None:
-            run.persisted_ids.add(stored.message_id)
+            run.stored(stored.message_id)
         return stored
-
-    def answer(self, session_id: str, key: str, value: object) -> bool:
-        """Deliver a confirmation or a reply to the run waiting for it; False if none waits."""
-        run = self.runs.find_waiting(session_id, key)
-        return bool(run and run.interaction.answer(key, value))
 
     async def resume_team(self, session_id: str, principal: Principal | None = None) -> Run:
         """Continue the session's interrupted team run from its last checkpoint; return the new run.
@@ -286,7 +313,7 @@ class ChatService(SessionCommands, ConversationReads, FeedbackDesk):
         session = await self.session_or_404(session_id, principal)
         if session.status != "active":
             raise SessionClosed("session is closed", "session_closed")
-        team_run = self.interrupted_team(session)
+        team_run = await self.interrupted_team(session)
         if team_run is None:
             raise NotFound("this session has no interrupted team run", "err_no_interrupted")
         team_run_id = str(team_run.get("run_id") or "")
@@ -296,15 +323,21 @@ class ChatService(SessionCommands, ConversationReads, FeedbackDesk):
                 "the interrupted team run left no checkpoint to resume from", "err_no_checkpoint"
             )
         reservation = await self._admit(principal, session_id)
-        if self.interrupted_team(session) is None:  # resumed by someone else while the checkpoint loaded
-            await self._release(reservation)
-            raise NotFound("this session has no interrupted team run", "err_no_interrupted")
         run = Run(session.session_id, "team", self.config.confirmation_timeout_s)
         request = TurnRequest(session_id=session_id, content="", principal=principal)
         language = str(state.get("language") or "en")
         resumption = Resumption(team_run_id, state)
         ctx = self._context(run, session, request, "", language, resumption)
-        self._launch(run, self.flows["team_resume"](ctx), principal, reservation)
+
+
+        async def still_interrupted() -> bool:  # not resumed and ended by someone else meanwhile
+            fresh = await self.store.get_session(session_id)
+            return fresh is not None and fresh.server_state.get("team_run") == team_run
+
+        try:  # the session's claim is atomic (on Redis too): of two resumptions at once, one starts
+            await self._launch(run, self.flows["team_resume"](ctx), principal, reservation, still_interrupted)
+        except Conflict:
+            raise NotFound("this session has no interrupted team run", "err_no_interrupted") from None
         return run
 
     async def regenerate(
@@ -349,7 +382,7 @@ class ChatService(SessionCommands, ConversationReads, FeedbackDesk):
         run = Run(session_id, "chat", self.config.confirmation_timeout_s)
         language = language or ("zh" if has_cjk(text) else "en")
         ctx = self._context(run, session, request, text, language)
-        self._launch(run, self.flows["chat"](ctx), principal, reservation)
+        await self._launch(run, self.flows["chat"](ctx), principal, reservation)
         return run
 
     async def edit_message(
@@ -395,6 +428,6 @@ class ChatService(SessionCommands, ConversationReads, FeedbackDesk):
             )
         )
 
-    def cancel(self, session_id: str) -> int:
-        """Cancel every run of a session; return how many were stopped."""
-        return sum(run.cancel() for run in self.runs.of_session(session_id))
+
+def _busy() -> Conflict:
+    return Conflict("an answer is still running in this session: wait for it or stop it first", "err_busy")

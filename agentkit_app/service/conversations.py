@@ -79,17 +79,17 @@ class ConversationReads:
         messages = await self.store.get_messages(session.session_id)
         return export_session(session, messages, fmt, await self.feedback.of_session(session.session_id))
 
-    def run(self, run_id: str) -> Run | None:
-        """Return a run of this process by its id, or None."""
-        return self.runs.get(run_id)
+    async def run(self, run_id: str) -> Run | None:
+        """Return a run in flight by its id (on another process: a view that follows it), or None."""
+        return await self.runs.get(run_id)
 
-    def runs_of(self, session_id: str) -> list[Run]:
-        """Return the session's runs in flight in this process, oldest first."""
-        return self.runs.of_session(session_id)
+    async def runs_of(self, session_id: str) -> list[Run]:
+        """Return the session's runs in flight, on any process, oldest first."""
+        return await self.runs.of_session(session_id)
 
-    def busy(self, session_id: str) -> bool:
+    async def busy(self, session_id: str) -> bool:
         """Return whether a run of the session has not answered yet (interventions aside)."""
-        return bool(self.runs.busy(session_id))
+        return bool(await self.runs.busy(session_id))
 
     @property
     def upload_limit(self) -> int:

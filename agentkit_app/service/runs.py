@@ -1,4 +1,9 @@
-"""Runs in flight: each keeps every event it produced, so any number of viewers can follow it."""
+"""Runs in flight: each keeps every event it produced, so any number of viewers can follow it.
+
+:class:`RunRegistry` keeps the runs of one process; with Redis, :class:`agentkit_app.service.redis_runs.RedisRuns`
+is the same interface over every process of a deployment. Both answer the same questions (which runs
+live in a session, is it busy) and deliver the same commands (cancel, answers, interventions).
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,23 @@ import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator
+from typing import Protocol
 
 from agentkit_app.engine.events import Error, Event, FinalAnswer
 from agentkit_app.engine.interaction import Interaction
+
+
+class RunObserver(Protocol):
+    """What is told of everything a run does as it does it (the Redis stream of a run, in a deployment)."""
+
+    def event(self, event: Event) -> None:
+        """The run published ``event``."""
+
+    def stored(self, message_id: str) -> None:
+        """The run stored the message ``message_id``."""
+
+    def finished(self) -> None:
+        """The run ended."""
 
 
 class Run:
@@ -30,6 +49,7 @@ class Run:
         self.answered = False
         self.task: asyncio.Task[None] | None = None
         self.persisted_ids: set[str] = set()
+        self.observer: RunObserver | None = None
         self._wake = asyncio.Event()
 
     def publish(self, event: Event) -> None:
@@ -39,11 +59,21 @@ class Run:
         self.events.append(event)
         self._wake.set()
         self._wake = asyncio.Event()
+        if self.observer is not None:
+            self.observer.event(event)
+
+    def stored(self, message_id: str) -> None:
+        """Note that the run stored the message ``message_id`` (a viewer opening the session skips it)."""
+        self.persisted_ids.add(message_id)
+        if self.observer is not None:
+            self.observer.stored(message_id)
 
     def finish(self) -> None:
         """Mark the run ended and wake every viewer."""
         self.done = self.answered = True
         self._wake.set()
+        if self.observer is not None:
+            self.observer.finished()
 
     async def follow(self, start: int = 0) -> AsyncIterator[Event]:
         """Yield the run's events from ``start``: those already produced, then the rest as they come."""
@@ -86,34 +116,64 @@ class Run:
 
 
 class RunRegistry:
-    """The runs of this process, by session."""
+    """The runs of this process, by session: the implementation for a deployment of one process.
+
+    Every method that reads or steers runs is a coroutine, as its Redis implementation needs.
+    """
 
     def __init__(self) -> None:
         self._runs: dict[str, Run] = {}
 
-    def add(self, run: Run) -> None:
-        """Register a run; it is dropped again when it ends."""
+    async def claim(self, run: Run) -> bool:
+        """Register a run that is about to start; False (nothing registered) while the session is busy.
+
+        A session is busy while one of its runs has not answered yet: a second turn, or a second
+        resumption of the same team run, is refused.
+        """
+        if self._busy_here(run.session_id):
+            return False
         self._runs[run.run_id] = run
+        return True
 
     def remove(self, run: Run) -> None:
-        """Forget a run."""
+        """Forget a run that ended."""
         self._runs.pop(run.run_id, None)
 
-    def get(self, run_id: str) -> Run | None:
-        """Return a run by id."""
+    async def get(self, run_id: str) -> Run | None:
+        """Return a run in flight by id."""
         return self._runs.get(run_id)
 
-    def busy(self, session_id: str) -> list[Run]:
+    async def busy(self, session_id: str) -> list[Run]:
         """Return the session's runs that have not answered yet (interventions excluded)."""
-        return [r for r in self.of_session(session_id) if not r.answered and r.kind != "intervention"]
+        return self._busy_here(session_id)
 
-    def of_session(self, session_id: str) -> list[Run]:
+    async def of_session(self, session_id: str) -> list[Run]:
         """Return the session's runs still in flight, oldest first."""
+        return self._of_session_here(session_id)
+
+    async def cancel(self, session_id: str) -> int:
+        """Stop every run of a session; return how many were stopped."""
+        return sum(run.cancel() for run in self._of_session_here(session_id))
+
+    async def answer(self, session_id: str, key: str, value: object) -> bool:
+        """Deliver a confirmation or reply to the session's run waiting for ``key``; False if none waits."""
+        return any(run.interaction.answer(key, value) for run in self._waiting(session_id, key))
+
+    async def post(self, run: Run, text: str) -> bool:
+        """Hand a user's message to a running board meeting or team run; False if it has ended."""
+        if run.done:
+            return False
+        run.interaction.post(text)
+        return True
+
+    def _busy_here(self, session_id: str) -> list[Run]:
+        return [r for r in self._of_session_here(session_id) if not r.answered and r.kind != "intervention"]
+
+    def _of_session_here(self, session_id: str) -> list[Run]:
         return sorted(
             (r for r in self._runs.values() if r.session_id == session_id and not r.done),
             key=lambda r: r.started_at,
         )
 
-    def find_waiting(self, session_id: str, key: str) -> Run | None:
-        """Return the session's run waiting for the confirmation or question ``key``."""
-        return next((r for r in self.of_session(session_id) if key in r.interaction.pending()), None)
+    def _waiting(self, session_id: str, key: str) -> list[Run]:
+        return [r for r in self._of_session_here(session_id) if key in r.interaction.pending()][:1]

@@ -108,8 +108,7 @@ class SessionCommands:
     async def close_session(self, session_id: str, principal: Principal | None = None) -> SessionPublic:
         """Close a session and stop what runs in it."""
         await self.session_or_404(session_id, principal)
-        for run in self.runs.of_session(session_id):
-            run.cancel()
+        await self.runs.cancel(session_id)
         closed = await self.store.close_session(session_id)
         assert closed is not None
         return closed
@@ -122,7 +121,7 @@ class SessionCommands:
             Conflict: an answer, board meeting or team run is still being written in it.
         """
         session = await self.session_or_404(session_id, principal)
-        if self.runs.busy(session_id):
+        if await self.runs.busy(session_id):
             raise Conflict(
                 "an answer is still running in this session: wait for it or stop it first", "err_busy"
             )
@@ -139,15 +138,15 @@ class SessionCommands:
         except OSError:
             log.exception("could not remove the scratch directory of session %s", session_id)
 
-    def interrupted_team(self, session: SessionPublic) -> dict[str, Any] | None:
-        """Return the session's ``team_run`` state if that run is marked running but none runs here.
+    async def interrupted_team(self, session: SessionPublic) -> dict[str, Any] | None:
+        """Return the session's ``team_run`` state if that run is marked running but no process runs it.
 
         That is a team run whose process died (a server restart): :meth:`resume_team` continues it.
         """
         team_run = session.server_state.get("team_run")
         if not isinstance(team_run, dict) or team_run.get("status") != "running":
             return None
-        if any(run.kind == "team" for run in self.runs.of_session(session.session_id)):
+        if any(run.kind == "team" for run in await self.runs.of_session(session.session_id)):
             return None
         return dict(team_run)
 
@@ -155,7 +154,7 @@ class SessionCommands:
         session = await self.session_or_404(session_id, principal)
         if session.status != "active":
             raise SessionClosed("session is closed", "session_closed")
-        if self.runs.busy(session_id):
+        if await self.runs.busy(session_id):
             raise Conflict(
                 "an answer is still running in this session: wait for it or stop it first", "err_busy"
             )
@@ -171,3 +170,11 @@ class SessionCommands:
         except KeyError:
             raise NotFound("unknown message") from None
         return await self.store.get_messages(session_id)
+
+    async def cancel(self, session_id: str) -> int:
+        """Stop every run of a session, on whichever process it runs; return how many were stopped."""
+        return await self.runs.cancel(session_id)
+
+    async def answer(self, session_id: str, key: str, value: object) -> bool:
+        """Deliver a confirmation or a reply to the run waiting for it, wherever it runs; False if none waits."""
+        return await self.runs.answer(session_id, key, value)

@@ -146,7 +146,7 @@ async def test_cancel_stops_the_meeting_and_keeps_what_was_said(service_factory)
         seen.append(event)
         # cancel once the first speech is said and stored (its store comes before the next event is published)
         if not stopped and any(isinstance(e, ev.ExpertSpeech) for e in seen[:-1]):
-            stopped = service.cancel(session.session_id)
+            stopped = await service.cancel(session.session_id)
     assert stopped == 1
     assert isinstance(seen[-1], ev.Result) and seen[-1].status == "cancelled"
     assert [e.expert_name for e in seen if isinstance(e, ev.ExpertSpeech)] == ["Strategist"]

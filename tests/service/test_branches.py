@@ -36,12 +36,12 @@ async def test_once_the_answer_is_out_the_user_may_go_on_while_the_session_is_ti
     service = service_factory(ScriptedModel(script))
     session = await service.create_session("assistant")
     first = await service.start_turn(TurnRequest(session_id=session.session_id, content="tell me about owls"))
-    assert service.runs.busy(session.session_id) == [first]
+    assert await service.runs.busy(session.session_id) == [first]
     async for event in first.follow():
         if event.type == "final_answer":
             break
     assert not first.done and first.answered, "still titling"
-    assert service.runs.busy(session.session_id) == []
+    assert await service.runs.busy(session.session_id) == []
     second = await service.start_turn(TurnRequest(session_id=session.session_id, content="and bats?"))
     assert second.kind == "chat"
     [e async for e in second.follow()]

@@ -75,7 +75,7 @@ async def test_a_run_in_flight_is_counted_until_it_is_cancelled(service_factory)
     run = await service.start_turn(TurnRequest(session_id=session.session_id, content="go on"))
     await asyncio.sleep(0.1)
     assert sample("agentkit_runs_in_flight", kind="chat") >= 1
-    assert service.cancel(session.session_id) == 1
+    assert await service.cancel(session.session_id) == 1
     await settled(service)
     assert run.done and sample("agentkit_runs_in_flight", kind="chat") == 0
     assert sample("agentkit_runs_total", kind="chat", outcome="cancelled") == cancelled + 1

@@ -39,7 +39,7 @@ async def turn(
     async for event in service.run_turn(request):
         events.append(event)
         if isinstance(event, ev.ConfirmationRequest):
-            assert service.answer(session.session_id, event.confirmation_id, approve)
+            assert await service.answer(session.session_id, event.confirmation_id, approve)
     return session.session_id, events
 
 

@@ -69,13 +69,13 @@ async def test_cancelled_team_is_dissolved(service_factory):
     async for event in run.follow():
         events.append(event)
         if isinstance(event, ev.PhaseStarted):
-            service.cancel(session.session_id)
+            await service.cancel(session.session_id)
     assert any(isinstance(e, ev.TeamDissolved) and e.status == "cancelled" for e in events)
     await asyncio.sleep(0)
     assert not [t for t in asyncio.all_tasks() if t.get_name().startswith("team-")]  # no phase left running
     meta = (await service.store.get_session(session.session_id)).server_state
     assert meta["team_run"]["status"] == "cancelled"
-    assert service.interrupted_team(await service.session_or_404(session.session_id)) is None
+    assert await service.interrupted_team(await service.session_or_404(session.session_id)) is None
 
 
 async def _crashed_after_first_phase(service: ChatService) -> str:
@@ -115,12 +115,12 @@ async def test_resume_team_refuses_without_an_interrupted_run_or_checkpoint(serv
     with pytest.raises(NotFound, match="session not found"):
         await service.resume_team("no-such-session")
     plain = await service.create_session("assistant")
-    assert service.interrupted_team(plain) is None
+    assert await service.interrupted_team(plain) is None
     with pytest.raises(NotFound, match="no interrupted team run"):
         await service.resume_team(plain.session_id)
     session_id = await _interrupted_session(service, "lost-run")
     session = await service.session_or_404(session_id)
-    assert service.interrupted_team(session) == {"run_id": "lost-run", "status": "running"}
+    assert await service.interrupted_team(session) == {"run_id": "lost-run", "status": "running"}
     with pytest.raises(InvalidInput, match="no checkpoint"):
         await service.resume_team(session_id)
 
@@ -133,10 +133,10 @@ async def test_live_team_run_is_not_interrupted(service_factory):
         if isinstance(event, ev.PhaseStarted):
             live = await service.session_or_404(session.session_id)
             assert live.server_state["team_run"] == {"run_id": run.run_id, "status": "running"}
-            assert service.interrupted_team(live) is None
+            assert await service.interrupted_team(live) is None
             with pytest.raises(NotFound):
                 await service.resume_team(session.session_id)
-            service.cancel(session.session_id)
+            await service.cancel(session.session_id)
 
 
 async def test_resume_team_continues_from_the_checkpoint(service_factory):
@@ -156,7 +156,7 @@ async def test_resume_team_continues_from_the_checkpoint(service_factory):
     assert isinstance(events[-1], ev.FinalAnswer) and events[-1].content == "Shipped."
     session = await service.session_or_404(session_id)
     assert session.server_state["team_run"] == {"run_id": "old-run", "status": "completed"}
-    assert service.interrupted_team(session) is None
+    assert await service.interrupted_team(session) is None
     stored = await service.store.get_messages(session_id)
     assert [m.metadata.get("event_type") for m in stored if m.metadata.get("message_type") == "team_phase"] == [
         "phase_started", "phase_completed", "phase_started", "phase_completed",

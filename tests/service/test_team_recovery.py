@@ -80,7 +80,7 @@ async def test_team_run_killed_mid_phase_resumes_in_a_new_process_without_redoin
         assert {p["id"]: p["status"] for p in before_kill["plan"]}["a"] == "completed"
 
         session = await service.session_or_404(session_id)
-        assert service.interrupted_team(session) == {"run_id": run_id, "status": "running"}
+        assert await service.interrupted_team(session) == {"run_id": run_id, "status": "running"}
         run = await service.resume_team(session_id)
         events = await asyncio.wait_for(_collect(run.follow()), 30)
 
@@ -90,7 +90,7 @@ async def test_team_run_killed_mid_phase_resumes_in_a_new_process_without_redoin
         assert isinstance(events[-1], ev.FinalAnswer) and events[-1].content == "The release is out."
         session = await service.session_or_404(session_id)
         assert session.server_state["team_run"] == {"run_id": run_id, "status": "completed"}
-        assert service.interrupted_team(session) is None
+        assert await service.interrupted_team(session) is None
 
         stored = await service.store.get_messages(session_id)
         timeline = [

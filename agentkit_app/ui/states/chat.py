@@ -111,7 +111,7 @@ class ChatState(rx.State):
             session.agent_name,
             session.status,
         )
-        runs = service.runs_of(session.session_id)
+        runs = await service.runs_of(session.session_id)
         produced = set().union(*(r.persisted_ids for r in runs)) if runs else set()
         messages = await service.messages_with_votes(session.session_id, principal)
         (await self.get_state(FeedbackState))._show(
@@ -119,7 +119,7 @@ class ChatState(rx.State):
         )
         self._show_items(items_from_messages([m for m in messages if m.message_id not in produced]))
         self._set_running(runs)
-        self.interrupted = service.interrupted_team(session) is not None
+        self.interrupted = await service.interrupted_team(session) is not None
         return [ChatState.follow(r.run_id) for r in runs if r.kind != "intervention"]
 
     def _shown(self) -> list[ChatItem]:
@@ -213,7 +213,7 @@ class ChatState(rx.State):
     @rx.event(background=True)
     async def follow(self, run_id: str):
         """Stream a run's events into the items, about every 50 ms, until it ends."""
-        run = get_service().run(run_id)
+        run = await get_service().run(run_id)
         if run is None:
             return
         index, announced = 0, False
@@ -240,7 +240,7 @@ class ChatState(rx.State):
                                 dialogs._show(event)
                         self._show_changes(timeline.items)
                         if run.answered:  # the answer is complete: the user may go on while the run titles
-                            self._set_running(get_service().runs_of(run.session_id))
+                            self._set_running(await get_service().runs_of(run.session_id))
                             if not announced:
                                 self.announcement, announced = spoken_answer(timeline.items), True
                 if run.done and index >= len(run.events):
@@ -252,14 +252,14 @@ class ChatState(rx.State):
                 self._following = [r for r in self._following if r != run_id]
         service = get_service()
         session = await service.session(run.session_id)
-        others = [r for r in service.runs_of(run.session_id) if r.run_id != run_id]
+        others = [r for r in await service.runs_of(run.session_id) if r.run_id != run_id]
         stored = await service.messages(run.session_id) if not others else None
         async with self:
             if self.session_id == run.session_id:
                 if session is not None:
                     self.title = session.title or session.agent_name
                 # a new turn may have started meanwhile: then its own follower owns the view
-                others = [r for r in service.runs_of(run.session_id) if r.run_id != run_id]
+                others = [r for r in await service.runs_of(run.session_id) if r.run_id != run_id]
                 if not others:
                     if stored is not None:  # answers and cards now carry their stored ids (votes name them)
                         self._show_changes(items_from_messages(stored))
@@ -268,9 +268,9 @@ class ChatState(rx.State):
         yield SessionsState.load
 
     @rx.event
-    def stop(self) -> None:
+    async def stop(self) -> None:
         """Cancel what runs in this session; the partial answer stays, marked stopped."""
-        get_service().cancel(self.session_id)
+        await get_service().cancel(self.session_id)
 
     @rx.var
     def last_answer_id(self) -> str:

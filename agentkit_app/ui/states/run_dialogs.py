@@ -98,17 +98,17 @@ class RunDialogsState(rx.State):
     async def answer_confirmation(self, approved: bool):
         """Send the user's approval or denial to the waiting turn."""
         session_id = session_in(str(self.router.url.path))
-        if self.confirm_id and not get_service().answer(session_id, self.confirm_id, approved):
+        if self.confirm_id and not await get_service().answer(session_id, self.confirm_id, approved):
             self.confirm_id = ""
             lang = (await self.get_state(PrefsState)).lang
             return rx.toast.error(t("err_no_confirmation", lang))
         self.confirm_id = ""
 
     @rx.event
-    def answer_question(self):
+    async def answer_question(self):
         """Send the answer to the agent's question."""
         if self.question_id and self.answer_draft.strip():
             session_id = session_in(str(self.router.url.path))
-            get_service().answer(session_id, self.question_id, self.answer_draft.strip())
+            await get_service().answer(session_id, self.question_id, self.answer_draft.strip())
             self.question_id = ""
             self.answer_draft = ""

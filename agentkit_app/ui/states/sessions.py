@@ -141,7 +141,7 @@ class SessionsState(rx.State):
             return
         rows = await service.list_sessions(principal, limit=self.limit)
         self.more = len(rows) == self.limit
-        busy = {s.session_id for s in rows if service.busy(s.session_id)}
+        busy = {s.session_id for s in rows if await service.busy(s.session_id)}
         zone = reader_zone((await self.get_state(PrefsState)).time_zone)
         self.sessions = session_rows(rows, datetime.now().astimezone(), busy, zone)
         if busy and not self._watching:
@@ -161,8 +161,10 @@ class SessionsState(rx.State):
                     busy = [row.session_id for row in self.sessions if row.busy]
                     if not busy:
                         return
-                    if any(not get_service().busy(session_id) for session_id in busy):
-                        await self.load()
+                    for session_id in busy:
+                        if not await get_service().busy(session_id):
+                            await self.load()
+                            break
         finally:
             async with self:
                 self._watching = False
