@@ -10,6 +10,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from agentkit_app.engine import events as ev
@@ -25,7 +26,9 @@ from agentkit_app.service.conversations import ConversationReads
 from agentkit_app.service.errors import Conflict, InvalidInput, NotFound, QuotaExceeded, SessionClosed
 from agentkit_app.service.feedback import FeedbackDesk
 from agentkit_app.service.flows import FLOWS, Flow, Recorder, Resumption, RunContext
+from agentkit_app.service.interruptions import record_interruption
 from agentkit_app.service.observe import run_context, run_ended
+from agentkit_app.service.reruns import Reruns
 from agentkit_app.service.runs import Run, RunRegistry
 from agentkit_app.service.sessions import SessionCommands
 from agentkit_app.service.turns import (
@@ -40,11 +43,8 @@ from agentkit_app.store.feedback import FeedbackStore
 from agentkit_app.store.models import MessagePublic, SessionPublic
 from agentkit_app.store.records import (
     AnyRecord,
-    ChatAnswer,
-    ErrorRecord,
     Intervention,
     MessageRole,
-    UserTurn,
     dump_record,
 )
 from agentkit_app.store.sessions import SessionManager
@@ -66,7 +66,7 @@ class _Billing:
     billed: bool = False
 
 
-class ChatService(SessionCommands, ConversationReads, FeedbackDesk):
+class ChatService(Reruns, SessionCommands, ConversationReads, FeedbackDesk):
     """Routes user messages to the engine, persists what happens, and keeps runs followable."""
 
     def __init__(
@@ -89,6 +89,7 @@ class ChatService(SessionCommands, ConversationReads, FeedbackDesk):
         self.config = config
         # the runs in flight: of this process, or with Redis of every process of the deployment
         self.runs = RunRegistry() if runs is None else runs
+        self.runs.on_interrupted = partial(record_interruption, self.persist, store)
         self.tools = ToolRegistry(builtin_tools())
         self.checkpoints = checkpoints
         self.uploads = uploads
@@ -329,7 +330,6 @@ class ChatService(SessionCommands, ConversationReads, FeedbackDesk):
         resumption = Resumption(team_run_id, state)
         ctx = self._context(run, session, request, "", language, resumption)
 
-
         async def still_interrupted() -> bool:  # not resumed and ended by someone else meanwhile
             fresh = await self.store.get_session(session_id)
             return fresh is not None and fresh.server_state.get("team_run") == team_run
@@ -339,94 +339,6 @@ class ChatService(SessionCommands, ConversationReads, FeedbackDesk):
         except Conflict:
             raise NotFound("this session has no interrupted team run", "err_no_interrupted") from None
         return run
-
-    async def regenerate(
-        self,
-        session_id: str,
-        model: str | None = None,
-        language: str | None = None,
-        principal: Principal | None = None,
-    ) -> Run:
-        """Answer the last question again; the earlier answer stays as an alternative (quotas apply)."""
-        session = await self._idle_session(session_id, principal)
-        messages = await self.store.get_messages(session_id)
-        last = messages[-1] if messages else None
-        by_id = {m.message_id: m for m in messages}
-        question = by_id.get(last.parent_id or "") if last else None
-        asked = question.record if question is not None and question.role == MessageRole.USER else None
-        if (
-            last is None
-            or question is None
-            or last.role != MessageRole.ASSISTANT
-            or not isinstance(last.record, ChatAnswer | ErrorRecord)
-            or not isinstance(asked, UserTurn)
-        ):
-            raise InvalidInput("only the last answer of a chat can be regenerated", "err_regenerate")
-        reservation = await self._admit(principal, session_id)
-        text = f"@skill:{asked.skill} {question.content}" if asked.skill else question.content
-        try:
-            await self.store.set_leaf(session_id, question.message_id)
-        except BaseException:
-            await self._release(reservation)
-            raise
-        request = TurnRequest(
-            session_id=session_id,
-            content=text,
-            model=model or asked.model,
-            language=language,
-            attachments=list(asked.attachments or []),
-            execution_mode=asked.execution_mode,
-            regenerate=True,
-            principal=principal,
-        )
-        run = Run(session_id, "chat", self.config.confirmation_timeout_s)
-        language = language or ("zh" if has_cjk(text) else "en")
-        ctx = self._context(run, session, request, text, language)
-        await self._launch(run, self.flows["chat"](ctx), principal, reservation)
-        return run
-
-    async def edit_message(
-        self,
-        session_id: str,
-        message_id: str,
-        content: str,
-        model: str | None = None,
-        language: str | None = None,
-        principal: Principal | None = None,
-    ) -> Run:
-        """Send an edited version of one of the user's messages: the conversation forks there.
-
-        Quotas apply as to a new message; a refused edit changes nothing.
-        """
-        await self._idle_session(session_id, principal)
-        text = checked_text(content, self.config.max_content_chars)
-        target = next(
-            (
-                m
-                for m in await self.store.get_messages(session_id, branch="all")
-                if m.message_id == message_id
-            ),
-            None,
-        )
-        if target is None:
-            raise NotFound("unknown message")
-        if target.role != MessageRole.USER:
-            raise InvalidInput("only your own messages can be edited")
-        record = target.record
-        turn = record if isinstance(record, UserTurn) else UserTurn()
-        # the fork happens only once the edit is admitted: a refused edit changes nothing
-        return await self.start_turn(
-            TurnRequest(
-                session_id=session_id,
-                content=text,
-                model=model,
-                language=language,
-                attachments=list(turn.attachments or []),
-                execution_mode=turn.execution_mode,
-                principal=principal,
-                fork_at=target.parent_id or "",
-            )
-        )
 
 
 def _busy() -> Conflict:

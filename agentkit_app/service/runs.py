@@ -10,11 +10,14 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Protocol
 
 from agentkit_app.engine.events import Error, Event, FinalAnswer
 from agentkit_app.engine.interaction import Interaction
+
+Interrupted = Callable[[str, str, list[Event]], Awaitable[list[Event]]]
+"""What the service does with a run whose process died: (session, kind, events so far) -> events to add."""
 
 
 class RunObserver(Protocol):
@@ -123,6 +126,8 @@ class RunRegistry:
 
     def __init__(self) -> None:
         self._runs: dict[str, Run] = {}
+        # what to store for a run whose process died (set by the service; one process dies with its runs)
+        self.on_interrupted: Interrupted | None = None
 
     async def claim(self, run: Run) -> bool:
         """Register a run that is about to start; False (nothing registered) while the session is busy.

@@ -19,6 +19,8 @@ from agentkit_app.service.access import AccessControl
 from agentkit_app.service.catalog import load_catalog
 from agentkit_app.service.chat import ChatService
 from agentkit_app.service.observe import sandbox_stopped
+from agentkit_app.service.redis_runs import RedisRuns
+from agentkit_app.service.runs import RunRegistry
 from agentkit_app.service.throttle import SignInThrottle
 from agentkit_app.service.turns import ServiceConfig
 from agentkit_app.service.uploads import UploadStore
@@ -75,6 +77,13 @@ def build_checkpoints(settings: Settings) -> CheckpointStore:
             settings.redis_url, settings.redis_key_prefix, settings.team_checkpoint_ttl_s
         )
     return MemoryCheckpointStore()
+
+
+def build_runs(settings: Settings) -> RunRegistry:
+    """Return where runs in flight are kept: Redis (every process sees every run), or this process."""
+    if settings.redis_url:
+        return RedisRuns(settings.redis_url, settings.redis_key_prefix, settings.run_lease_s)
+    return RunRegistry()
 
 
 def build_sandbox(settings: Settings) -> ShellSandbox | None:
@@ -173,6 +182,7 @@ def build_service(settings: Settings) -> ChatService:
         checkpoints=build_checkpoints(settings),
         uploads=UploadStore(settings.upload_dir, settings.upload_max_bytes),
         access=build_access(settings, AccountStore(engine)),
+        runs=build_runs(settings),
     )
 
 

@@ -177,6 +177,8 @@ class ChatAnswer(UsageFields, _Record):
     phases: list[str] | None = None
     # stopped by the user: the text is what had streamed
     cancelled: bool | None = None
+    # its server process stopped while it streamed: the text is what had streamed
+    interrupted: bool | None = None
 
 
 # ``@board ...`` or ``@team ...``: the topic or task of a run.

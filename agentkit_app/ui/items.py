@@ -113,6 +113,7 @@ class ChatItem:
     time: str = ""
     streaming: bool = False
     cancelled: bool = False
+    interrupted: bool = False  # an answer whose server stopped while it streamed: what had come is kept
     usage: str = ""  # under an answer, a conclusion or a synthesis
     copy_text: str = ""  # what ⧉ copies from a conclusion or synthesis card: the run's final answer
     round: int = 0  # a board item's round; the meeting's round count on its start and conclusion

@@ -98,6 +98,7 @@ def _answer_item(message: MessagePublic, record: AnyRecord) -> ChatItem:
         agent=message.agent_name or "",
         time=clock(message.created_at),
         cancelled=bool(answer.cancelled),
+        interrupted=bool(answer.interrupted),
         usage=_usage(record),
         rateable=rateable(record),
         answer=AnswerPart(

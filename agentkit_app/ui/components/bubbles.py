@@ -287,6 +287,10 @@ def assistant_bubble(item: ChatItem, controls: ItemControls) -> rx.Component:
             rx.cond(item.content != "", markdown(item.content)),
             rx.cond(item.streaming, rx.box(rx.el.span(), rx.el.span(), rx.el.span(), class_name="ak-typing")),
             rx.cond(item.cancelled, rx.badge(tr("stopped"), color_scheme="orange", class_name="ak-stopped")),
+            rx.cond(
+                item.interrupted,
+                rx.badge(tr("answer_interrupted"), color_scheme="orange", class_name="ak-interrupted"),
+            ),
             class_name="ak-bubble ak-assistant",
         ),
         rx.hstack(

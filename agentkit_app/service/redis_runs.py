@@ -1,0 +1,379 @@
+"""Runs on Redis: every process of a deployment sees, follows and steers the runs of every other.
+
+The process that starts a run owns it: the run's task and its pending questions live there, and
+its events go to a Redis Stream as they are published. Any other process follows the run through a
+:class:`RemoteRun`, a local copy filled from the stream, and steers it (cancel, answers,
+interventions) with a command on the owner's control channel. Keys, under ``{prefix}:runs:``:
+
+- ``busy:{session}``: the run answering in the session (``SET NX``: one at a time), with a lease;
+- ``lease:{run}``: the owning process, with a lease it renews every third of it; gone: the owner died;
+- ``meta:{run}``: the run's session, kind, owner and start; ``session:{session}``: its runs in flight;
+- ``events:{run}``: the stream, entry ``0-n`` the n-th event, then an ``end`` entry; kept an hour after;
+- ``stored:{run}``: the messages the run stored; ``reaped:{run}``: set by who marked a dead run interrupted;
+- channel ``control:{process}``: commands to a process, each answered on a list ``reply:{id}``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+import uuid
+from typing import Any
+
+import orjson
+import redis.asyncio as aioredis
+
+from agentkit_app.engine import events as ev
+from agentkit_app.service.runs import Run, RunRegistry
+
+log = logging.getLogger(__name__)
+
+MAX_EVENTS = 100_000  # a stream's cap (a long team run has some thousands)
+KEPT_AFTER_END_S = 3600  # a run's stream stays readable this long after its end
+META_TTL_S = 24 * 3600
+REPLY_TIMEOUT_S = 5
+# a release of the session's busy key by the run that holds it, and by no other
+_RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+
+
+def encode_event(event: ev.Event) -> bytes:
+    """Return an event as the JSON a stream entry holds."""
+    return orjson.dumps(ev.to_wire(event), default=str)
+
+
+class RemoteRun(Run):
+    """A run owned by another process, followed here from its stream: viewers use it as a local run."""
+
+    def __init__(self, run_id: str, meta: dict[str, str], stored: set[str]) -> None:
+        super().__init__(meta.get("session_id", ""), meta.get("kind", "chat"))
+        self.run_id = run_id
+        self.owner = meta.get("owner", "")
+        self.started_at = float(meta.get("started_at") or time.time())
+        self.persisted_ids = stored
+
+
+class _Outbox:
+    """The owner's side of a run's stream: what the run does, written in order, all that is ready at once."""
+
+    def __init__(self, runs: RedisRuns, run: Run) -> None:
+        self.runs = runs
+        self.run = run
+        self.seq = 0
+        self.ops: list[tuple[str, Any]] = []
+        self.task: asyncio.Task[None] | None = None
+
+    def event(self, event: ev.Event) -> None:
+        self.seq += 1
+        self.ops.append(("event", (self.seq, encode_event(event))))
+        if isinstance(event, ev.FinalAnswer | ev.Error):
+            self.ops.append(("answered", None))
+        self._kick()
+
+    def stored(self, message_id: str) -> None:
+        self.ops.append(("stored", message_id))
+        self._kick()
+
+    def finished(self) -> None:
+        self.ops.append(("end", self.seq + 1))
+        self._kick()
+
+    def _kick(self) -> None:
+        if self.task is None:
+            self.task = asyncio.get_running_loop().create_task(self._flush())
+
+    async def _flush(self) -> None:
+        try:
+            while self.ops:
+                ops, self.ops = self.ops, []
+                await self.runs.write(self.run, ops)
+        except Exception:  # the run goes on here; viewers elsewhere miss what could not be written
+            log.exception("could not write the events of run %s to Redis", self.run.run_id)
+        finally:
+            self.task = None
+
+
+class RedisRuns(RunRegistry):
+    """The runs of every process of a deployment, in Redis; those started here run here."""
+
+    def __init__(self, url: str, prefix: str, lease_s: float = 10.0) -> None:
+        super().__init__()
+        self.redis = aioredis.Redis.from_url(
+            url, decode_responses=True, socket_connect_timeout=5, socket_timeout=lease_s + 10
+        )
+        self.prefix = f"{prefix.rstrip(':')}:runs:"
+        self.lease_ms = int(lease_s * 1000)
+        self.process = uuid.uuid4().hex
+        self._mirrors: dict[str, RemoteRun] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._started: asyncio.Lock | None = None
+
+    def _key(self, kind: str, name: str) -> str:
+        return f"{self.prefix}{kind}:{name}"
+
+    async def _start(self) -> None:
+        """Listen for commands and renew leases, once per process (before the first run is claimed)."""
+        if self._started is None:
+            self._started = asyncio.Lock()
+        async with self._started:
+            if self._tasks:
+                return
+            pubsub = self.redis.pubsub()
+            await pubsub.subscribe(self._key("control", self.process))
+            loop = asyncio.get_running_loop()
+            self._tasks = [loop.create_task(self._obey(pubsub)), loop.create_task(self._renew())]
+
+    async def claim(self, run: Run) -> bool:
+        """Register a run about to start here, unless a run answers in the session on any process."""
+        await self._start()
+        session = run.session_id
+        if not await self.redis.set(self._key("busy", session), run.run_id, nx=True, px=self.lease_ms):
+            if await self.busy(session):  # the holder may have died: busy() reaps it
+                return False
+            if not await self.redis.set(self._key("busy", session), run.run_id, nx=True, px=self.lease_ms):
+                return False
+        meta = {"session_id": session, "kind": run.kind, "owner": self.process, "started_at": run.started_at}
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(self._key("meta", run.run_id), mapping=meta)
+            pipe.expire(self._key("meta", run.run_id), META_TTL_S)
+            pipe.set(self._key("lease", run.run_id), self.process, px=self.lease_ms)
+            pipe.zadd(self._key("session", session), {run.run_id: run.started_at})
+            pipe.expire(self._key("session", session), META_TTL_S)
+            await pipe.execute()
+        self._runs[run.run_id] = run
+        run.observer = _Outbox(self, run)
+        return True
+
+    async def write(self, run: Run, ops: list[tuple[str, Any]]) -> None:
+        """Write what ``run`` did, in order, in one round trip (called by its outbox)."""
+        events, stored = self._key("events", run.run_id), self._key("stored", run.run_id)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            for op, value in ops:
+                if op == "event":
+                    pipe.xadd(
+                        events, {"e": value[1]}, id=f"0-{value[0]}", maxlen=MAX_EVENTS, approximate=True
+                    )
+                elif op == "answered":  # the next turn may start while this run titles the session
+                    pipe.eval(_RELEASE, 1, self._key("busy", run.session_id), run.run_id)
+                elif op == "stored":
+                    pipe.sadd(stored, value)
+                    pipe.expire(stored, META_TTL_S)
+                else:  # the end: followers stop, the session no longer lists the run
+                    self._ended(pipe, run.run_id, run.session_id, value)
+            await pipe.execute()
+
+    def _ended(self, pipe: Any, run_id: str, session_id: str, end_id: int) -> None:
+        events = self._key("events", run_id)
+        pipe.xadd(events, {"end": "1"}, id=f"0-{end_id}")
+        pipe.zrem(self._key("session", session_id), run_id)
+        pipe.delete(self._key("lease", run_id))
+        for key in (events, self._key("stored", run_id), self._key("meta", run_id)):
+            pipe.expire(key, KEPT_AFTER_END_S)
+        pipe.eval(_RELEASE, 1, self._key("busy", session_id), run_id)
+
+    async def get(self, run_id: str) -> Run | None:
+        """Return a run in flight by id: this process's own, or a view following another's."""
+        if run_id in self._runs:
+            return self._runs[run_id]
+        if run_id in self._mirrors:
+            return self._mirrors[run_id]
+        meta = await self.redis.hgetall(self._key("meta", run_id))  # type: ignore[misc]
+        if not meta or not await self.redis.exists(self._key("lease", run_id)):
+            return None
+        return await self._mirror(run_id, meta)
+
+    async def of_session(self, session_id: str) -> list[Run]:
+        """Return the session's runs in flight on any process, oldest first; a dead process's are marked interrupted."""
+        found: list[Run] = []
+        for run_id in await self.redis.zrange(self._key("session", session_id), 0, -1):
+            run = self._runs.get(run_id) or self._mirrors.get(run_id)
+            if run is None:
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    pipe.hgetall(self._key("meta", run_id))
+                    pipe.exists(self._key("lease", run_id))
+                    meta, alive = await pipe.execute()
+                if not alive:
+                    await self.reap(run_id)
+                    continue
+                run = await self._mirror(run_id, meta)
+            if not run.done:
+                found.append(run)
+        return sorted(found, key=lambda r: r.started_at)
+
+    async def busy(self, session_id: str) -> list[Run]:
+        """Return the session's run answering now, on any process (its busy key), if any."""
+        runs = await self.of_session(session_id)
+        holder = await self.redis.get(self._key("busy", session_id))
+        return [r for r in runs if r.run_id == holder and r.kind != "intervention"]
+
+    async def cancel(self, session_id: str) -> int:
+        """Stop every run of the session on whichever process runs it; return how many were stopped."""
+        stopped = 0
+        for run in await self.of_session(session_id):
+            if isinstance(run, RemoteRun):
+                stopped += await self._command(run, {"op": "cancel"})
+            else:
+                stopped += run.cancel()
+        return stopped
+
+    async def answer(self, session_id: str, key: str, value: object) -> bool:
+        """Deliver a confirmation or reply to the run waiting for ``key``, on whichever process it runs."""
+        for run in await self.of_session(session_id):
+            if isinstance(run, RemoteRun):
+                if await self._command(run, {"op": "answer", "key": key, "value": value}):
+                    return True
+            elif run.interaction.answer(key, value):
+                return True
+        return False
+
+    async def post(self, run: Run, text: str) -> bool:
+        """Hand a message to a board meeting or team run, on whichever process it runs."""
+        if isinstance(run, RemoteRun):
+            return await self._command(run, {"op": "post", "text": text})
+        return await super().post(run, text)
+
+    async def _command(self, run: RemoteRun, command: dict[str, Any]) -> bool:
+        """Send a command to the process owning ``run``; its answer (False if it is gone or did not answer)."""
+        reply = self._key("reply", uuid.uuid4().hex)
+        message = json.dumps({**command, "run_id": run.run_id, "reply": reply})
+        if not await self.redis.publish(self._key("control", run.owner), message):
+            return False
+        answered = await self.redis.blpop([reply], timeout=REPLY_TIMEOUT_S)  # type: ignore[misc]
+        return bool(answered and answered[1] == "1")
+
+    async def _obey(self, pubsub: Any) -> None:
+        """Carry out the commands other processes send to the runs of this one."""
+        while True:
+            try:
+                async for message in pubsub.listen():
+                    if message.get("type") != "message":
+                        continue
+                    try:
+                        command = json.loads(message["data"])
+                        reply = str(command["reply"])
+                    except (ValueError, KeyError, TypeError):
+                        continue
+                    done = await self._carry_out(command)
+                    async with self.redis.pipeline(transaction=False) as pipe:
+                        pipe.rpush(reply, "1" if done else "0")
+                        pipe.expire(reply, REPLY_TIMEOUT_S * 2)
+                        await pipe.execute()
+            except aioredis.RedisError:
+                log.exception("the control channel of this process failed; listening again")
+                await asyncio.sleep(1)
+                with contextlib.suppress(aioredis.RedisError):
+                    await pubsub.subscribe(self._key("control", self.process))
+
+    async def _carry_out(self, command: dict[str, Any]) -> bool:
+        run = self._runs.get(str(command.get("run_id")))
+        if run is None or run.done:
+            return False
+        op = command.get("op")
+        if op == "cancel":
+            return run.cancel()
+        if op == "answer":
+            return run.interaction.answer(str(command.get("key")), command.get("value"))
+        if op == "post":
+            return await super().post(run, str(command.get("text") or ""))
+        return False
+
+    async def _renew(self) -> None:
+        """Renew the leases of this process's runs (and the busy keys of those still answering)."""
+        while True:
+            await asyncio.sleep(self.lease_ms / 3000)
+            runs = [r for r in self._runs.values() if not r.done]
+            if not runs:
+                continue
+            try:
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    for run in runs:
+                        pipe.pexpire(self._key("lease", run.run_id), self.lease_ms)
+                        if not run.answered:
+                            pipe.pexpire(self._key("busy", run.session_id), self.lease_ms)
+                    await pipe.execute()
+            except aioredis.RedisError:
+                log.exception("could not renew the leases of this process's runs")
+
+    async def _mirror(self, run_id: str, meta: dict[str, str]) -> RemoteRun:
+        """Return the view of another process's run, reading its stream in a task of its own."""
+        if run_id in self._mirrors:
+            return self._mirrors[run_id]
+        stored = set(await self.redis.smembers(self._key("stored", run_id)))  # type: ignore[misc]
+        mirror = RemoteRun(run_id, meta, stored)
+        self._mirrors[run_id] = mirror
+        mirror.task = asyncio.get_running_loop().create_task(self._read(mirror))
+        return mirror
+
+    async def _read(self, mirror: RemoteRun) -> None:
+        """Fill ``mirror`` from its stream, each read's events at once, until the end (or the owner is gone)."""
+        key, lease = self._key("events", mirror.run_id), self._key("lease", mirror.run_id)
+        last, idle, failures = 0, 0, 0
+        try:
+            while True:
+                try:
+                    reply = await self.redis.xread({key: f"0-{last}"}, count=1000, block=self.lease_ms // 2)
+                    if not reply:
+                        if await self.redis.exists(lease):
+                            idle = 0
+                        elif not await self.reap(mirror.run_id):
+                            idle += 1  # the owner is gone and someone else marks it: wait for that, a while
+                            if idle > 3:
+                                return
+                        continue
+                    failures = 0
+                except aioredis.RedisError:
+                    failures += 1
+                    if failures > 3:
+                        log.exception("lost the stream of run %s", mirror.run_id)
+                        return
+                    await asyncio.sleep(0.5)
+                    continue
+                for entry_id, fields in reply[0][1]:
+                    last = int(entry_id.rpartition("-")[2])
+                    if "end" in fields:
+                        return
+                    event = ev.from_wire(orjson.loads(fields.get("e") or "{}"))
+                    if event is not None:
+                        mirror.publish(event)
+        finally:
+            mirror.finish()
+            self._mirrors.pop(mirror.run_id, None)
+
+    async def reap(self, run_id: str) -> bool:
+        """Mark interrupted the run of a process that died (once, whichever process sees it first).
+
+        The service stores what the run leaves (:attr:`on_interrupted`); its followers get the events
+        that say so, then the end. False when someone else did it, or the run had ended after all.
+        """
+        events_key = self._key("events", run_id)
+        last = await self.redis.xrevrange(events_key, count=1)
+        if last and "end" in last[0][1]:
+            return False
+        if not await self.redis.set(self._key("reaped", run_id), self.process, nx=True, ex=META_TTL_S):
+            return False
+        meta = await self.redis.hgetall(self._key("meta", run_id))  # type: ignore[misc]
+        entries = await self.redis.xrange(events_key)
+        events = [e for _, f in entries if "e" in f and (e := ev.from_wire(orjson.loads(f["e"])))]
+        seq = int(entries[-1][0].rpartition("-")[2]) if entries else 0
+        added: list[ev.Event] = []
+        if self.on_interrupted is not None and meta:
+            try:
+                added = await self.on_interrupted(meta["session_id"], meta.get("kind", "chat"), events)
+            except Exception:
+                log.exception("could not record the interruption of run %s", run_id)
+        log.warning("run %s of a process that stopped is marked interrupted", run_id)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            for event in added:
+                seq += 1
+                pipe.xadd(events_key, {"e": encode_event(event)}, id=f"0-{seq}")
+            self._ended(pipe, run_id, meta.get("session_id", ""), seq + 1)
+            await pipe.execute()
+        return True
+
+    async def close(self) -> None:
+        """Stop listening and renewing, and close the connections."""
+        for task in self._tasks:
+            task.cancel()
+        await self.redis.aclose()
