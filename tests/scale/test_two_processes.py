@@ -1,0 +1,166 @@
+"""Two backend processes against one PostgreSQL and one Redis: any process serves any session.
+
+Both run the bare API (uvicorn) on the offline demo model, whose "long story" streams for about
+ten seconds; runs live on Redis under a key prefix of this test, with a lease of two seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+import websockets
+
+from tests.api.conftest import Backend, start_backend, stop_backend
+from tests.api.test_ws import receive, until
+from tests.store.conftest import fresh_postgres
+
+pytestmark = pytest.mark.postgres
+
+API = "/api/v1/chat"
+REDIS_URL = "redis://127.0.0.1:6379/0"
+STORY = "write a long story"
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Backend, Backend]]:
+    """Start processes A and B sharing a fresh PostgreSQL database, Redis and an upload directory."""
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_timeout=3).ping()
+    except redis.RedisError as exc:
+        pytest.fail(f"Redis at 127.0.0.1:6379 unreachable: {exc}")
+    prefix = f"agentkit-scale-{uuid.uuid4().hex[:8]}"
+    shared = tmp_path_factory.mktemp("shared")
+    with fresh_postgres("scale") as database_url:
+        env = {
+            "AGENTKIT_DATABASE_URL": database_url,
+            "AGENTKIT_REDIS_URL": REDIS_URL,
+            "AGENTKIT_REDIS_KEY_PREFIX": prefix,
+            "AGENTKIT_RUN_LEASE_S": "2",
+            "AGENTKIT_UPLOAD_DIR": str(shared / "uploads"),
+            "AGENTKIT_CONFIRMATION_TIMEOUT_S": "20",
+        }
+        a = start_backend(tmp_path_factory.mktemp("a"), **env)
+        try:
+            b = start_backend(tmp_path_factory.mktemp("b"), **env)
+        except BaseException:
+            stop_backend(a)
+            raise
+        try:
+            yield a, b
+        finally:
+            stop_backend(b)
+            stop_backend(a)
+            client = redis.Redis.from_url(REDIS_URL)
+            for key in client.scan_iter(f"{prefix}*"):
+                client.delete(key)
+
+
+def _session(backend: Backend) -> str:
+    reply = httpx.post(f"{backend.base}{API}/sessions", json={"agent_name": "assistant"}, timeout=30)
+    return str(reply.json()["session_id"])
+
+
+async def _started(backend: Backend, session_id: str, text: str, first: str):
+    """Open a socket on ``backend``, send ``text`` and wait for a frame of type ``first``; return the socket."""
+    ws = await websockets.connect(f"{backend.ws}/{session_id}")
+    await receive(ws)
+    await ws.send(json.dumps({"type": "message", "content": text}))
+    frame, _ = await until(ws, first)
+    return ws, frame
+
+
+def test_a_session_made_through_one_process_is_listed_by_the_other(pair):
+    a, b = pair
+    session_id = _session(a)
+    listed = httpx.get(f"{b.base}{API}/sessions", timeout=30).json()
+    assert session_id in {s["session_id"] for s in listed}
+
+
+async def test_a_turn_on_one_process_streams_to_the_other_which_refuses_a_second_and_stops_it(pair):
+    a, b = pair
+    session_id = _session(a)
+    on_a, _ = await _started(a, session_id, STORY, "token")
+    async with websockets.connect(f"{b.ws}/{session_id}") as on_b, httpx.AsyncClient(base_url=b.base) as http:
+        await receive(on_b)
+        first, _ = await until(on_b, "token")
+        assert first["data"]["content"].startswith("Once upon"), first  # replayed from the start, then live
+        await until(on_b, "token")
+        second = await http.post(f"{API}/sessions/{session_id}/messages", json={"content": "hello"})
+        assert second.status_code == 409 and "still running" in second.json()["detail"]
+        stopped = await http.post(f"{API}/sessions/{session_id}/cancel")
+        assert stopped.json() == {"cancelled": 1}
+        result, _ = await until(on_a, "result", 5)
+        assert result["data"] == {"status": "cancelled"}
+        assert (await until(on_b, "result", 5))[0]["data"] == {"status": "cancelled"}
+        messages = (await http.get(f"{API}/sessions/{session_id}/messages")).json()
+        assert messages[-1]["metadata"]["cancelled"] is True
+    await on_a.close()
+
+
+async def test_approvals_and_replies_sent_through_one_process_reach_the_run_on_the_other(pair):
+    a, b = pair
+    session_id = _session(a)
+    async with httpx.AsyncClient(base_url=b.base, timeout=30) as http:
+        on_a, asked = await _started(a, session_id, "ask me my name", "ask_human")
+        request_id = asked["data"]["request_id"]
+        wrong = await http.post(f"{API}/sessions/{session_id}/replies/nobody-asked", json={"content": "x"})
+        assert wrong.status_code == 404
+        reply = await http.post(f"{API}/sessions/{session_id}/replies/{request_id}", json={"content": "Ada"})
+        assert reply.status_code == 200, reply.text
+        answer, _ = await until(on_a, "final_answer")
+        assert "Ada" in answer["data"]["content"]
+        await on_a.close()
+        on_a, confirm = await _started(a, session_id, "please run `echo from-b`", "confirmation_request")
+        confirmation_id = confirm["data"]["confirmation_id"]
+        approved = await http.post(
+            f"{API}/sessions/{session_id}/confirmations/{confirmation_id}", json={"approved": True}
+        )
+        assert approved.status_code == 200, approved.text
+        result, _ = await until(on_a, "confirmation_result")
+        assert result["data"]["approved"] is True
+        await until(on_a, "final_answer")
+        await on_a.close()
+
+
+async def test_a_message_through_one_process_joins_the_team_running_on_the_other(pair):
+    a, b = pair
+    session_id = _session(a)
+    on_a, _ = await _started(a, session_id, "@team write a changelog", "phase_started")
+    async with httpx.AsyncClient(base_url=b.base, timeout=30) as http:
+        joined = await http.post(f"{API}/sessions/{session_id}/messages", json={"content": "mention the tests"})
+        assert joined.status_code == 200, joined.text
+        assert joined.json()["role"] == "user" and joined.json()["content"] == "mention the tests"
+        assert (await http.post(f"{API}/sessions/{session_id}/cancel")).json() == {"cancelled": 1}
+    await until(on_a, "team_dissolved")
+    await on_a.close()
+
+
+async def test_when_a_process_dies_mid_answer_the_other_shows_it_interrupted_with_what_had_streamed(pair):
+    a, b = pair
+    session_id = _session(b)
+    on_a, _ = await _started(a, session_id, STORY, "token")
+    async with websockets.connect(f"{b.ws}/{session_id}") as on_b:
+        await receive(on_b)
+        streamed = ""
+        while len(streamed) < 60:  # some sentences in
+            streamed += (await until(on_b, "token"))[0]["data"]["content"]
+        os.kill(a.process.pid, signal.SIGKILL)
+        error, before = await until(on_b, "error", 15)
+        assert error["data"]["code"] == "interrupted"
+    streamed += "".join(f["data"]["content"] for f in before if f["type"] == "token")
+    async with httpx.AsyncClient(base_url=b.base, timeout=30) as http:
+        messages = (await http.get(f"{API}/sessions/{session_id}/messages")).json()
+        busy = await http.post(f"{API}/sessions/{session_id}/messages", json={"content": "hello again"})
+    last = [m for m in messages if m["role"] == "assistant"][-1]
+    assert last["metadata"]["interrupted"] is True
+    assert last["content"] == streamed.strip() and last["content"].startswith("Once upon a time")
+    assert busy.status_code == 200, "the session is free again"
