@@ -12,7 +12,6 @@ import os
 import signal
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -31,8 +30,8 @@ STORY = "write a long story"
 
 
 @pytest.fixture(scope="module")
-def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Backend, Backend]]:
-    """Start processes A and B sharing a fresh PostgreSQL database, Redis and an upload directory."""
+def scale_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """The settings every process shares: a fresh PostgreSQL database, Redis under a prefix, an upload directory."""
     try:
         redis.Redis.from_url(REDIS_URL, socket_timeout=3).ping()
     except redis.RedisError as exc:
@@ -40,28 +39,37 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Backend, Ba
     prefix = f"agentkit-scale-{uuid.uuid4().hex[:8]}"
     shared = tmp_path_factory.mktemp("shared")
     with fresh_postgres("scale") as database_url:
-        env = {
-            "AGENTKIT_DATABASE_URL": database_url,
-            "AGENTKIT_REDIS_URL": REDIS_URL,
-            "AGENTKIT_REDIS_KEY_PREFIX": prefix,
-            "AGENTKIT_RUN_LEASE_S": "2",
-            "AGENTKIT_UPLOAD_DIR": str(shared / "uploads"),
-            "AGENTKIT_CONFIRMATION_TIMEOUT_S": "20",
-        }
-        a = start_backend(tmp_path_factory.mktemp("a"), **env)
         try:
-            b = start_backend(tmp_path_factory.mktemp("b"), **env)
-        except BaseException:
-            stop_backend(a)
-            raise
-        try:
-            yield a, b
+            yield {
+                "AGENTKIT_DATABASE_URL": database_url,
+                "AGENTKIT_REDIS_URL": REDIS_URL,
+                "AGENTKIT_REDIS_KEY_PREFIX": prefix,
+                "AGENTKIT_RUN_LEASE_S": "2",
+                "AGENTKIT_UPLOAD_DIR": str(shared / "uploads"),
+                "AGENTKIT_CONFIRMATION_TIMEOUT_S": "20",
+            }
         finally:
-            stop_backend(b)
-            stop_backend(a)
             client = redis.Redis.from_url(REDIS_URL)
             for key in client.scan_iter(f"{prefix}*"):
                 client.delete(key)
+
+
+@pytest.fixture(scope="module")
+def pair(
+    scale_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Backend, Backend]]:
+    """Start processes A and B with the shared settings."""
+    a = start_backend(tmp_path_factory.mktemp("a"), **scale_env)
+    try:
+        b = start_backend(tmp_path_factory.mktemp("b"), **scale_env)
+    except BaseException:
+        stop_backend(a)
+        raise
+    try:
+        yield a, b
+    finally:
+        stop_backend(b)
+        stop_backend(a)
 
 
 def _session(backend: Backend) -> str:
@@ -136,7 +144,9 @@ async def test_a_message_through_one_process_joins_the_team_running_on_the_other
     session_id = _session(a)
     on_a, _ = await _started(a, session_id, "@team write a changelog", "phase_started")
     async with httpx.AsyncClient(base_url=b.base, timeout=30) as http:
-        joined = await http.post(f"{API}/sessions/{session_id}/messages", json={"content": "mention the tests"})
+        joined = await http.post(
+            f"{API}/sessions/{session_id}/messages", json={"content": "mention the tests"}
+        )
         assert joined.status_code == 200, joined.text
         assert joined.json()["role"] == "user" and joined.json()["content"] == "mention the tests"
         assert (await http.post(f"{API}/sessions/{session_id}/cancel")).json() == {"cancelled": 1}
@@ -164,3 +174,37 @@ async def test_when_a_process_dies_mid_answer_the_other_shows_it_interrupted_wit
     assert last["metadata"]["interrupted"] is True
     assert last["content"] == streamed.strip() and last["content"].startswith("Once upon a time")
     assert busy.status_code == 200, "the session is free again"
+
+
+async def test_when_a_process_dies_its_board_keeps_its_speeches_and_its_team_resumes_once_elsewhere(
+    pair, scale_env, tmp_path
+):
+    _, b = pair
+    victim = start_backend(tmp_path, **scale_env)  # one more process like A, to be killed
+    board, team = _session(b), _session(b)
+    on_victim, _ = await _started(victim, board, "@board should we ship on Friday?", "expert_speech")
+    on_team, _ = await _started(victim, team, "@team write a changelog", "phase_completed")
+    async with (
+        websockets.connect(f"{b.ws}/{board}") as on_board,
+        websockets.connect(f"{b.ws}/{team}") as on_b,
+    ):
+        await receive(on_board)
+        await receive(on_b)
+        spoken, _ = await until(on_board, "expert_speech")
+        os.kill(victim.process.pid, signal.SIGKILL)
+        assert (await until(on_board, "error", 15))[0]["data"]["code"] == "interrupted"
+        assert (await until(on_b, "error", 15))[0]["data"]["code"] == "interrupted"
+    async with httpx.AsyncClient(base_url=b.base, timeout=60) as http:
+        stored = (await http.get(f"{API}/sessions/{board}/messages")).json()
+        assert spoken["data"]["content"] in [m["content"] for m in stored]
+        resumed = await asyncio.gather(
+            http.post(f"{API}/sessions/{team}/team/resume"), http.post(f"{API}/sessions/{team}/team/resume")
+        )
+        assert sorted(r.status_code for r in resumed) == [200, 404], [r.text for r in resumed]
+        stored = (await http.get(f"{API}/sessions/{team}/messages")).json()
+        done = [
+            m["metadata"]["phase_id"] for m in stored if m["metadata"].get("event_type") == "phase_completed"
+        ]
+        assert done and len(done) == len(set(done)), "no finished phase ran again"
+        session = (await http.get(f"{API}/sessions/{team}")).json()
+        assert session["server_state"]["team_run"]["status"] == "completed"
