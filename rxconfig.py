@@ -18,6 +18,8 @@ config = rx.Config(
     show_built_with_reflex=False,
     frontend_port=_settings.port,
     backend_port=_settings.port,
+    # with Redis, Reflex keeps the UI state there and runs several workers: any of them serves any tab
+    redis_url=_settings.redis_url or None,
     plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(accent_color="indigo", radius="large"))],
     disable_plugins=[rx.plugins.SitemapPlugin],
 )

@@ -247,9 +247,9 @@ class RedisRuns(RunRegistry):
         """Carry out the commands other processes send to the runs of this one."""
         while True:
             try:
-                async for message in pubsub.listen():
-                    if message.get("type") != "message":
-                        continue
+                # polled, so that an idle channel never meets the connection's read timeout
+                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                if message is not None and message.get("type") == "message":
                     try:
                         command = json.loads(message["data"])
                         reply = str(command["reply"])

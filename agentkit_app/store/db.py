@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import fcntl
 import threading
 import weakref
 from collections.abc import Callable
@@ -118,13 +119,19 @@ def run_migrations(url: str) -> None:
 
     Several processes may start at once against one database (workers, machines): on PostgreSQL each
     takes a session advisory lock first, so one migrates and the others wait, then find the schema
-    current. SQLite serialises writers with its own file lock, and this process's threads with a lock.
+    current. On SQLite they take turns through an exclusive lock on a file beside the database.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        with _migrate_lock:
+        if not parsed.database or parsed.database == ":memory:":
+            with _migrate_lock:
+                command.upgrade(alembic_config(url), "head")
+            return
+        database = Path(parsed.database)
+        database.parent.mkdir(parents=True, exist_ok=True)
+        # Alembic's DDL on SQLite is not one transaction: processes take turns through a lock file
+        with _migrate_lock, open(f"{database}.migrating", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
             command.upgrade(alembic_config(url), "head")
         return
     locker = create_engine(url, poolclass=NullPool, hide_parameters=True)
