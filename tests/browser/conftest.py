@@ -51,6 +51,9 @@ def app_url(app_data: Path) -> Iterator[str]:
             AGENTKIT_ADMIN_USERNAME=ADMIN[0],
             AGENTKIT_ADMIN_PASSWORD=ADMIN[1],
             AGENTKIT_JWT_SECRET="browser-tests-secret-that-is-long-enough-0123456789",
+            # Redis makes Reflex start 2 x cores + 1 workers; on a shared test machine one keeps timings
+            # steady (tests/scale runs several processes against each other)
+            GRANIAN_WORKERS="1",
         )
     except RuntimeError as exc:
         pytest.fail(str(exc))
