@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 from agentkit_app.store.accounts import AccountStore
 from agentkit_app.store.records import BILLED, AnyRecord, ChatAnswer, RunAnswer
 
-__all__ = ["UsageLedger"]
+if TYPE_CHECKING:
+    from agentkit_app.service.access import Principal
+
+__all__ = ["RunBilling", "UsageLedger"]
+
+
+@dataclass
+class RunBilling:
+    """Who started a run in flight, the ledger row reserved when it was admitted, and whether it is billed."""
+
+    principal: Principal
+    reservation: int | None = None
+    billed: bool = False
 
 
 class UsageLedger:

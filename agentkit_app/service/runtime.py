@@ -151,7 +151,7 @@ def build_service(settings: Settings) -> ChatService:
     llm = build_llm(settings)
     models = (settings.llm_models or [settings.llm_model]) if settings.llm_configured else [DEMO_MODEL_NAME]
     engine = make_engine(settings.database_url)
-    return ChatService(
+    service = ChatService(
         store=SessionManager(engine),
         catalog=load_catalog(),
         llm=llm,
@@ -174,6 +174,8 @@ def build_service(settings: Settings) -> ChatService:
         uploads=UploadStore(settings.upload_dir, settings.upload_max_bytes),
         access=build_access(settings, AccountStore(engine)),
     )
+    service.seed_catalog_now()
+    return service
 
 
 def service_built() -> bool:
