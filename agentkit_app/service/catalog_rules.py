@@ -124,13 +124,13 @@ def check_agent(
     """
     name = _name(name, KEY_NAME, "catalog_err_agent_name")
     _existing(catalog.agents, name, create=create)
+    if len(fields.tools) > MAX_TOOLS:
+        raise InvalidInput(f"at most {MAX_TOOLS} tools", "catalog_err_too_many", limit=MAX_TOOLS)
     unknown = [t for t in fields.tools if t not in tools]
     if unknown:
         raise InvalidInput(
             f"unknown tools: {', '.join(unknown)[:200]}", "catalog_err_tool", names=", ".join(unknown)[:200]
         )
-    if len(set(fields.tools)) > MAX_TOOLS:
-        raise InvalidInput(f"at most {MAX_TOOLS} tools", "catalog_err_too_many", limit=MAX_TOOLS)
     model = _capped(fields.model or "", MODEL_CHARS, "model") or None
     if model is not None and model not in models:
         raise InvalidInput(

@@ -37,46 +37,45 @@ EntryKind = Literal["agent", "expert", "template"]
 
 
 # What an admin sets on an agent (the name, its key, is fixed when it is created).
+# Limits and formats are checked by the service (service/catalog_rules.py), in one place.
 class AgentFields(BaseModel):
-    display_name: str = Field(max_length=LABEL_CHARS)
-    description: str = Field(default="", max_length=DESCRIPTION_CHARS)
-    system_prompt: str = Field(max_length=PROMPT_CHARS)
-    model: str | None = Field(
-        default=None, max_length=MODEL_CHARS, description="null: the deployment's model"
-    )
-    tools: list[str] = Field(default_factory=list, max_length=MAX_TOOLS)
+    display_name: str
+    description: str = ""
+    system_prompt: str
+    model: str | None = Field(default=None, description="null: the deployment's model")
+    tools: list[str] = Field(default_factory=list)
     enabled: bool = Field(default=True, description="false: hidden from the picker; its sessions keep it")
 
 
 # An agent as stored and listed.
 class AgentPublic(AgentFields):
-    name: str = Field(max_length=NAME_CHARS)
+    name: str
 
 
 # What an admin sets on an expert persona.
 class ExpertFields(BaseModel):
-    avatar: str = Field(max_length=AVATAR_CHARS, description="an emoji, or a picture under /assets/")
-    color: str = Field(max_length=7, description="a #hex colour such as #6366f1")
-    persona: str = Field(max_length=PERSONA_CHARS)
-    role: str = Field(default="expert", max_length=NAME_CHARS)
+    avatar: str = Field(description="an emoji, or a picture under /assets/")
+    color: str = Field(description="a #hex colour such as #6366f1")
+    persona: str
+    role: str = "expert"
     is_moderator: bool = False
 
 
 # An expert as stored and listed.
 class ExpertPublic(ExpertFields):
-    name: str = Field(max_length=NAME_CHARS)
+    name: str
 
 
 # What an admin sets on a template: a board's members, or a team's lead and members.
 class TemplateFields(BaseModel):
     kind: TemplateKind
-    lead: str | None = Field(default=None, max_length=NAME_CHARS, description="a team's lead (teams only)")
-    experts: list[str] = Field(max_length=MAX_MEMBERS, description="the members, by expert name")
+    lead: str | None = Field(default=None, description="a team's lead (teams only)")
+    experts: list[str] = Field(description="the members, by expert name")
 
 
 # A template as stored and listed.
 class TemplatePublic(TemplateFields):
-    name: str = Field(max_length=NAME_CHARS)
+    name: str
 
 
 # Everything in the catalog at one version.
