@@ -2,25 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
 from agentkit_app.store.accounts import AccountStore
 from agentkit_app.store.records import BILLED, AnyRecord, ChatAnswer, RunAnswer
 
-if TYPE_CHECKING:
-    from agentkit_app.service.access import Principal
-
-__all__ = ["RunBilling", "UsageLedger"]
-
-
-@dataclass
-class RunBilling:
-    """Who started a run in flight, the ledger row reserved when it was admitted, and whether it is billed."""
-
-    principal: Principal
-    reservation: int | None = None
-    billed: bool = False
+__all__ = ["UsageLedger"]
 
 
 class UsageLedger:

@@ -19,7 +19,7 @@ from agentkit_app.engine.ports import CheckpointStore
 from agentkit_app.engine.team_plan import is_team_command
 from agentkit_app.engine.tools import ToolRegistry
 from agentkit_app.engine.tools.builtin import builtin_tools
-from agentkit_app.service.billing import RunBilling
+from agentkit_app.service.access import RunBilling
 from agentkit_app.service.catalog import Catalog
 from agentkit_app.service.catalog_admin import CatalogDesk
 from agentkit_app.service.conversations import ConversationReads
