@@ -12,7 +12,7 @@ from fastapi import APIRouter, Path, Response
 
 from agentkit_app.api.problems import error_responses
 from agentkit_app.api.security import AdminDep, ServiceDep
-from agentkit_app.store.catalog import (
+from agentkit_app.service.catalog_admin import (
     AgentFields,
     AgentPublic,
     CatalogSnapshot,

@@ -42,6 +42,19 @@ if TYPE_CHECKING:
     from agentkit_app.service.turns import ServiceConfig
     from agentkit_app.store.sessions import SessionManager
 
+# the shapes of the catalog, for the transports (the web UI and REST)
+__all__ = [
+    "AgentFields",
+    "AgentPublic",
+    "CatalogDesk",
+    "CatalogSnapshot",
+    "EntryKind",
+    "ExpertFields",
+    "ExpertPublic",
+    "TemplateFields",
+    "TemplatePublic",
+]
+
 log = logging.getLogger(__name__)
 # how stale another process's change may be when a turn starts (seconds)
 REFRESH_EVERY_S = 2.0

@@ -32,6 +32,23 @@ from agentkit_app.store.catalog import (
     TemplatePublic,
 )
 
+# the limits, for the transports (the web UI's boxes)
+__all__ = [
+    "DESCRIPTION_CHARS",
+    "LABEL_CHARS",
+    "MODEL_CHARS",
+    "NAME_CHARS",
+    "PERSONA_CHARS",
+    "PROMPT_CHARS",
+    "check_agent",
+    "check_delete",
+    "check_expert",
+    "check_template",
+    "checked_avatar",
+    "clean_text",
+    "is_emoji",
+]
+
 # agents and templates are keys (in sessions, URLs and commands): lower-case letters, digits, - and _
 KEY_NAME = re.compile(rf"[a-z0-9][a-z0-9_-]{{0,{NAME_CHARS - 1}}}")
 # experts are named in commands (``@board Strategist,Engineer ...``): letters of any script, digits,

@@ -16,6 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 from sqlalchemy import JSON, Column, DateTime, String, Text, func
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field as ColumnField
 from sqlmodel import Session, SQLModel, col, delete, select
@@ -187,7 +188,8 @@ def _put(db: Session, edit: CatalogEdit) -> None:
     key = _key(edit.kind, edit.name)
     row = db.get(table, key)
     if row is None:
-        position = db.exec(select(func.count()).select_from(table)).one()
+        last = db.exec(select(func.max(table.position))).one()  # type: ignore[attr-defined]
+        position = 0 if last is None else last + 1
         if edit.kind == "expert":
             values["key"] = key
         db.add(table.model_validate({**values, "position": position}))
@@ -201,7 +203,7 @@ def _put(db: Session, edit: CatalogEdit) -> None:
 class CatalogStore:
     """Reads and changes the catalog tables of one database."""
 
-    def __init__(self, engine) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._writer = writer_lock(engine)
 

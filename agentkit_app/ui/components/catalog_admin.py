@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import reflex as rx
 
-from agentkit_app.store.catalog import DESCRIPTION_CHARS, LABEL_CHARS, NAME_CHARS, PERSONA_CHARS, PROMPT_CHARS
+from agentkit_app.service.catalog_rules import (
+    DESCRIPTION_CHARS,
+    LABEL_CHARS,
+    MODEL_CHARS,
+    NAME_CHARS,
+    PERSONA_CHARS,
+    PROMPT_CHARS,
+)
 from agentkit_app.ui.components.board import expert_avatar
 from agentkit_app.ui.i18n import tr
 from agentkit_app.ui.states.catalog_admin import AgentRow, CatalogAdminState, ExpertRow, TemplateRow
@@ -105,7 +112,7 @@ def _agent_form() -> rx.Component:
         _box("display_name", "catalog_display_name", LABEL_CHARS),
         _box("description", "catalog_description", DESCRIPTION_CHARS),
         _box("system_prompt", "catalog_system_prompt", PROMPT_CHARS, area=True, rows="8"),
-        _box("model", "catalog_model", 100, placeholder=tr("catalog_model_default")),
+        _box("model", "catalog_model", MODEL_CHARS, placeholder=tr("catalog_model_default")),
         rx.text(tr("catalog_tools"), size="1", weight="medium"),
         rx.hstack(
             rx.foreach(

@@ -11,15 +11,15 @@ from dataclasses import dataclass, field
 
 import reflex as rx
 
-from agentkit_app.service.errors import AccountsDisabled, ServiceError
-from agentkit_app.service.runtime import get_service
-from agentkit_app.store.catalog import (
+from agentkit_app.service.catalog_admin import (
     AgentFields,
     CatalogSnapshot,
     EntryKind,
     ExpertFields,
     TemplateFields,
 )
+from agentkit_app.service.errors import AccountsDisabled, ServiceError
+from agentkit_app.service.runtime import get_service
 from agentkit_app.ui.i18n import error_text, t
 from agentkit_app.ui.states.auth import AdminRequired, guarded, signed_in
 from agentkit_app.ui.states.prefs import PrefsState
