@@ -4,7 +4,7 @@ The tables start empty; the service seeds them once from ``defaults/agents.yaml`
 marks a seeded catalog). Every change increments the version, which each process reads to notice it.
 
 Revision ID: 0010_catalog
-Revises: 0007_feedback
+Revises: 0008_api_tokens
 Create Date: 2026-12-01
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_catalog"
-down_revision = "0007_feedback"
+down_revision = "0008_api_tokens"
 branch_labels = None
 depends_on = None
 
