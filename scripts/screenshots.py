@@ -143,6 +143,11 @@ def main() -> None:
                 expect(page.locator("#admin_page")).to_contain_text("Engineering")
                 shoot(page, "admin.png")
 
+                page.locator(".ak-catalog-agent[data-name='coder'] .ak-catalog-edit").click()
+                expect(page.locator("#catalog_system_prompt")).to_be_visible()
+                shoot(page, "agent-editor.png")
+                page.keyboard.press("Escape")
+
                 phone = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
                 sign_in(phone, url)
                 phone.goto(chat_url)

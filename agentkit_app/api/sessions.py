@@ -52,7 +52,7 @@ async def list_agents(service: ServiceDep, principal: PrincipalDep) -> list[dict
             "description": a.description,
             "tools": [name for name in a.tools if name in usable],
         }
-        for a in service.catalog.agents.values()
+        for a in (await service.refresh_catalog()).choices()
     ]
 
 

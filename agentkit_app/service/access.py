@@ -116,6 +116,15 @@ def enabled_access(access: AccessControl | None) -> AccessControl:
     return access
 
 
+@dataclass
+class RunBilling:
+    """Who started a run in flight, the ledger row reserved when it was admitted, and whether it is billed."""
+
+    principal: Principal
+    reservation: int | None = None
+    billed: bool = False
+
+
 class AccessControl:
     """Accounts as the service uses them: sign-in, tokens, principals, quotas and the usage ledger."""
 

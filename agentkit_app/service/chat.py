@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +20,9 @@ from agentkit_app.engine.ports import CheckpointStore
 from agentkit_app.engine.team_plan import is_team_command
 from agentkit_app.engine.tools import ToolRegistry
 from agentkit_app.engine.tools.builtin import builtin_tools
+from agentkit_app.service.access import RunBilling
 from agentkit_app.service.catalog import Catalog
+from agentkit_app.service.catalog_admin import CatalogDesk
 from agentkit_app.service.conversations import ConversationReads
 from agentkit_app.service.errors import Conflict, InvalidInput, NotFound, QuotaExceeded, SessionClosed
 from agentkit_app.service.feedback import FeedbackDesk
@@ -53,20 +54,10 @@ if TYPE_CHECKING:
     from agentkit_app.service.access import AccessControl, Principal
 
 __all__ = ["ChatService", "ServiceConfig", "TurnRequest"]
-
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class _Billing:
-    """Who started a run in flight, the ledger row reserved when it was admitted, and whether it is billed."""
-
-    principal: Principal
-    reservation: int | None = None
-    billed: bool = False
-
-
-class ChatService(Reruns, SessionCommands, ConversationReads, FeedbackDesk):
+class ChatService(Reruns, SessionCommands, ConversationReads, FeedbackDesk, CatalogDesk):
     """Routes user messages to the engine, persists what happens, and keeps runs followable."""
 
     def __init__(
@@ -98,7 +89,7 @@ class ChatService(Reruns, SessionCommands, ConversationReads, FeedbackDesk):
         # accounts, quotas and the usage ledger (None: none of them)
         self.access = access
         # the runs in flight of known principals, for the usage ledger
-        self._billing: dict[str, _Billing] = {}
+        self._billing: dict[str, RunBilling] = {}
 
     async def start_turn(self, request: TurnRequest) -> Run:
         """Validate a message, store it, and start the run that answers it.
@@ -111,6 +102,7 @@ class ChatService(Reruns, SessionCommands, ConversationReads, FeedbackDesk):
             QuotaCheckFailed: the quotas could not be read; nothing is stored.
         """
         session = await self.session_or_404(request.session_id, request.principal)
+        await self.refresh_catalog()  # another process's edits apply from here
         if session.status != "active":
             raise SessionClosed("session is closed", "session_closed")
         text = checked_text(request.content, self.config.max_content_chars)
@@ -228,7 +220,7 @@ class ChatService(Reruns, SessionCommands, ConversationReads, FeedbackDesk):
             self.runs.remove(run)
             raise NotFound("this session has no interrupted team run", "err_no_interrupted")
         if principal is not None:
-            self._billing[run.run_id] = _Billing(principal, reservation)
+            self._billing[run.run_id] = RunBilling(principal, reservation)
 
         async def drive() -> None:
             try:

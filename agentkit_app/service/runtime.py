@@ -160,7 +160,7 @@ def build_service(settings: Settings) -> ChatService:
     llm = build_llm(settings)
     models = (settings.llm_models or [settings.llm_model]) if settings.llm_configured else [DEMO_MODEL_NAME]
     engine = make_engine(settings.database_url)
-    return ChatService(
+    service = ChatService(
         store=SessionManager(engine),
         catalog=load_catalog(),
         llm=llm,
@@ -184,6 +184,8 @@ def build_service(settings: Settings) -> ChatService:
         access=build_access(settings, AccountStore(engine)),
         runs=build_runs(settings),
     )
+    service.seed_catalog_now()
+    return service
 
 
 def service_built() -> bool:

@@ -41,6 +41,11 @@ class SessionCommands:
     runs: RunRegistry
     checkpoints: CheckpointStore
 
+    if TYPE_CHECKING:
+
+        async def refresh_catalog(self, *, force: bool = False) -> Catalog:
+            """Return the catalog, first re-read if the database's changed."""
+
     async def session_or_404(self, session_id: str, principal: Principal | None = None) -> SessionPublic:
         """Return the session, or raise NotFound (also when it is not ``principal``'s to see)."""
         session = await self.store.get_session(session_id)
@@ -56,7 +61,7 @@ class SessionCommands:
         ``metadata`` is the client's own (kept as given, at most 16 KiB of JSON); nothing the server
         decides on is read from it.
         """
-        if self.catalog.agent(agent_name) is None:
+        if agent_name not in {a.name for a in (await self.refresh_catalog()).choices()}:
             raise NotFound(f"unknown agent: {agent_name}")
         if metadata and len(json.dumps(metadata, default=str)) > MAX_METADATA_BYTES:
             raise InvalidInput(f"metadata larger than {MAX_METADATA_BYTES} bytes of JSON")

@@ -53,7 +53,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path) -> str:
     url = request.getfixturevalue("postgres_url")
     engine = make_engine(url)
     with engine.begin() as conn:
-        conn.execute(text("TRUNCATE message_feedback, messages, sessions RESTART IDENTITY"))
+        conn.execute(
+            text(
+                "TRUNCATE message_feedback, messages, sessions, catalog_agents, catalog_experts, catalog_templates, catalog_version RESTART IDENTITY"
+            )
+        )
     engine.dispose()
     return url
 

@@ -28,7 +28,7 @@ async def run(ctx: RunContext) -> None:
     experts_catalog, recorder, language = ctx.catalog.experts, ctx.recorder, ctx.language
     try:
         board = parse_board_command(ctx.text, ctx.config.board_max_rounds, experts_catalog.names())
-        names = board.expert_names or experts_catalog.templates["board"]
+        names = board.expert_names or ctx.catalog.default_template("board")
         experts = [e for e in experts_catalog.resolve(names) if not e.is_moderator]
         moderator = experts_catalog.moderator()
         if not experts or moderator is None:

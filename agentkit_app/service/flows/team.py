@@ -25,7 +25,7 @@ async def run(ctx: RunContext) -> None:
     recorder = ctx.recorder
     try:
         team = parse_team_command(ctx.text, ctx.catalog.experts.names())
-        names = team.expert_names or ctx.catalog.experts.templates["dev_team"]
+        names = team.expert_names or ctx.catalog.default_template("team")
         experts = ctx.catalog.experts.resolve(names)
     except (TeamCommandError, UnknownExpertsError) as exc:
         await recorder.persist_input(RunRequest(message_type=MessageType.TEAM_REQUEST), ctx.text)

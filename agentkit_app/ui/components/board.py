@@ -13,9 +13,14 @@ from agentkit_app.ui.states.run_dialogs import RunDialogsState
 
 
 def expert_avatar(avatar: rx.Var, color: rx.Var, size: str = "2.2em") -> rx.Component:
-    """An expert's emoji avatar on its colour."""
+    """An expert's avatar on its colour: an emoji, or a picture shipped under ``/assets/``."""
+    text = rx.Var.create(avatar).to(str)
     return rx.center(
-        avatar,
+        rx.cond(
+            text.startswith("/assets/"),
+            rx.image(src=text, alt="", width="100%", height="100%", border_radius="50%", object_fit="cover"),
+            text,
+        ),
         width=size,
         height=size,
         min_width=size,

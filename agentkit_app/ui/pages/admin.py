@@ -1,9 +1,10 @@
-"""The admin page at ``/admin``: departments with usage and quotas, user accounts, readers' feedback, API tokens (admins only)."""
+"""The admin page at ``/admin``: departments and quotas, users, readers' feedback, API tokens, agents and experts (admins only)."""
 
 from __future__ import annotations
 
 import reflex as rx
 
+from agentkit_app.ui.components.catalog_admin import catalog_section
 from agentkit_app.ui.components.feedback_admin import feedback_section
 from agentkit_app.ui.components.layout import frame
 from agentkit_app.ui.components.listing import listing
@@ -11,6 +12,7 @@ from agentkit_app.ui.components.tokens import admin_tokens_section
 from agentkit_app.ui.i18n import tr
 from agentkit_app.ui.states.admin import ERROR_KEYS, NO_DEPARTMENT, AdminState, DepartmentRow, UserRow
 from agentkit_app.ui.states.auth import AuthState
+from agentkit_app.ui.states.catalog_admin import CatalogAdminState
 from agentkit_app.ui.states.feedback_admin import FeedbackAdminState
 from agentkit_app.ui.states.sessions import SessionsState
 from agentkit_app.ui.states.tokens import TokensState
@@ -310,6 +312,8 @@ def admin() -> rx.Component:
                     feedback_section(),
                     rx.separator(size="4"),
                     admin_tokens_section(),
+                    rx.separator(size="4"),
+                    catalog_section(),
                     spacing="5",
                     width="100%",
                     max_width="1000px",
@@ -338,5 +342,6 @@ def register(app: rx.App) -> None:
             AdminState.load,
             FeedbackAdminState.load,
             TokensState.load_all,
+            CatalogAdminState.load,
         ],
     )

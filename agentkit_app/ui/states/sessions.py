@@ -134,7 +134,9 @@ class SessionsState(rx.State):
         """Read the sessions (newest first) and the agents."""
         service = get_service()
         self.demo_mode = service.llm.label == DEMO_LABEL
-        self.agents = [AgentOption(a.name, a.display_name) for a in service.catalog.agents.values()]
+        self.agents = [
+            AgentOption(a.name, a.display_name) for a in (await service.refresh_catalog()).choices()
+        ]
         principal = await current_principal(self)
         if principal is None:
             self.sessions = []
