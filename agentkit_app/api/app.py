@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from python_multipart.exceptions import MultipartParseError
 from sqlalchemy.exc import DataError
 
-from agentkit_app.api import auth, feedback, observability, rest, tokens, ws
+from agentkit_app.api import auth, feedback, observability, openai_door, rest, tokens, ws
 from agentkit_app.api.multipart_upload import MalformedUpload
 from agentkit_app.api.problems import UNSTORABLE, declare_framework_errors
 from agentkit_app.api.security import ServiceDep
@@ -98,6 +98,8 @@ def build_api() -> FastAPI:
     api.include_router(tokens.router)
     api.include_router(feedback.admin_router)
     api.include_router(observability.router)
+    api.include_router(openai_door.router)
+    openai_door.install_error_handlers(api)
     api.add_middleware(observability.RequestObserver)
 
     @api.get("/api/v1/health", tags=["health"])
