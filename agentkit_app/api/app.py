@@ -32,6 +32,12 @@ class ReadyReply(BaseModel):
     checks: dict[str, str]
 
 
+class HealthReply(BaseModel):
+    """What ``/api/v1/health`` answers while the process serves."""
+
+    status: Literal["ok"] = "ok"
+
+
 async def _service_error(request: Request, exc: Exception) -> JSONResponse:
     status = exc.status if isinstance(exc, ServiceError) else 500
     content: dict[str, object] = {"detail": str(exc)}
@@ -103,9 +109,9 @@ def build_api() -> FastAPI:
     api.add_middleware(observability.RequestObserver)
 
     @api.get("/api/v1/health", tags=["health"])
-    async def health() -> dict[str, str]:
+    async def health() -> HealthReply:
         """Report that the API answers (alive; checks nothing else: see ``/api/v1/ready``)."""
-        return {"status": "ok"}
+        return HealthReply()
 
     @api.get(
         "/api/v1/ready",

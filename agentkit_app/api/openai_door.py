@@ -34,7 +34,7 @@ from agentkit_app.api.openai_wire import (
     text_of,
     usage_of,
 )
-from agentkit_app.api.security import ServiceDep, bearer_token, principal_of
+from agentkit_app.api.security import ApiKeyHeaderDep, BearerDep, ServiceDep, principal_of
 from agentkit_app.engine import events as ev
 from agentkit_app.service.access import Principal, api_key_ok
 from agentkit_app.service.chat import ChatService, TurnRequest
@@ -106,17 +106,19 @@ def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": ErrorReply, "description": _WHY[code]} for code in codes}
 
 
-async def openai_principal(request: Request, service: ServiceDep) -> Principal:
-    """Return the principal of a ``/v1`` request: REST's credentials, and the API key as a Bearer token."""
-    bearer = bearer_token(request.headers.get("authorization"))
-    key = request.headers.get("x-api-key")
+async def openai_principal(service: ServiceDep, header_key: ApiKeyHeaderDep, bearer: BearerDep) -> Principal:
+    """Return the principal of a ``/v1`` request: REST's credentials, and the API key as a Bearer token.
+
+    An X-API-Key header (or a Bearer that is the key) is the credential: an OpenAI client always sends
+    a Bearer, which then is only a placeholder.
+    """
+    token = bearer.credentials.strip() or None if bearer is not None else None
+    key = header_key
     configured = get_settings().api_key
-    if key is None and bearer is not None and (not configured or api_key_ok(bearer, configured)):
-        key = bearer
-    # an X-API-Key header (or a Bearer that is the key) is the credential: an OpenAI client always
-    # sends a Bearer, which then is a placeholder
+    if key is None and token is not None and configured and api_key_ok(token, configured):
+        key, token = token, None
     try:
-        return await principal_of(service, api_key=key, token=None if key else bearer)
+        return await principal_of(service, api_key=key, token=token)
     except Unauthorized as exc:
         raise OpenAIError(401, str(exc), "invalid_api_key") from None
 
