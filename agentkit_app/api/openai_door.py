@@ -16,10 +16,11 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, FastAPI, Header, Request
-from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from sqlalchemy.exc import DataError
+from starlette.exceptions import HTTPException
 
 from agentkit_app.api.openai_wire import (
     SESSION_HEADER,
@@ -317,7 +318,17 @@ async def _invalid_body(request: Request, exc: Exception) -> Response:
     return JSONResponse(status_code=400, content={"error": {**error.body()["error"], "param": where or None}})
 
 
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Answer FastAPI's own errors (a body it cannot parse, an unknown path) in OpenAI's shape on ``/v1``."""
+    assert isinstance(exc, HTTPException)
+    if not request.url.path.startswith(f"{PREFIX}/"):
+        return await http_exception_handler(request, exc)
+    error = OpenAIError(exc.status_code, str(exc.detail), None)
+    return JSONResponse(status_code=exc.status_code, content=error.body(), headers=exc.headers)
+
+
 def install_error_handlers(api: FastAPI) -> None:
     """Make ``api`` answer the ``/v1`` routes' errors, and their invalid bodies, in OpenAI's shape."""
     api.add_exception_handler(OpenAIError, _openai_error)
     api.add_exception_handler(RequestValidationError, _invalid_body)
+    api.add_exception_handler(HTTPException, _http_error)
