@@ -119,7 +119,7 @@ async def openai_principal(service: ServiceDep, header_key: ApiKeyHeaderDep, bea
     if key is None and token is not None and configured and api_key_ok(token, configured):
         key, token = token, None
     try:
-        return await principal_of(service, api_key=key, token=token)
+        return await principal_of(service, api_key=key, token=None if key else token)
     except Unauthorized as exc:
         raise OpenAIError(401, str(exc), "invalid_api_key") from None
 

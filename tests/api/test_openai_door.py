@@ -280,3 +280,15 @@ def test_a_user_past_a_quota_gets_429_and_sees_only_their_own_sessions(secured):
                 messages=[{"role": "user", "content": "hi"}],
                 extra_headers={SESSION: session_id},
             )
+
+
+def test_a_team_run_shows_its_phases_as_reasoning_and_its_synthesis_as_the_answer(ai, client):
+    raw = ai.chat.completions.with_raw_response.create(
+        model="assistant", messages=[{"role": "user", "content": "@team write a release note"}]
+    )
+    completion = raw.parse()
+    message = completion.choices[0].message
+    assert "[team] lead" in message.model_extra["reasoning_content"]
+    assert "[phase done]" in message.model_extra["reasoning_content"]
+    assert message.content and completion.usage.total_tokens > 0
+    assert _stored(client, raw.headers[SESSION])[-1]["content"] == message.content
