@@ -207,29 +207,25 @@ class ChunkWriter:
         # as OpenAI: with ``stream_options.include_usage`` every chunk has ``usage`` (null but the last)
         self.include_usage = include_usage
 
-    def chunk(self, delta: dict[str, Any], finish_reason: str | None = None) -> dict[str, Any]:
-        """Return one chunk: a delta of the one choice."""
-        chunk: dict[str, Any] = {
+    def _chunk(self, choices: list[dict[str, Any]]) -> dict[str, Any]:
+        return {
             "id": self.id,
             "object": "chat.completion.chunk",
             "created": self.created,
             "model": self.model,
-            "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}],
+            "choices": choices,
         }
+
+    def chunk(self, delta: dict[str, Any], finish_reason: str | None = None) -> dict[str, Any]:
+        """Return one chunk: a delta of the one choice."""
+        chunk = self._chunk([{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}])
         if self.include_usage:
             chunk["usage"] = None
         return chunk
 
     def usage_chunk(self, usage: CompletionUsage) -> dict[str, Any]:
         """Return the last chunk of ``stream_options.include_usage``: no choices, the usage."""
-        return {
-            "id": self.id,
-            "object": "chat.completion.chunk",
-            "created": self.created,
-            "model": self.model,
-            "choices": [],
-            "usage": usage.model_dump(),
-        }
+        return {**self._chunk([]), "usage": usage.model_dump()}
 
     def completion(
         self, content: str, reasoning: str, usage: CompletionUsage, session_id: str

@@ -9,8 +9,8 @@ import httpx
 import openai
 import pytest
 
-from tests.api.conftest import Backend, start_backend, stop_backend
-from tests.api.test_auth import ADMIN, API_KEY, login, new_member
+from tests.api.conftest import Backend, stop_backend
+from tests.api.test_auth import ADMIN, API_KEY, login, new_member, start_with_accounts
 
 CHAT = "/api/v1/chat"
 SESSION = "X-AgentKit-Session"
@@ -215,14 +215,7 @@ def test_a_client_that_leaves_mid_stream_does_not_stop_the_run(backend, client):
 @pytest.fixture(scope="module")
 def secured(tmp_path_factory) -> Iterator[Backend]:
     """A backend with accounts on and an API key."""
-    server = start_backend(
-        tmp_path_factory.mktemp("door"),
-        AGENTKIT_AUTH_ENABLED="true",
-        AGENTKIT_ADMIN_USERNAME=ADMIN["username"],
-        AGENTKIT_ADMIN_PASSWORD=ADMIN["password"],
-        AGENTKIT_JWT_SECRET="jwt-secret-for-tests-0123456789-abcdefgh",
-        AGENTKIT_API_KEY=API_KEY,
-    )
+    server = start_with_accounts(tmp_path_factory.mktemp("door"))
     yield server
     stop_backend(server)
 
