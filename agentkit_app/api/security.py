@@ -36,7 +36,10 @@ ServiceDep = Annotated[ChatService, Depends(current_service)]
 # The credentials, declared as the OpenAPI schema's security schemes (the docs page's Authorize button).
 # None of them refuses a request by itself: :func:`principal_of` decides what is enough.
 API_KEY_HEADER = APIKeyHeader(
-    name="X-API-Key", scheme_name="ApiKey", description="the deployment's API key", auto_error=False
+    name="X-API-Key",
+    scheme_name="ApiKey",
+    description="the deployment's API key, or a personal API token (ak_...)",
+    auto_error=False,
 )
 API_KEY_QUERY = APIKeyQuery(
     name="api_key",
@@ -46,7 +49,7 @@ API_KEY_QUERY = APIKeyQuery(
 )
 BEARER = HTTPBearer(
     scheme_name="Bearer",
-    description="a sign-in token from POST /api/v1/auth/login (on /v1 routes also the API key)",
+    description="a sign-in token from POST /api/v1/auth/login or a personal API token (ak_...); on /v1 also the API key",
     auto_error=False,
 )
 ApiKeyHeaderDep = Annotated[str | None, Security(API_KEY_HEADER)]
