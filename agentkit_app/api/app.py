@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from python_multipart.exceptions import MultipartParseError
 from sqlalchemy.exc import DataError
 
-from agentkit_app.api import auth, catalog, feedback, observability, rest, tokens, ws
+from agentkit_app.api import auth, catalog, feedback, observability, openai_door, rest, tokens, ws
 from agentkit_app.api.multipart_upload import MalformedUpload
 from agentkit_app.api.problems import UNSTORABLE, declare_framework_errors
 from agentkit_app.api.security import ServiceDep
@@ -30,6 +30,12 @@ class ReadyReply(BaseModel):
 
     status: Literal["ready", "unavailable"]
     checks: dict[str, str]
+
+
+class HealthReply(BaseModel):
+    """What ``/api/v1/health`` answers while the process serves."""
+
+    status: Literal["ok"] = "ok"
 
 
 async def _service_error(request: Request, exc: Exception) -> JSONResponse:
@@ -99,12 +105,14 @@ def build_api() -> FastAPI:
     api.include_router(feedback.admin_router)
     api.include_router(catalog.router)
     api.include_router(observability.router)
+    api.include_router(openai_door.router)
+    openai_door.install_error_handlers(api)
     api.add_middleware(observability.RequestObserver)
 
     @api.get("/api/v1/health", tags=["health"])
-    async def health() -> dict[str, str]:
+    async def health() -> HealthReply:
         """Report that the API answers (alive; checks nothing else: see ``/api/v1/ready``)."""
-        return {"status": "ok"}
+        return HealthReply()
 
     @api.get(
         "/api/v1/ready",

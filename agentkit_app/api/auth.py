@@ -6,7 +6,8 @@ which then reports ``auth_enabled: false``.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from datetime import datetime
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, Field
@@ -170,6 +171,25 @@ async def set_quotas(
     return await AccountAdmin.of(service.access).set_quotas(department_id, body)
 
 
+class QuotaUsage(QuotaPublic):
+    """A quota of the period with what the department has used of it."""
+
+    current: int
+
+
+class DepartmentUsage(BaseModel):
+    """A department's requests and tokens since the start of the current day or month (UTC)."""
+
+    department_id: str
+    period: Literal["day", "month"]
+    since: datetime
+    requests: int
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+    quotas: list[QuotaUsage]
+
+
 @router.get(
     "/admin/departments/{department_id}/usage",
     tags=["admin"],
@@ -180,6 +200,6 @@ async def department_usage(
     _: AdminDep,
     service: ServiceDep,
     period: Annotated[Literal["day", "month"], Query(description="the current UTC day or month")] = "day",
-) -> dict[str, Any]:
+) -> DepartmentUsage:
     """Return a department's requests and tokens in the current period, and its quotas of that period."""
-    return await AccountAdmin.of(service.access).usage(department_id, period)
+    return DepartmentUsage.model_validate(await AccountAdmin.of(service.access).usage(department_id, period))

@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Request, Security
+from fastapi.security import APIKeyHeader, APIKeyQuery, HTTPAuthorizationCredentials, HTTPBearer
 
 from agentkit_app.service.access import Principal, api_key_ok
 from agentkit_app.service.chat import ChatService
@@ -32,11 +33,28 @@ async def current_service() -> ChatService:
 
 ServiceDep = Annotated[ChatService, Depends(current_service)]
 
-
-def bearer_token(authorization: str | None) -> str | None:
-    """Return the token of an ``Authorization: Bearer <token>`` header, or None."""
-    scheme, _, token = (authorization or "").partition(" ")
-    return (token.strip() or None) if scheme.lower() == "bearer" else None
+# The credentials, declared as the OpenAPI schema's security schemes (the docs page's Authorize button).
+# None of them refuses a request by itself: :func:`principal_of` decides what is enough.
+API_KEY_HEADER = APIKeyHeader(
+    name="X-API-Key",
+    scheme_name="ApiKey",
+    description="the deployment's API key, or a personal API token (ak_...)",
+    auto_error=False,
+)
+API_KEY_QUERY = APIKeyQuery(
+    name="api_key",
+    scheme_name="ApiKeyQuery",
+    description="the API key as a query parameter",
+    auto_error=False,
+)
+BEARER = HTTPBearer(
+    scheme_name="Bearer",
+    description="a sign-in token from POST /api/v1/auth/login or a personal API token (ak_...); on /v1 also the API key",
+    auto_error=False,
+)
+ApiKeyHeaderDep = Annotated[str | None, Security(API_KEY_HEADER)]
+ApiKeyQueryDep = Annotated[str | None, Security(API_KEY_QUERY)]
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)]
 
 
 async def principal_of(service: ChatService, *, api_key: str | None, token: str | None) -> Principal:
@@ -48,13 +66,15 @@ async def principal_of(service: ChatService, *, api_key: str | None, token: str 
     return await service.access.resolve(api_key=api_key, token=token)
 
 
-async def current_principal(request: Request, service: ServiceDep) -> Principal:
+async def current_principal(
+    service: ServiceDep, header_key: ApiKeyHeaderDep, query_key: ApiKeyQueryDep, bearer: BearerDep
+) -> Principal:
     """Return the principal of a REST request, or refuse it with 401."""
     try:
         return await principal_of(
             service,
-            api_key=request.headers.get("x-api-key") or request.query_params.get("api_key"),
-            token=bearer_token(request.headers.get("authorization")),
+            api_key=header_key or query_key,
+            token=bearer.credentials.strip() or None if bearer is not None else None,
         )
     except Unauthorized as exc:
         raise HTTPException(

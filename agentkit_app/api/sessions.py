@@ -32,6 +32,22 @@ class SessionCreate(BaseModel):
     metadata: dict[str, Any] | None = None
 
 
+class AgentInfo(BaseModel):
+    """An agent a session can be bound to, with the tools it can use here for the caller."""
+
+    name: str
+    display_name: str
+    description: str
+    tools: list[str]
+
+
+class SessionRemoved(BaseModel):
+    """What closing (or purging) a session answers."""
+
+    status: Literal["closed", "deleted"]
+    session_id: str
+
+
 class BranchSwitch(BaseModel):
     """Body of ``POST /sessions/{id}/branch``."""
 
@@ -39,19 +55,19 @@ class BranchSwitch(BaseModel):
 
 
 @router.get("/agents")
-async def list_agents(service: ServiceDep, principal: PrincipalDep) -> list[dict[str, Any]]:
+async def list_agents(service: ServiceDep, principal: PrincipalDep) -> list[AgentInfo]:
     """List the agents a session can be bound to, each with the tools it can use here for the caller.
 
     The shell is left out where no sandbox can start, and for a user whose department does not allow it.
     """
     usable = service.tools.usable(service.config.tool_context, sandboxed=principal.shell_allowed).names()
     return [
-        {
-            "name": a.name,
-            "display_name": a.display_name,
-            "description": a.description,
-            "tools": [name for name in a.tools if name in usable],
-        }
+        AgentInfo(
+            name=a.name,
+            display_name=a.display_name,
+            description=a.description,
+            tools=[name for name in a.tools if name in usable],
+        )
         for a in (await service.refresh_catalog()).choices()
     ]
 
@@ -92,13 +108,13 @@ async def update_session(
 @router.delete("/sessions/{session_id}", responses=error_responses(404, 409, 422))
 async def close_session(
     session_id: str, service: ServiceDep, principal: PrincipalDep, purge: bool = False
-) -> dict[str, str]:
+) -> SessionRemoved:
     """Close a session (stopping what runs in it); with ``purge=true``, delete it and its messages for good (409 while it runs)."""
     if purge:
         await service.delete_session(session_id, principal)
-        return {"status": "deleted", "session_id": session_id}
+        return SessionRemoved(status="deleted", session_id=session_id)
     await service.close_session(session_id, principal)
-    return {"status": "closed", "session_id": session_id}
+    return SessionRemoved(status="closed", session_id=session_id)
 
 
 @router.get("/sessions/{session_id}/messages", responses=error_responses(404, 422))

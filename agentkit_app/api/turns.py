@@ -6,7 +6,7 @@ an error event the run ended with becomes the HTTP status of the reply.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
@@ -63,10 +63,53 @@ class HumanReplyBody(BaseModel):
     content: StorableText = Field(max_length=8000)
 
 
+class AssistantReply(BaseModel):
+    """The answer of a turn: the stored assistant message, with which tier answered and why."""
+
+    message_id: str | None
+    session_id: str
+    role: Literal["assistant"] = "assistant"
+    content: str
+    agent_name: str | None
+    metadata: dict[str, Any]
+    fallback_status: str | None
+    error_struct: dict[str, Any] | None
+
+
+class InterventionReply(BaseModel):
+    """A message that reached the board meeting or team already running in the session, acknowledged."""
+
+    role: Literal["user"] = "user"
+    content: str
+    session_id: str
+    metadata: dict[str, Any]
+
+
+TurnReply = AssistantReply | InterventionReply
+
+
+class CancelReply(BaseModel):
+    """How many running turns were cancelled."""
+
+    cancelled: int
+
+
+class ConfirmationAnswered(BaseModel):
+    """The answer a pending confirmation got."""
+
+    approved: bool
+
+
+class QuestionAnswered(BaseModel):
+    """The question that got its answer."""
+
+    request_id: str
+
+
 @router.post("/sessions/{session_id}/messages", responses=TURN_ERRORS)
 async def post_message(
     session_id: str, body: MessageCreate, service: ServiceDep, principal: PrincipalDep
-) -> dict[str, Any]:
+) -> TurnReply:
     """Run a turn and wait for it; return the assistant message (or the acknowledged intervention).
 
     A signed-in user over a department quota gets 429 with ``quota_info``, and nothing is stored.
@@ -90,7 +133,7 @@ async def post_message(
 @router.post("/sessions/{session_id}/regenerate", responses=TURN_ERRORS)
 async def regenerate(
     session_id: str, service: ServiceDep, principal: PrincipalDep, body: Regenerate | None = None
-) -> dict[str, Any]:
+) -> TurnReply:
     """Answer the last question again; the earlier answer stays as an alternative (409 while a turn runs)."""
     body = body or Regenerate()
     run = await service.regenerate(session_id, body.model, body.language, principal)
@@ -100,7 +143,7 @@ async def regenerate(
 @router.post("/sessions/{session_id}/messages/{message_id}/edit", responses=TURN_ERRORS)
 async def edit_message(
     session_id: str, message_id: str, body: MessageEdit, service: ServiceDep, principal: PrincipalDep
-) -> dict[str, Any]:
+) -> TurnReply:
     """Resend an edited user message: the conversation forks there and the old branch is kept."""
     run = await service.edit_message(
         session_id, message_id, body.content, body.model, body.language, principal=principal
@@ -109,12 +152,12 @@ async def edit_message(
 
 
 @router.post("/sessions/{session_id}/team/resume", responses=TURN_ERRORS)
-async def resume_team(session_id: str, service: ServiceDep, principal: PrincipalDep) -> dict[str, Any]:
+async def resume_team(session_id: str, service: ServiceDep, principal: PrincipalDep) -> TurnReply:
     """Resume the team run a server crash interrupted, from its last checkpoint; wait for its result."""
     return await _answer_of(await service.resume_team(session_id, principal), session_id)
 
 
-async def _answer_of(run: Run, session_id: str) -> dict[str, Any]:
+async def _answer_of(run: Run, session_id: str) -> TurnReply:
     """Follow a run to its end and return the assistant message, or raise the HTTP error it ended with."""
     answer: ev.FinalAnswer | None = None
     error: ev.Error | None = None
@@ -126,51 +169,47 @@ async def _answer_of(run: Run, session_id: str) -> dict[str, Any]:
         elif isinstance(event, ev.Result) and event.status == "cancelled":
             raise HTTPException(status_code=409, detail="the turn was cancelled")
         elif isinstance(event, ev.TeamInterventionAck):
-            return {
-                "role": "user",
-                "content": event.content,
-                "session_id": session_id,
-                "metadata": dump_record(Intervention()),
-            }
+            return InterventionReply(
+                content=event.content, session_id=session_id, metadata=dump_record(Intervention())
+            )
     if answer is None:
         detail = error.message if error else "the turn ended without an answer"
         raise HTTPException(
             status_code=_ERROR_STATUS.get(error.code or "", 500) if error else 500, detail=detail
         )
     meta = answer.metadata
-    return {
-        "message_id": meta.get("message_id"),
-        "session_id": session_id,
-        "role": "assistant",
-        "content": answer.content,
-        "agent_name": meta.get("agent_name"),
-        "metadata": meta,
-        "fallback_status": meta.get("fallback_status", "main"),
-        "error_struct": meta.get("error_struct"),
-    }
+    return AssistantReply(
+        message_id=meta.get("message_id"),
+        session_id=session_id,
+        content=answer.content,
+        agent_name=meta.get("agent_name"),
+        metadata=meta,
+        fallback_status=meta.get("fallback_status", "main"),
+        error_struct=meta.get("error_struct"),
+    )
 
 
 @router.post("/sessions/{session_id}/cancel", responses=error_responses(404, 422))
-async def cancel_turns(session_id: str, service: ServiceDep) -> dict[str, int]:
+async def cancel_turns(session_id: str, service: ServiceDep) -> CancelReply:
     """Cancel the session's running turns."""
-    return {"cancelled": await service.cancel(session_id)}
+    return CancelReply(cancelled=await service.cancel(session_id))
 
 
 @router.post("/sessions/{session_id}/confirmations/{confirmation_id}", responses=error_responses(404, 422))
 async def answer_confirmation(
     session_id: str, confirmation_id: str, body: ConfirmationReply, service: ServiceDep
-) -> dict[str, bool]:
+) -> ConfirmationAnswered:
     """Approve or deny a pending confirmation (404 if nothing waits under that id)."""
     if not await service.answer(session_id, confirmation_id, body.approved):
         raise HTTPException(status_code=404, detail="no pending confirmation with that id")
-    return {"approved": body.approved}
+    return ConfirmationAnswered(approved=body.approved)
 
 
 @router.post("/sessions/{session_id}/replies/{request_id}", responses=error_responses(404, 422))
 async def answer_question(
     session_id: str, request_id: str, body: HumanReplyBody, service: ServiceDep
-) -> dict[str, str]:
+) -> QuestionAnswered:
     """Answer a pending ask-human question (404 if nothing waits under that id)."""
     if not await service.answer(session_id, request_id, body.content):
         raise HTTPException(status_code=404, detail="no pending question with that id")
-    return {"request_id": request_id}
+    return QuestionAnswered(request_id=request_id)

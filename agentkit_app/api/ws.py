@@ -194,7 +194,7 @@ async def chat_socket(socket: WebSocket, session_id: str) -> None:
         await conn.error("session not found" if session is None else "session is closed")
         await socket.close(code=4004 if session is None else 4000)
         return
-    await conn.send({"type": "connected", "data": {"session_id": session_id}})
+    await conn.send({"type": "connected", "session_id": session_id, "data": {"session_id": session_id}})
     for run in await service.runs_of(session_id):
         conn.follow(run)
     try:

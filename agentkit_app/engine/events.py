@@ -2,7 +2,8 @@
 
 An event class names its tag once, in its header: ``class Token(TextEvent, tag="token")``.
 Events that carry the same fields (a text; a phase and its expert) share them through a base.
-Every transport encodes an event with :func:`to_wire` as ``{"type": T, "data": {...}}``.
+Every transport encodes an event with :func:`to_wire` as ``{"type": T, "data": {...}}``; the events the
+reference's clients read at the top level of a frame (:data:`TOP_LEVEL_TYPES`) carry their fields there too.
 """
 
 from __future__ import annotations
@@ -370,13 +371,21 @@ Event = (
 )
 
 EVENT_TYPES: dict[str, type[Event]] = {cls.type: cls for cls in get_args(Event)}
+# the frames whose fields the reference's clients read at the top level (``connected`` is the transport's own)
+TOP_LEVEL_TYPES = frozenset({"connected", Token.type, Thinking.type, AskHuman.type, FinalAnswer.type})
 
 
 def to_wire(event: Event) -> dict[str, Any]:
-    """Return the transport form of an event: ``{"type": T, "data": {...}}``."""
+    """Return the transport form of an event: ``{"type": T, "data": {...}}``.
+
+    An event of :data:`TOP_LEVEL_TYPES` also has its fields at the top level, as the reference sent
+    them: ``{"type": "token", "content": "Hi", "data": {"content": "Hi"}}``.
+    """
     data = {f.name: getattr(event, f.name) for f in dataclasses.fields(event)}
     if isinstance(event, Error):
         data = {k: v for k, v in data.items() if v is not None}
+    if event.type in TOP_LEVEL_TYPES:
+        return {"type": event.type, **data, "data": data}
     return {"type": event.type, "data": data}
 
 

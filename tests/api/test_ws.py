@@ -30,7 +30,11 @@ async def until(ws, kind: str, timeout: float = 20.0) -> tuple[dict, list[dict]]
 
 async def test_a_turn_streams_tokens_before_the_final_answer(backend, session_id):
     async with websockets.connect(f"{backend.ws}/{session_id}") as ws:
-        assert await receive(ws) == {"type": "connected", "data": {"session_id": session_id}}
+        assert await receive(ws) == {
+            "type": "connected",
+            "session_id": session_id,
+            "data": {"session_id": session_id},
+        }
         await ws.send(json.dumps({"type": "message", "content": "tell me about yourself"}))
         final, before = await until(ws, "final_answer")
         tokens = [f for f in before if f["type"] == "token"]

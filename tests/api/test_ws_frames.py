@@ -20,7 +20,7 @@ def test_tokens_ready_together_go_out_as_one_token_and_other_events_keep_their_p
         ]
     )
     assert [f["type"] for f in frames] == ["token", "thinking", "token", "final_answer"]
-    assert frames[0] == {"type": "token", "data": {"content": "Once upon"}}
+    assert frames[0] == {"type": "token", "content": "Once upon", "data": {"content": "Once upon"}}
     assert frames[2]["data"]["content"] == " a time"
     assert wire_frames([]) == []
 

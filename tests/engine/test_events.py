@@ -57,7 +57,22 @@ def test_the_wire_form_lists_the_fields_in_order_under_the_tag():
         "round",
         "role",
     ]
-    assert ev.to_wire(ev.Token(content="a")) == {"type": "token", "data": {"content": "a"}}
+    assert ev.to_wire(ev.ExpertResult(phase_id="p", expert_name="E", content="r")) == {
+        "type": "expert_result",
+        "data": {"phase_id": "p", "expert_name": "E", "content": "r"},
+    }
+
+
+def test_the_events_the_reference_sent_flat_carry_their_fields_at_the_top_level_and_under_data():
+    assert ev.to_wire(ev.Token(content="a")) == {"type": "token", "content": "a", "data": {"content": "a"}}
+    assert ev.to_wire(ev.Thinking(content="hm"))["content"] == "hm"
+    asked = ev.to_wire(ev.AskHuman(question="name?", request_id="r1"))
+    assert (asked["question"], asked["request_id"]) == ("name?", "r1")
+    assert asked["data"] == {"question": "name?", "request_id": "r1"}
+    final = ev.to_wire(ev.FinalAnswer(content="done", metadata={"model": "m"}))
+    assert final["content"] == "done" and final["data"]["content"] == "done"
+    assert ev.from_wire(final) == ev.FinalAnswer(content="done", metadata={"model": "m"})
+    assert "message" not in ev.to_wire(ev.Error(message="boom"))  # the rest keep theirs under data alone
 
 
 def test_an_error_leaves_its_empty_fields_off_the_wire():

@@ -89,13 +89,13 @@ async def test_without_a_sandbox_nobody_is_offered_the_shell(service_factory, tm
 
 async def test_the_agent_list_shows_the_shell_only_to_whom_it_is_offered(service_factory, tmp_path):
     service = service_factory(ScriptedModel(wants_the_shell))
-    tools = {a["name"]: a["tools"] for a in await list_agents(service, TRUSTED)}
+    tools = {a.name: a.tools for a in await list_agents(service, TRUSTED)}
     assert "shell" in tools["assistant"] and "shell" in tools["coder"]
-    tools = {a["name"]: a["tools"] for a in await list_agents(service, REGULAR)}
+    tools = {a.name: a.tools for a in await list_agents(service, REGULAR)}
     assert "shell" not in tools["assistant"] and "read_file" in tools["assistant"]
     no_bwrap = ShellSandbox(bwrap=str(tmp_path / "missing" / "bwrap"))
     service.config.tool_context = replace(service.config.tool_context, sandbox=no_bwrap)
-    tools = {a["name"]: a["tools"] for a in await list_agents(service, Principal.anonymous())}
+    tools = {a.name: a.tools for a in await list_agents(service, Principal.anonymous())}
     assert "shell" not in tools["assistant"] and "shell" not in tools["coder"]
 
 
