@@ -1,5 +1,8 @@
 """The WebSocket protocol at ``/api/v1/chat/ws/{session_id}``.
 
+A socket opened while a run of the session is answering gets what the run has produced so far, then
+follows it live; a run that has already answered (and only titles the session now) is not sent again.
+
 Credentials come as query parameters: ``?api_key=`` or, with user accounts on, ``?token=`` (a sign-in
 token). Wrong or missing ones get an error event and close code 4001; another user's session is
 "session not found" (4004), like an unknown one. They are checked when the socket opens.
@@ -196,7 +199,8 @@ async def chat_socket(socket: WebSocket, session_id: str) -> None:
         return
     await conn.send({"type": "connected", "session_id": session_id, "data": {"session_id": session_id}})
     for run in await service.runs_of(session_id):
-        conn.follow(run)
+        if not run.answered:  # an answer already given (its run still titling the session) is not sent again
+            conn.follow(run)
     try:
         await _serve(conn, session_id, max_frame_bytes(service.config.max_content_chars))
     except WebSocketDisconnect:

@@ -65,6 +65,24 @@ async def test_confirmation_approve_and_deny(backend, session_id, approved):
             assert "denied" in final["data"]["content"]
 
 
+async def test_a_connection_opened_after_the_answer_is_not_sent_that_turn_again(backend, session_id):
+    async with websockets.connect(f"{backend.ws}/{session_id}") as ws:
+        await receive(ws)
+        await ws.send(json.dumps({"type": "message", "content": "please run `echo one`"}))
+        request, _ = await until(ws, "confirmation_request")
+        reply = {
+            "type": "confirmation_reply",
+            "confirmation_id": request["data"]["confirmation_id"],
+            "approved": False,
+        }
+        await ws.send(json.dumps(reply))
+        await until(ws, "final_answer")
+    async with websockets.connect(f"{backend.ws}/{session_id}") as again:  # while the run titles the session
+        assert (await receive(again))["type"] == "connected"
+        with pytest.raises(TimeoutError):  # no tokens, answer or stale confirmation of the finished turn
+            await receive(again, 1.5)
+
+
 async def test_cancel_stops_the_turn_and_keeps_the_partial_text(backend, client, session_id):
     async with websockets.connect(f"{backend.ws}/{session_id}") as ws:
         await receive(ws)
