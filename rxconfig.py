@@ -3,6 +3,7 @@
 import os
 
 import reflex as rx
+from reflex_base.constants import StateManagerMode
 
 from agentkit_app.settings import get_settings, reflex_environment
 
@@ -20,6 +21,10 @@ config = rx.Config(
     backend_port=_settings.port,
     # with Redis, Reflex keeps the UI state there and runs several workers: any of them serves any tab
     redis_url=_settings.redis_url or None,
+    # without Redis there is one worker, and its UI state lives in memory: a tab that reconnects after a
+    # restart rebuilds it from the database. (Reflex's default, the disk, pickled every touched state
+    # every two seconds: a fifth of the event loop with 25 tabs streaming.)
+    state_manager_mode=StateManagerMode.REDIS if _settings.redis_url else StateManagerMode.MEMORY,
     plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(accent_color="indigo", radius="large"))],
     disable_plugins=[rx.plugins.SitemapPlugin],
 )

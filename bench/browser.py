@@ -1,9 +1,17 @@
 """The web UI in a real browser: click-to-first-token in the DOM and the bytes the Reflex socket carries
-for one streamed answer, in a fresh conversation and in one with 50 earlier turns; then N browser
+for one streamed answer, in a fresh conversation and in one with 50 earlier turns; then N UI
 sessions streaming at once; and the time until a restored 30-card board discussion is visible
 (:mod:`bench.restore`).
 
-``python -m bench.browser --sessions 25 --turns 50 --tokens 500 --rate 100 --ttft 0.2``
+``python -m bench.browser --sessions 25 --pages 1 --turns 50 --tokens 500 --rate 100 --ttft 0.2``
+
+Of the N sessions at once, ``--pages`` are chromium pages and the rest speak Reflex's event socket
+from Python (:mod:`bench.reflex_socket`): the backend does for them all it does for a page. A
+chromium renderer spends about a CPU second on every streamed 5-second answer (React, markdown,
+layout, paint), so 25 renderers would need about five cores by themselves, and on a 2-core machine
+``--pages 25`` measures chromium queueing for the CPU rather than the app (the report prints the
+chromium CPU seconds per page, so that shows). The socket sessions give what the backend adds at N
+sessions, and the page among them what a reader sees while the backend carries them.
 
 The whole app runs as the browser tests run it (``reflex run --env prod``, UI and API on one port,
 :func:`tests.browser.server.start_app`) on a fresh SQLite file, accounts off, with the paced model
@@ -36,12 +44,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import psutil
 from playwright.async_api import Browser, Page, WebSocket, async_playwright
 
 from agentkit_app.store.db import make_engine, run_migrations
 from agentkit_app.store.sessions import SessionManager
 from bench.common import Row, backend_settings, format_table, percentile, running
 from bench.paced_model import Pace, paced_model_spec, reply_text
+from bench.reflex_socket import ReflexSocket, until_quiet
 from bench.restore import CARDS, restored_board, seed_board
 from tests.browser.server import CHROMIUM, CHROMIUM_FLAGS, start_app, stop_app
 
@@ -85,14 +95,7 @@ class SocketBytes:
 
     async def quiet(self, quiet_s: float, within_s: float) -> None:
         """Return once no frame has arrived for ``quiet_s`` seconds (or after ``within_s`` seconds in all)."""
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(within_s):
-                while True:
-                    self.arrived.clear()
-                    try:
-                        await asyncio.wait_for(self.arrived.wait(), quiet_s)
-                    except TimeoutError:
-                        return
+        await until_quiet(self.arrived, quiet_s, within_s)
 
     def _received(self, payload: str | bytes) -> None:
         self.arrived.set()
@@ -209,16 +212,69 @@ async def one_answer(browser: Browser, url: str, session_id: str, shown: int, pa
         await page.context.close()
 
 
-async def answers_at_once(browser: Browser, url: str, session_ids: Sequence[str], pace: Pace) -> list[Answer]:
-    """Open every fresh conversation, then click Send in all of them at the same moment."""
-    opened = [await open_conversation(browser, url, sid, 0) for sid in session_ids]
+def chromium_cpu_s() -> float:
+    """Return the CPU seconds chromium's processes (browser, renderers, GPU) have used so far."""
+    total = 0.0
+    for process in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            if "chrom" in process.name():
+                times = process.cpu_times()
+                total += times.user + times.system
+    return total
+
+
+@dataclass
+class Together:
+    """N sessions streaming at once: the chromium pages' answers, the socket sessions', chromium's cost."""
+
+    pages: list[Answer]
+    sockets: list[Answer]
+    chromium_s_per_page: float  # chromium's CPU seconds per page while they streamed
+
+    @property
+    def answers(self) -> list[Answer]:
+        """Return every session's answer."""
+        return [*self.pages, *self.sockets]
+
+
+async def send_and_follow(socket: ReflexSocket, pace: Pace) -> Answer:
+    """Send the prompt through a UI session without a browser and follow the answer in its state deltas."""
+    answer = Answer()
     try:
-        return list(
-            await asyncio.gather(*(click_and_follow(page, counter, pace) for page, counter in opened))
+        pressed = await socket.send_message(PROMPT)
+        await socket.wait_tokens(pace.tokens, timeout_s=60 + pace.ideal_s * 10)
+        answer.bytes_to_last_token, answer.frames_to_last_token = socket.payload_bytes, socket.frames
+        await socket.quiet(QUIET_S, within_s=30)
+        answer.bytes_to_end = socket.payload_bytes
+        answer.added_ms = [(a - pressed - pace.due_s(i)) * 1000 for i, a in enumerate(socket.arrivals)]
+        answer.completion_over_ideal = (socket.arrivals[-1] - pressed) / pace.ideal_s
+    except Exception as exc:  # a session that fails is one of the errors counted
+        answer.error = f"{type(exc).__name__}: {exc}"[:200]
+    return answer
+
+
+async def answers_at_once(
+    browser: Browser, url: str, session_ids: Sequence[str], pace: Pace, pages: int
+) -> Together:
+    """Open every fresh conversation, ``pages`` of them in chromium and the rest as socket sessions, then
+    send in all of them at the same moment."""
+    opened = [await open_conversation(browser, url, sid, 0) for sid in session_ids[:pages]]
+    sockets = [ReflexSocket(url, sid) for sid in session_ids[pages:]]
+    try:
+        for socket in sockets:
+            await socket.open()
+        chromium_before = chromium_cpu_s()
+        answers = await asyncio.gather(
+            *(click_and_follow(page, counter, pace) for page, counter in opened),
+            *(send_and_follow(socket, pace) for socket in sockets),
         )
+        chromium_s = chromium_cpu_s() - chromium_before
+        return Together(list(answers[:pages]), list(answers[pages:]), chromium_s / max(pages, 1))
     finally:
         for page, _ in opened:
             await page.context.close()
+        for socket in sockets:
+            await socket.close()
 
 
 @dataclass
@@ -229,13 +285,15 @@ class BrowserFigures:
     turns: int
     fresh: Answer
     long: Answer
-    together: list[Answer]
+    together: Together
     # from navigation until the restored board's cards are visible, and an empty conversation's composer
     board_ms: float = float("nan")
     empty_ms: float = float("nan")
 
 
-async def _in_browser(url: str, conversations: Conversations, pace: Pace, turns: int) -> BrowserFigures:
+async def _in_browser(
+    url: str, conversations: Conversations, pace: Pace, turns: int, pages: int
+) -> BrowserFigures:
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         try:
@@ -243,14 +301,17 @@ async def _in_browser(url: str, conversations: Conversations, pace: Pace, turns:
             board_ms, empty_ms = await restored_board(browser, url, conversations.board, conversations.empty)
             fresh = await one_answer(browser, url, conversations.fresh, 0, pace)
             long = await one_answer(browser, url, conversations.long, turns, pace)
-            together = await answers_at_once(browser, url, conversations.together, pace)
+            together = await answers_at_once(browser, url, conversations.together, pace, pages)
         finally:
             await browser.close()
     return BrowserFigures(pace, turns, fresh, long, together, board_ms, empty_ms)
 
 
-def measure(pace: Pace, turns: int = 50, sessions: int = 25) -> BrowserFigures:
-    """Start the paced model and the whole app on seeded conversations, and measure them in chromium."""
+def measure(pace: Pace, turns: int = 50, sessions: int = 25, pages: int = 1) -> BrowserFigures:
+    """Start the paced model and the whole app on seeded conversations, and measure them in chromium.
+
+    Of the ``sessions`` streaming at once, ``pages`` are chromium pages and the rest socket sessions.
+    """
     model_spec = paced_model_spec(pace)
     with tempfile.TemporaryDirectory(prefix="bench-browser-") as data:
         settings = backend_settings(Path(data), f"{model_spec.base}/v1")
@@ -262,7 +323,7 @@ def measure(pace: Pace, turns: int = 50, sessions: int = 25) -> BrowserFigures:
                 Path(data), Path(data) / "app.log", **settings, AGENTKIT_AUTH_ENABLED="false"
             )
             try:
-                return asyncio.run(_in_browser(url, conversations, pace, turns))
+                return asyncio.run(_in_browser(url, conversations, pace, turns, min(pages, sessions)))
             finally:
                 stop_app(process)
 
@@ -294,19 +355,35 @@ def history_rows(figures: BrowserFigures) -> list[Row]:
 
 
 def together_rows(figures: BrowserFigures) -> list[Row]:
-    """Return the rows comparing N sessions streaming at once (app) with one fresh session alone (baseline)."""
-    answers, alone = figures.together, figures.fresh
+    """Return the rows comparing N sessions streaming at once (app) with one fresh page alone (baseline).
+
+    The socket sessions' figures are what the backend adds with N sessions on it (arrival in the state
+    delta); the chromium pages' are what their reader sees (arrival in the DOM), rendering included.
+    """
+    together, alone = figures.together, figures.fresh
+    answers = together.answers
     done = [a for a in answers if a.error is None]
-    first = [a.added_ttft_ms for a in done if a.added_ttft_ms is not None]
-    every = [ms for a in done for ms in a.added_ms]
+    sockets = [a for a in together.sockets if a.error is None]
+    pages = [a for a in together.pages if a.error is None]
     completions = [a.completion_over_ideal for a in done if a.completion_over_ideal is not None]
     per_answer_kb = [_kb(a.bytes_to_last_token) for a in done]
     errors = [a.error for a in answers if a.error is not None]
+
+    def first(group: list[Answer]) -> list[float]:
+        return [a.added_ttft_ms for a in group if a.added_ttft_ms is not None]
+
+    def every(group: list[Answer]) -> list[float]:
+        return [ms for a in group for ms in a.added_ms]
+
+    alone_first, alone_p99 = _or_nan(alone.added_ttft_ms), percentile(alone.added_ms, 99)
     return [
-        Row("added time to first token p50 (ms)", percentile(first, 50), _or_nan(alone.added_ttft_ms)),
-        Row("added time to first token p99 (ms)", percentile(first, 99), _or_nan(alone.added_ttft_ms)),
-        Row("added delay per token p50 (ms)", percentile(every, 50), percentile(alone.added_ms, 50)),
-        Row("added delay per token p99 (ms)", percentile(every, 99), percentile(alone.added_ms, 99)),
+        Row(f"socket sessions ({len(together.sockets)}): added time to first token p50 (ms)", percentile(first(sockets), 50), alone_first),
+        Row("socket sessions: added time to first token p99 (ms)", percentile(first(sockets), 99), alone_first),
+        Row("socket sessions: added delay per token p50 (ms)", percentile(every(sockets), 50), percentile(alone.added_ms, 50)),
+        Row("socket sessions: added delay per token p99 (ms)", percentile(every(sockets), 99), alone_p99),
+        Row(f"chromium pages ({len(together.pages)}): added time to first token p99 in the DOM (ms)", percentile(first(pages), 99), alone_first),
+        Row("chromium pages: added delay per token p99 in the DOM (ms)", percentile(every(pages), 99), alone_p99),
+        Row("chromium CPU seconds per page while streaming", together.chromium_s_per_page, float("nan")),
         Row("completion / ideal p50", percentile(completions, 50), _or_nan(alone.completion_over_ideal), 2),
         Row("completion / ideal max", percentile(completions, 100), _or_nan(alone.completion_over_ideal), 2),
         Row("socket KB per answer p50, click to last token", percentile(per_answer_kb, 50), _kb(alone.bytes_to_last_token)),
@@ -326,8 +403,8 @@ def print_report(figures: BrowserFigures) -> None:
     title = f"one answer in the browser: {figures.turns} earlier turns against a fresh conversation"
     print(format_table(title, history_rows(figures), app=f"{figures.turns} earlier turns", baseline="fresh"))
     print()
-    count = len(figures.together)
-    title = f"{count} browser sessions streaming at once against one alone"
+    count = len(figures.together.answers)
+    title = f"{count} UI sessions streaming at once against one page alone"
     print(format_table(title, together_rows(figures), app=f"{count} at once", baseline="one alone"))
     print()
     rows = [
@@ -338,7 +415,7 @@ def print_report(figures: BrowserFigures) -> None:
         )
     ]
     print(format_table("a restored board discussion", rows, app="board", baseline="empty conversation"))
-    errors = [a.error for a in [figures.fresh, figures.long, *figures.together] if a.error]
+    errors = [a.error for a in [figures.fresh, figures.long, *figures.together.answers] if a.error]
     if errors:
         print(f"\nerrors (first 3): {errors[:3]}")
 
@@ -348,14 +425,20 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description="AgentKit's web UI in chromium: first token, socket bytes, N sessions."
     )
-    parser.add_argument("--sessions", type=int, default=25, help="browser sessions streaming at once")
+    parser.add_argument("--sessions", type=int, default=25, help="UI sessions streaming at once")
+    parser.add_argument(
+        "--pages",
+        type=int,
+        default=1,
+        help="how many of them are chromium pages (the rest speak Reflex's socket)",
+    )
     parser.add_argument("--turns", type=int, default=50, help="earlier turns of the long conversation")
     parser.add_argument("--tokens", type=int, default=500)
     parser.add_argument("--rate", type=float, default=100.0, help="tokens a second")
     parser.add_argument("--ttft", type=float, default=0.2, help="the model's seconds to the first token")
     args = parser.parse_args(argv)
     pace = Pace(ttft_s=args.ttft, rate=args.rate, tokens=args.tokens)
-    print_report(measure(pace, turns=args.turns, sessions=args.sessions))
+    print_report(measure(pace, turns=args.turns, sessions=args.sessions, pages=args.pages))
 
 
 if __name__ == "__main__":

@@ -33,10 +33,12 @@ def test_browser_at_a_tiny_size():
     if not Path(browser.CHROMIUM).exists():
         pytest.fail(f"{browser.CHROMIUM} is missing: apt-get install -y chromium (scripts/test.sh does it)")
 
-    figures = browser.measure(TINY, turns=3, sessions=2)
+    figures = browser.measure(TINY, turns=3, sessions=3, pages=1)
 
-    answers = [figures.fresh, figures.long, *figures.together]
-    assert [a.error for a in answers] == [None] * 4
+    # one chromium page and two sessions speaking Reflex's socket streamed at once
+    assert (len(figures.together.pages), len(figures.together.sockets)) == (1, 2)
+    answers = [figures.fresh, figures.long, *figures.together.answers]
+    assert [a.error for a in answers] == [None] * 5
     assert all(len(a.added_ms) == TINY.tokens for a in answers)
     assert all(a.bytes_to_last_token > 0 and a.bytes_to_end >= a.bytes_to_last_token for a in answers)
     assert "| socket KB received, click to last token " in format_table("long", browser.history_rows(figures))

@@ -44,7 +44,10 @@ AUTOSCROLL_JS = """() => {
       pinned = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
       if (jump()) jump().classList.toggle('ak-show', !pinned);
     });
-    new MutationObserver(() => { if (pinned) el.scrollTop = el.scrollHeight; })
+    // once a frame, not on every change: reading scrollHeight forces a layout each time
+    let queued = false;
+    const follow = () => { queued = false; if (pinned) el.scrollTop = el.scrollHeight; };
+    new MutationObserver(() => { if (pinned && !queued) { queued = true; requestAnimationFrame(follow); } })
       .observe(el, {childList: true, subtree: true, characterData: true});
     el.scrollTop = el.scrollHeight;
   };

@@ -216,7 +216,8 @@ class ChatState(rx.State):
         run = await get_service().run(run_id)
         if run is None:
             return
-        index, announced = 0, False
+        index, announced, flushed = 0, False, 0.0
+        loop = asyncio.get_running_loop()
         async with self:
             if run_id in self._following:  # a page reload asked again: one follower per run
                 return
@@ -239,6 +240,7 @@ class ChatState(rx.State):
                             for event in fresh:
                                 dialogs._show(event)
                         self._show_changes(timeline.items)
+                        flushed = loop.time()
                         if run.answered:  # the answer is complete: the user may go on while the run titles
                             self._set_running(await get_service().runs_of(run.session_id))
                             if not announced:
@@ -246,7 +248,10 @@ class ChatState(rx.State):
                 if run.done and index >= len(run.events):
                     break
                 await run.wait_beyond(index, 1.0)
-                await asyncio.sleep(FLUSH_S)
+                # at most one flush a FLUSH_S: what arrives sooner waits for the next one, with what
+                # follows it; the first event after a quiet spell (the first token) goes at once
+                if (pause := flushed + FLUSH_S - loop.time()) > 0:
+                    await asyncio.sleep(pause)
         finally:
             async with self:
                 self._following = [r for r in self._following if r != run_id]
