@@ -184,6 +184,24 @@ class RedisRuns(RunRegistry):
             return None
         return await self._mirror(run_id, meta)
 
+    async def replayable(self, run_id: str) -> Run | None:
+        """Return a run in flight or one that ended within the hour, on any process, with all its events."""
+        run = await super().replayable(run_id)
+        if run is not None:
+            return run
+        meta = await self.redis.hgetall(self._key("meta", run_id))  # type: ignore[misc]
+        return await self._mirror(run_id, meta) if meta else None
+
+    async def produced(self, run: Run) -> int:
+        """Return how many events ``run`` has produced: for another process's run, what its stream holds."""
+        if not isinstance(run, RemoteRun):
+            return len(run.events)
+        last = await self.redis.xrevrange(self._key("events", run.run_id), count=1)
+        if not last:
+            return 0
+        seq = int(last[0][0].rpartition("-")[2])
+        return seq - 1 if "end" in last[0][1] else seq
+
     async def of_session(self, session_id: str) -> list[Run]:
         """Return the session's runs in flight on any process, oldest first; a dead process's are marked interrupted."""
         found: list[Run] = []
