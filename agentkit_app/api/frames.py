@@ -46,20 +46,23 @@ def wire_frames(batch: list[Seen]) -> list[dict[str, Any]]:
     A joined token carries the position of its last token; replayed and live tokens are not joined.
     """
     frames: list[dict[str, Any]] = []
-    tokens: list[Seen] = []
-    for seen in [*batch, None]:
-        if seen is not None and isinstance(seen.event, ev.Token):
-            if not tokens or tokens[-1].replay == seen.replay:
-                tokens.append(seen)
-                continue
+    tokens: list[tuple[Seen, ev.Token]] = []
+
+    def flush() -> None:
         if tokens:
-            text = "".join(t.event.content for t in tokens if isinstance(t.event, ev.Token))
-            frames.append(_frame(tokens[-1], dataclasses.replace(tokens[0].event, content=text)))
-            tokens = []
-        if seen is not None and isinstance(seen.event, ev.Token):
-            tokens.append(seen)
-        elif seen is not None:
+            joined = dataclasses.replace(tokens[0][1], content="".join(t.content for _, t in tokens))
+            frames.append(_frame(tokens[-1][0], joined))
+            tokens.clear()
+
+    for seen in batch:
+        if isinstance(seen.event, ev.Token):
+            if tokens and tokens[-1][0].replay != seen.replay:
+                flush()
+            tokens.append((seen, seen.event))
+        else:
+            flush()
             frames.append(_frame(seen, seen.event))
+    flush()
     return frames
 
 

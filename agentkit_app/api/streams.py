@@ -64,7 +64,9 @@ router = APIRouter()
     response_class=Response,
     responses={
         **stream_responses("the session's run: replayed (or from after the given event), then live"),
-        204: {"description": "nothing to follow: no run is answering, and nothing is left after the given event"},
+        204: {
+            "description": "nothing to follow: no run is answering, and nothing is left after the given event"
+        },
         **error_responses(400, 404),
     },
 )
@@ -74,7 +76,9 @@ async def follow_session(
     last_event_id: Annotated[
         str | None, Header(description="the id of the last event received: resume after it")
     ] = None,
-    after: Annotated[str | None, Query(description="as Last-Event-ID, for clients that cannot set it")] = None,
+    after: Annotated[
+        str | None, Query(description="as Last-Event-ID, for clients that cannot set it")
+    ] = None,
 ) -> Response:
     """Follow the session's running turn as Server-Sent Events, or resume one after the event a client saw last.
 

@@ -132,7 +132,7 @@ class RunRegistry:
         self._runs: dict[str, Run] = {}
         # runs that ended here, by id, oldest first, with when they ended: a viewer that lost its
         # connection mid-run reads the rest of the run from here
-        self._ended: dict[str, tuple[float, Run]] = {}
+        self._kept: dict[str, tuple[float, Run]] = {}
         # what to store for a run whose process died (set by the service; one process dies with its runs)
         self.on_interrupted: Interrupted | None = None
 
@@ -150,20 +150,20 @@ class RunRegistry:
     def remove(self, run: Run) -> None:
         """Forget a run that ended (it stays readable a while by :meth:`replayable`)."""
         self._runs.pop(run.run_id, None)
-        self._ended[run.run_id] = (time.monotonic(), run)
-        self._forget_ended()
+        self._kept[run.run_id] = (time.monotonic(), run)
+        self._forget_kept()
 
-    def _forget_ended(self) -> None:
+    def _forget_kept(self) -> None:
         expired = time.monotonic() - KEPT_AFTER_END_S
-        for run_id, (ended_at, _) in list(self._ended.items()):
-            if ended_at > expired and len(self._ended) <= KEPT_ENDED_RUNS:
+        for run_id, (ended_at, _) in list(self._kept.items()):
+            if ended_at > expired and len(self._kept) <= KEPT_ENDED_RUNS:
                 break
-            del self._ended[run_id]
+            del self._kept[run_id]
 
     async def replayable(self, run_id: str) -> Run | None:
         """Return a run in flight, or one that ended recently, by id: all its events can be read again."""
-        self._forget_ended()
-        ended = self._ended.get(run_id)
+        self._forget_kept()
+        ended = self._kept.get(run_id)
         return ended[1] if ended is not None else await self.get(run_id)
 
     async def produced(self, run: Run) -> int:

@@ -15,6 +15,8 @@ import httpx
 import pytest
 import websockets
 
+from tests.api.test_auth import ADMIN, API_KEY, login, new_member
+from tests.api.test_tokens import make_token
 from tests.api.test_ws import receive, until
 
 CHAT = "/api/v1/chat"
@@ -106,7 +108,9 @@ async def test_a_turn_streams_as_server_sent_events_when_asked_by_accept_or_body
         assert plain.status_code == 200 and plain.json()["role"] == "assistant"
 
 
-async def test_a_dropped_stream_resumed_with_last_event_id_loses_nothing_and_repeats_nothing(backend, session_id):
+async def test_a_dropped_stream_resumed_with_last_event_id_loses_nothing_and_repeats_nothing(
+    backend, session_id
+):
     async with httpx.AsyncClient(base_url=backend.base, timeout=30) as http:
         url = f"{CHAT}/sessions/{session_id}"
         async with http.stream("POST", f"{url}/messages", json={"content": STORY, "stream": True}) as reply:
@@ -199,7 +203,9 @@ async def test_an_answered_confirmation_is_not_asked_again_and_a_pending_one_is(
                 replayed = await collect(pending, kind("confirmation_request"))
             assert replayed[-1].frame["replay"] is True, "a confirmation still waiting is asked again"
             request = asked[-1].frame["data"]
-            approved = await http.post(f"{url}/confirmations/{request['confirmation_id']}", json={"approved": True})
+            approved = await http.post(
+                f"{url}/confirmations/{request['confirmation_id']}", json={"approved": True}
+            )
             assert approved.json() == {"approved": True}
             asked += await collect(reply, kind("confirmation_result"))
 
@@ -213,7 +219,9 @@ async def test_an_answered_confirmation_is_not_asked_again_and_a_pending_one_is(
                     final, frames = await until(ws, "final_answer")
                     return [*frames, final]
 
-            views = await asyncio.gather(over_sse({}), over_sse({"Last-Event-ID": before_request}), over_websocket())
+            views = await asyncio.gather(
+                over_sse({}), over_sse({"Last-Event-ID": before_request}), over_websocket()
+            )
             asked += await collect(reply)
     assert "done-sleeping" in asked[-1].frame["content"]
     for frames in views:
@@ -259,3 +267,44 @@ def test_the_docs_describe_the_event_stream(client):
     assert set(stream["responses"]["200"]["content"]) == {"text/event-stream"}
     assert {"200", "204", "400", "401", "404"} <= set(stream["responses"])
     assert {p["name"] for p in stream["parameters"]} >= {"last-event-id", "after"}
+
+
+def test_streams_take_the_credentials_and_ownership_of_every_session_route(secured):
+    with httpx.Client(base_url=secured.base, timeout=30) as http:
+        admin = login(http, ADMIN["username"], ADMIN["password"])
+        alice, _ = new_member(http, admin)
+        bob, _ = new_member(http, admin)
+        bobs_token = {"X-API-Key": make_token(http, bob)["token"]}
+        sid = http.post(f"{CHAT}/sessions", json={"agent_name": "assistant"}, headers=alice).json()[
+            "session_id"
+        ]
+        body = {"content": "what is 6 * 7?", "stream": True}
+        for headers, status in (({}, 401), ({"X-API-Key": "wrong"}, 401), (bob, 404), (bobs_token, 404)):
+            refused = http.post(f"{CHAT}/sessions/{sid}/messages", json=body, headers=headers)
+            assert refused.status_code == status and refused.headers["content-type"] == "application/json"
+            assert http.get(f"{CHAT}/sessions/{sid}/stream", headers=headers).status_code == status
+        for headers in (alice, {"X-API-Key": make_token(http, alice)["token"]}, {"X-API-Key": API_KEY}):
+            with http.stream("POST", f"{CHAT}/sessions/{sid}/messages", json=body, headers=headers) as reply:
+                assert reply.status_code == 200
+                assert "42" in "".join(reply.iter_text())
+
+
+def test_a_streamed_turn_over_the_quota_is_refused_before_streaming(secured):
+    with httpx.Client(base_url=secured.base, timeout=30) as http:
+        admin = login(http, ADMIN["username"], ADMIN["password"])
+        user, department_id = new_member(
+            http, admin, [{"quota_type": "requests", "period": "day", "limit": 1}]
+        )
+        sid = http.post(f"{CHAT}/sessions", json={"agent_name": "assistant"}, headers=user).json()[
+            "session_id"
+        ]
+        url = f"{CHAT}/sessions/{sid}/messages"
+        with http.stream(
+            "POST", url, json={"content": "what is 2 + 2?", "stream": True}, headers=user
+        ) as reply:
+            assert reply.status_code == 200 and "final_answer" in "".join(reply.iter_text())
+        refused = http.post(
+            url, json={"content": "and 3 + 3?"}, headers={**user, "Accept": "text/event-stream"}
+        )
+        assert refused.status_code == 429 and refused.headers["content-type"] == "application/json"
+        assert refused.json()["quota_info"]["department_id"] == department_id
