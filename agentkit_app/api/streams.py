@@ -23,10 +23,25 @@ from agentkit_app.service.viewing import Position, View
 PING_S = 15
 EVENT_STREAM = "text/event-stream"
 
-_EXAMPLE = (
-    'event: token\nid: 3f9c...e1:7\ndata: {"type":"token","content":"Once ","data":{"content":"Once "},'
-    '"id":"3f9c...e1:7"}\n\n'
-)
+# one event of the stream, as OpenAPI describes a text/event-stream item (the fields of the SSE wire format)
+_EVENT_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "event": {"type": "string", "description": "the event's type, as the frame's `type`"},
+        "id": {"type": "string", "description": "its position, `<run id>:<n>`: what Last-Event-ID takes"},
+        "data": {
+            "type": "string",
+            "contentMediaType": "application/json",
+            "description": "the frame, the JSON the WebSocket sends",
+        },
+    },
+    "required": ["event", "data"],
+}
+_EXAMPLE = {
+    "event": "token",
+    "id": "3f9c0b7e5d6a4f1e8c2b9a0d7e6f5a4b:7",
+    "data": '{"type":"token","content":"Once ","data":{"content":"Once "},"id":"3f9c0b7e5d6a4f1e8c2b9a0d7e6f5a4b:7"}',
+}
 
 
 def stream_responses(description: str) -> dict[int | str, dict[str, Any]]:
@@ -34,7 +49,7 @@ def stream_responses(description: str) -> dict[int | str, dict[str, Any]]:
     return {
         200: {
             "description": description,
-            "content": {EVENT_STREAM: {"schema": {"type": "string"}, "example": _EXAMPLE}},
+            "content": {EVENT_STREAM: {"schema": _EVENT_SCHEMA, "example": _EXAMPLE}},
         }
     }
 
