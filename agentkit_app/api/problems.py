@@ -29,7 +29,7 @@ UNSTORABLE = "the request holds a value the database cannot store (a NUL charact
 StorableText = Annotated[str, Field(pattern=r"^[^\x00]*$", description="any text without NUL characters")]
 
 _WHY = {
-    400: "the session is closed, or the body cannot be parsed",
+    400: "the session is closed, the body cannot be parsed, or a Last-Event-ID is not an event id",
     401: "missing, wrong or expired credentials",
     403: "signed in, but not allowed (e.g. not an admin)",
     404: "not found (or not the caller's): a session, agent, message, pending request, file, user or department",

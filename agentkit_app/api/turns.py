@@ -1,21 +1,24 @@
 """The REST routes that run a turn and wait for its answer, and those that steer running turns.
 
 A route that runs a turn follows the run to its end and answers with the stored assistant message;
-an error event the run ended with becomes the HTTP status of the reply.
+an error event the run ended with becomes the HTTP status of the reply. ``POST .../messages`` asked
+for an event stream answers with the run's events as they come instead (:mod:`agentkit_app.api.streams`).
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from agentkit_app.api.problems import StorableText, error_responses
 from agentkit_app.api.security import PrincipalDep, ServiceDep
+from agentkit_app.api.streams import event_stream, stream_responses, wants_stream
 from agentkit_app.engine import events as ev
 from agentkit_app.service.chat import TurnRequest
 from agentkit_app.service.runs import Run
+from agentkit_app.service.viewing import View
 from agentkit_app.store.records import Intervention, dump_record
 
 _ERROR_STATUS = {"invalid": 422, "llm": 502, "internal": 500}
@@ -34,6 +37,9 @@ class MessageCreate(BaseModel):
     model: StorableText | None = None
     language: StorableText | None = None
     attachments: list[dict[str, Any]] = Field(default_factory=list, max_length=10)
+    stream: bool = Field(
+        default=False, description="answer as Server-Sent Events, as with Accept: text/event-stream"
+    )
 
 
 class Regenerate(BaseModel):
@@ -106,11 +112,25 @@ class QuestionAnswered(BaseModel):
     request_id: str
 
 
-@router.post("/sessions/{session_id}/messages", responses=TURN_ERRORS)
+@router.post(
+    "/sessions/{session_id}/messages",
+    responses={
+        **stream_responses(
+            "the assistant message; or, asked with Accept: text/event-stream or stream: true, "
+            "the turn's events as Server-Sent Events (the WebSocket's frames)"
+        ),
+        **TURN_ERRORS,
+    },
+)
 async def post_message(
-    session_id: str, body: MessageCreate, service: ServiceDep, principal: PrincipalDep
+    session_id: str, body: MessageCreate, request: Request, service: ServiceDep, principal: PrincipalDep
 ) -> TurnReply:
     """Run a turn and wait for it; return the assistant message (or the acknowledged intervention).
+
+    With ``Accept: text/event-stream`` or ``"stream": true`` the turn's events are sent as they
+    come, as Server-Sent Events, each with an ``id`` to resume from with ``GET .../stream``; a client
+    that disconnects does not stop the turn. Refusals (busy 409, quota 429, ...) come before the
+    stream starts, as the same error replies.
 
     A signed-in user over a department quota gets 429 with ``quota_info``, and nothing is stored.
     """
@@ -127,6 +147,8 @@ async def post_message(
             principal=principal,
         )
     )
+    if wants_stream(request, body.stream):
+        return event_stream([View(run)])  # type: ignore[return-value]  # an answer of its own type
     return await _answer_of(run, session_id)
 
 

@@ -1,7 +1,10 @@
 """The WebSocket protocol at ``/api/v1/chat/ws/{session_id}``.
 
-A socket opened while a run of the session is answering gets what the run has produced so far, then
-follows it live; a run that has already answered (and only titles the session now) is not sent again.
+A socket opened while a run of the session is answering gets what the run has produced so far, each
+of those frames marked ``"replay": true``, then follows it live; a run that has already answered (and
+only titles the session now) is not sent again, nor is a question or confirmation already answered.
+Every event frame carries ``id``, its position in its run; ``?after=<id>`` resumes after that event
+instead, and a malformed one gets an error event and close code 4000 (see :mod:`agentkit_app.service.viewing`).
 
 Credentials come as query parameters: ``?api_key=`` or, with user accounts on, ``?token=`` (a sign-in
 token). Wrong or missing ones get an error event and close code 4001; another user's session is
@@ -30,16 +33,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import json
 import time
 from typing import Any
 
-import orjson
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import DataError
 
+from agentkit_app.api.frames import encode_frame, frames_of
 from agentkit_app.api.problems import UNSTORABLE, StorableText
 from agentkit_app.api.security import current_service, principal_of
 from agentkit_app.engine import events as ev
@@ -47,8 +49,8 @@ from agentkit_app.service.access import Principal
 from agentkit_app.service.chat import TurnRequest
 from agentkit_app.service.errors import NotFound, QuotaExceeded, ServiceError, Unauthorized
 from agentkit_app.service.logs import bind
-from agentkit_app.service.runs import Run
 from agentkit_app.service.runtime import get_service
+from agentkit_app.service.viewing import Position, View
 
 MAX_TURNS_PER_CONNECTION = 4
 IDLE_PONG_S = 300.0
@@ -59,12 +61,6 @@ FRAME_BURST = 60
 FRAME_ENVELOPE_BYTES = 16 * 1024
 CLOSE_TOO_BIG = 1009
 CLOSE_POLICY = 1008
-# after a frame with answer text, the next waits this long, so that the tokens which come meanwhile go
-# out together: a fast model's stream costs a frame per interval instead of one per token
-FRAME_INTERVAL_S = 0.02
-# as ``json.dumps(frame, ensure_ascii=False, default=str)`` writes them, in a fraction of the time
-_JSON_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
-
 router = APIRouter(prefix="/api/v1/chat")
 
 
@@ -122,51 +118,18 @@ class Connection:
         """Send an error event."""
         await self.send(ev.to_wire(ev.Error(message=message)))
 
-    def follow(self, run: Run) -> None:
-        """Forward a run's events to the client in a task of its own.
-
-        Tokens that are ready together go out as one ``token`` frame with their texts joined (a
-        client appends token texts, so it sees the same answer), and after a frame with tokens the
-        next waits :data:`FRAME_INTERVAL_S`: no token is held back longer than that.
-        """
+    def follow(self, view: View) -> None:
+        """Forward the frames of a view of a run to the client in a task of its own (see :func:`frames_of`)."""
 
         async def forward() -> None:
             with contextlib.suppress(WebSocketDisconnect, RuntimeError):
-                async for batch in run.batches():
-                    frames = wire_frames(batch)
+                async for frames in frames_of(view):
                     for frame in frames:
                         await self.send(frame)
-                    if not run.done and any(frame["type"] == ev.Token.type for frame in frames):
-                        await asyncio.sleep(FRAME_INTERVAL_S)
 
         task = asyncio.create_task(forward())
         self.turns.add(task)
         task.add_done_callback(self.turns.discard)
-
-
-def encode_frame(frame: dict[str, Any]) -> str:
-    """Return a frame as JSON text: orjson, or the standard library for what orjson refuses (huge integers)."""
-    try:
-        return orjson.dumps(frame, default=str, option=_JSON_OPTIONS).decode()
-    except orjson.JSONEncodeError:
-        return json.dumps(frame, ensure_ascii=False, default=str)
-
-
-def wire_frames(events: list[ev.Event]) -> list[dict[str, Any]]:
-    """Return the frames of ``events`` in order, each run of consecutive tokens joined into one token."""
-    frames: list[dict[str, Any]] = []
-    tokens: list[ev.Token] = []
-    for event in [*events, None]:
-        if isinstance(event, ev.Token):
-            tokens.append(event)
-            continue
-        if tokens:
-            joined = dataclasses.replace(tokens[0], content="".join(t.content for t in tokens))
-            frames.append(ev.to_wire(joined))
-            tokens = []
-        if event is not None:
-            frames.append(ev.to_wire(event))
-    return frames
 
 
 def _fields(frame: dict[str, Any]) -> dict[str, Any]:
@@ -197,10 +160,15 @@ async def chat_socket(socket: WebSocket, session_id: str) -> None:
         await conn.error("session not found" if session is None else "session is closed")
         await socket.close(code=4004 if session is None else 4000)
         return
+    try:
+        after = Position.parse(socket.query_params["after"]) if "after" in socket.query_params else None
+    except ValueError as exc:
+        await conn.error(f"after: {exc}")
+        await socket.close(code=4000)
+        return
     await conn.send({"type": "connected", "session_id": session_id, "data": {"session_id": session_id}})
-    for run in await service.runs_of(session_id):
-        if not run.answered:  # an answer already given (its run still titling the session) is not sent again
-            conn.follow(run)
+    for view in await service.views(session_id, after):
+        conn.follow(view)
     try:
         await _serve(conn, session_id, max_frame_bytes(service.config.max_content_chars))
     except WebSocketDisconnect:
@@ -282,7 +250,7 @@ async def _handle(conn: Connection, session_id: str, frame: dict[str, Any]) -> N
         except DataError:  # e.g. a NUL character, which PostgreSQL does not store
             await conn.error(UNSTORABLE)
             return
-        conn.follow(run)
+        conn.follow(View(run))
     elif kind == "cancel":
         await service.cancel(session_id)
     elif kind == "confirmation_reply":

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from agentkit_app.service.export import export_session
 from agentkit_app.service.upload_previews import UploadPreview, upload_preview
+from agentkit_app.service.viewing import Position, View, views_of
 from agentkit_app.store.models import MessagePublic, SessionPublic
 from agentkit_app.store.search import SearchHit
 
@@ -86,6 +87,10 @@ class ConversationReads:
     async def runs_of(self, session_id: str) -> list[Run]:
         """Return the session's runs in flight, on any process, oldest first."""
         return await self.runs.of_session(session_id)
+
+    async def views(self, session_id: str, after: Position | None = None) -> list[View]:
+        """Return what a viewer connecting to the session follows (from ``after``, the last event it saw)."""
+        return await views_of(self.runs, session_id, after)
 
     async def busy(self, session_id: str) -> bool:
         """Return whether a run of the session has not answered yet (interventions aside)."""

@@ -44,6 +44,11 @@ def encode_event(event: ev.Event) -> bytes:
     return orjson.dumps(ev.to_wire(event), default=str)
 
 
+def _decoded(entries: list[tuple[str, dict[str, str]]]) -> list[ev.Event]:
+    """Return the events of stream entries (the end entry, and events of unknown types, left out)."""
+    return [e for _, fields in entries if "e" in fields and (e := ev.from_wire(orjson.loads(fields["e"])))]
+
+
 class RemoteRun(Run):
     """A run owned by another process, followed here from its stream: viewers use it as a local run."""
 
@@ -183,6 +188,33 @@ class RedisRuns(RunRegistry):
         if not meta or not await self.redis.exists(self._key("lease", run_id)):
             return None
         return await self._mirror(run_id, meta)
+
+    async def replayable(self, run_id: str) -> Run | None:
+        """Return a run in flight or one that ended within the hour, on any process, with all its events."""
+        run = await super().replayable(run_id)
+        if run is not None:
+            return run
+        meta = await self.redis.hgetall(self._key("meta", run_id))  # type: ignore[misc]
+        if not meta:
+            return None
+        entries = await self.redis.xrange(self._key("events", run_id))
+        if not entries or "end" not in entries[-1][1]:  # running, or its process died: a mirror tells
+            return await self._mirror(run_id, meta)
+        ended = RemoteRun(run_id, meta, set())
+        for event in _decoded(entries):
+            ended.publish(event)
+        ended.finish()
+        return ended
+
+    async def produced(self, run: Run) -> int:
+        """Return how many events ``run`` has produced: for another process's run, what its stream holds."""
+        if not isinstance(run, RemoteRun):
+            return len(run.events)
+        last = await self.redis.xrevrange(self._key("events", run.run_id), count=1)
+        if not last:
+            return 0
+        seq = int(last[0][0].rpartition("-")[2])
+        return seq - 1 if "end" in last[0][1] else seq
 
     async def of_session(self, session_id: str) -> list[Run]:
         """Return the session's runs in flight on any process, oldest first; a dead process's are marked interrupted."""
@@ -355,7 +387,7 @@ class RedisRuns(RunRegistry):
             return False
         meta = await self.redis.hgetall(self._key("meta", run_id))  # type: ignore[misc]
         entries = await self.redis.xrange(events_key)
-        events = [e for _, f in entries if "e" in f and (e := ev.from_wire(orjson.loads(f["e"])))]
+        events = _decoded(entries)
         seq = int(entries[-1][0].rpartition("-")[2]) if entries else 0
         added: list[ev.Event] = []
         if self.on_interrupted is not None and meta:

@@ -16,6 +16,10 @@ from typing import Protocol
 from agentkit_app.engine.events import Error, Event, FinalAnswer
 from agentkit_app.engine.interaction import Interaction
 
+# a run that ended stays readable this long (and the last so many of them), for viewers that resume it
+KEPT_AFTER_END_S = 600.0
+KEPT_ENDED_RUNS = 200
+
 Interrupted = Callable[[str, str, list[Event]], Awaitable[list[Event]]]
 """What the service does with a run whose process died: (session, kind, events so far) -> events to add."""
 
@@ -126,6 +130,9 @@ class RunRegistry:
 
     def __init__(self) -> None:
         self._runs: dict[str, Run] = {}
+        # runs that ended here, by id, oldest first, with when they ended: a viewer that lost its
+        # connection mid-run reads the rest of the run from here
+        self._kept: dict[str, tuple[float, Run]] = {}
         # what to store for a run whose process died (set by the service; one process dies with its runs)
         self.on_interrupted: Interrupted | None = None
 
@@ -141,8 +148,27 @@ class RunRegistry:
         return True
 
     def remove(self, run: Run) -> None:
-        """Forget a run that ended."""
+        """Forget a run that ended (it stays readable a while by :meth:`replayable`)."""
         self._runs.pop(run.run_id, None)
+        self._kept[run.run_id] = (time.monotonic(), run)
+        self._forget_kept()
+
+    def _forget_kept(self) -> None:
+        expired = time.monotonic() - KEPT_AFTER_END_S
+        for run_id, (ended_at, _) in list(self._kept.items()):
+            if ended_at > expired and len(self._kept) <= KEPT_ENDED_RUNS:
+                break
+            del self._kept[run_id]
+
+    async def replayable(self, run_id: str) -> Run | None:
+        """Return a run in flight, or one that ended recently, by id: all its events can be read again."""
+        self._forget_kept()
+        ended = self._kept.get(run_id)
+        return ended[1] if ended is not None else await self.get(run_id)
+
+    async def produced(self, run: Run) -> int:
+        """Return how many events ``run`` has produced so far (a view elsewhere may not have them all yet)."""
+        return len(run.events)
 
     async def get(self, run_id: str) -> Run | None:
         """Return a run in flight by id."""

@@ -20,6 +20,8 @@ from agentkit_app.store.db import make_engine
 from agentkit_app.store.sessions import SessionManager
 
 ROOT = Path(__file__).resolve().parents[2]
+ADMIN = {"username": "root", "password": "root-password-1"}
+API_KEY = "integration-key-123"
 
 
 def free_port() -> int:
@@ -84,6 +86,18 @@ def start_backend(data: Path, **env: str) -> Backend:
     raise RuntimeError("the API server did not start in 60 s")
 
 
+def start_with_accounts(data: Path) -> Backend:
+    """Start the API with user accounts on, a bootstrap admin and an API key."""
+    return start_backend(
+        data,
+        AGENTKIT_AUTH_ENABLED="true",
+        AGENTKIT_ADMIN_USERNAME=ADMIN["username"],
+        AGENTKIT_ADMIN_PASSWORD=ADMIN["password"],
+        AGENTKIT_JWT_SECRET="jwt-secret-for-tests-0123456789-abcdefgh",
+        AGENTKIT_API_KEY=API_KEY,
+    )
+
+
 def set_server_state(database_url: str, session_id: str, **state: Any) -> None:
     """Write a session's server-owned state straight into its database, as a dead process would leave it."""
     engine = make_engine(database_url)
@@ -121,3 +135,11 @@ def client(backend: Backend) -> Iterator[httpx.Client]:
 def session_id(client: httpx.Client) -> str:
     """A new session with the general assistant."""
     return client.post("/api/v1/chat/sessions", json={"agent_name": "assistant"}).json()["session_id"]
+
+
+@pytest.fixture(scope="module")
+def secured(tmp_path_factory) -> Iterator[Backend]:
+    """The API with user accounts on, a bootstrap admin and an API key."""
+    server = start_with_accounts(tmp_path_factory.mktemp("secured"))
+    yield server
+    stop_backend(server)

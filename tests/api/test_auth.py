@@ -6,30 +6,15 @@ import asyncio
 import json
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 import websockets
 
-from tests.api.conftest import Backend, start_backend, stop_backend
+from tests.api.conftest import ADMIN, API_KEY, Backend, start_with_accounts, stop_backend
 from tests.document_fixtures import pdf_bytes
 
 CHAT = "/api/v1/chat"
-ADMIN = {"username": "root", "password": "root-password-1"}
-API_KEY = "integration-key-123"
-
-
-def start_with_accounts(data: Path) -> Backend:
-    """Start the API with user accounts on, a bootstrap admin and an API key."""
-    return start_backend(
-        data,
-        AGENTKIT_AUTH_ENABLED="true",
-        AGENTKIT_ADMIN_USERNAME=ADMIN["username"],
-        AGENTKIT_ADMIN_PASSWORD=ADMIN["password"],
-        AGENTKIT_JWT_SECRET="jwt-secret-for-tests-0123456789-abcdefgh",
-        AGENTKIT_API_KEY=API_KEY,
-    )
 
 
 @pytest.fixture(scope="module")

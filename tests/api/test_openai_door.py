@@ -9,8 +9,8 @@ import httpx
 import openai
 import pytest
 
-from tests.api.conftest import Backend, stop_backend
-from tests.api.test_auth import ADMIN, API_KEY, login, new_member, start_with_accounts
+from tests.api.conftest import Backend
+from tests.api.test_auth import ADMIN, API_KEY, login, new_member
 
 CHAT = "/api/v1/chat"
 SESSION = "X-AgentKit-Session"
@@ -210,14 +210,6 @@ def test_a_client_that_leaves_mid_stream_does_not_stop_the_run(backend, client):
     assert stored[-1]["content"].startswith("Once upon a time") and not stored[-1]["metadata"].get(
         "cancelled"
     )
-
-
-@pytest.fixture(scope="module")
-def secured(tmp_path_factory) -> Iterator[Backend]:
-    """A backend with accounts on and an API key."""
-    server = start_with_accounts(tmp_path_factory.mktemp("door"))
-    yield server
-    stop_backend(server)
 
 
 def test_credentials_are_those_of_rest_with_the_api_key_as_a_bearer_token(secured):

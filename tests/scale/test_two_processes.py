@@ -19,6 +19,7 @@ import redis
 import websockets
 
 from tests.api.conftest import Backend, start_backend, stop_backend
+from tests.api.test_sse import Sse, assert_in_order_once, collect, text, tokens
 from tests.api.test_ws import receive, until
 from tests.store.conftest import fresh_postgres
 
@@ -152,6 +153,43 @@ async def test_a_message_through_one_process_joins_the_team_running_on_the_other
         assert (await http.post(f"{API}/sessions/{session_id}/cancel")).json() == {"cancelled": 1}
     await until(on_a, "team_dissolved")
     await on_a.close()
+
+
+async def test_a_turn_streamed_over_http_by_one_process_is_followed_and_resumed_on_the_other(pair):
+    a, b = pair
+    url = f"{API}/sessions/{_session(a)}"
+    async with (
+        httpx.AsyncClient(base_url=a.base, timeout=30) as on_a,
+        httpx.AsyncClient(base_url=b.base, timeout=30) as on_b,
+    ):
+        async with on_a.stream("POST", f"{url}/messages", json={"content": STORY, "stream": True}) as reply:
+            first = await collect(reply, tokens(15))
+        # the stream to A dropped; the run goes on, and B follows it from the start or from the last id
+
+        async def follow(headers: dict[str, str]) -> list[Sse]:
+            async with on_b.stream("GET", f"{url}/stream", headers=headers) as late:
+                assert late.status_code == 200
+                return await collect(late)
+
+        whole, rest = await asyncio.gather(follow({}), follow({"Last-Event-ID": first[-1].id}))
+        final = rest[-1].frame
+        assert final["type"] == "final_answer" and "replay" not in final
+        assert_in_order_once(first + rest)
+        assert text(first + rest).strip() == final["content"]
+        marked = [e for e in whole if e.frame.get("replay")]
+        assert marked and whole[: len(marked)] == marked, "what came before B was asked, first and marked"
+        assert text(marked).startswith(text(first))
+        assert_in_order_once(whole)
+        assert text(whole) == text(first + rest) and whole[-1].frame["content"] == final["content"]
+        await asyncio.sleep(0.5)  # the run has ended: its stream stays in Redis a while
+        async with on_b.stream("GET", f"{url}/stream", params={"after": first[-1].id}) as again:
+            replayed = await collect(again)
+        assert (
+            text(replayed) == text(rest) and replayed[-1].id == rest[-1].id
+        )  # tokens ready together: joined
+        assert all(e.frame["replay"] for e in replayed)
+        done = await on_b.get(f"{url}/stream", headers={"Last-Event-ID": rest[-1].id})
+        assert done.status_code == 204
 
 
 async def test_when_a_process_dies_mid_answer_the_other_shows_it_interrupted_with_what_had_streamed(pair):

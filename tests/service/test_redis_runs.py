@@ -3,41 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import AsyncIterator
-
-import pytest
 
 from agentkit_app.engine import events as ev
-from agentkit_app.service.redis_runs import RedisRuns, RemoteRun
+from agentkit_app.service.redis_runs import RemoteRun
 from agentkit_app.service.runs import Run
-
-REDIS_URL = "redis://127.0.0.1:6379/0"
-
-
-@pytest.fixture
-async def two() -> AsyncIterator[tuple[RedisRuns, RedisRuns]]:
-    """Two registries on one Redis prefix: the runs of process A and of process B."""
-    prefix = f"agentkit-runs-test-{uuid.uuid4().hex[:8]}"
-    a, b = RedisRuns(REDIS_URL, prefix, lease_s=1.0), RedisRuns(REDIS_URL, prefix, lease_s=1.0)
-    yield a, b
-    keys = [key async for key in a.redis.scan_iter(f"{prefix}*")]
-    if keys:
-        await a.redis.delete(*keys)
-    await a.close()
-    await b.close()
-
-
-async def _running(runs: RedisRuns, session_id: str, kind: str = "chat") -> Run:
-    run = Run(session_id, kind)
-    assert await runs.claim(run)
-    run.task = asyncio.create_task(asyncio.sleep(3600))
-    return run
+from tests.service.conftest import running
 
 
 async def test_tokens_published_together_reach_another_process_together_and_in_order(two):
     a, b = two
-    run = await _running(a, "s1")
+    run = await running(a, "s1")
     for i in range(200):
         run.publish(ev.Token(content=f"t{i} "))
     remote = await b.get(run.run_id)
@@ -54,7 +29,7 @@ async def test_tokens_published_together_reach_another_process_together_and_in_o
 
 async def test_a_session_answering_on_one_process_is_busy_on_the_other_until_it_answers(two):
     a, b = two
-    run = await _running(a, "s2")
+    run = await running(a, "s2")
     assert [r.run_id for r in await b.busy("s2")] == [run.run_id]
     assert not await b.claim(Run("s2", "chat"))
     run.publish(ev.FinalAnswer(content="done"))
@@ -65,7 +40,7 @@ async def test_a_session_answering_on_one_process_is_busy_on_the_other_until_it_
 
 async def test_commands_from_another_process_reach_the_run_and_unknown_ones_do_nothing(two):
     a, b = two
-    run = await _running(a, "s3", "board")
+    run = await running(a, "s3", "board")
     run.interaction.expect("c1")
     assert not await b.answer("s3", "no-such-question", True)
     assert await b.answer("s3", "c1", True)
@@ -87,7 +62,7 @@ async def test_a_run_whose_process_stops_renewing_is_marked_interrupted_once(two
         return [ev.Error(message="interrupted", code="interrupted")]
 
     b.on_interrupted = interrupted
-    run = await _running(a, "s4")
+    run = await running(a, "s4")
     run.publish(ev.Token(content="so far"))
     remote = await b.get(run.run_id)
     assert remote is not None
