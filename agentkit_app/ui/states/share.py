@@ -101,10 +101,8 @@ class ShareState(rx.State):
         """Revoke a link: it stops working at once."""
         session_id = session_in(str(self.router.url.path))
         await get_service().revoke_share(session_id, share_id, await signed_in(self))
-        if self.just_made and not any(
-            link.url == self.just_made for link in self.links if link.share_id != share_id
-        ):
-            self.just_made = ""
+        if self.just_made in {link.url for link in self.links if link.share_id == share_id}:
+            self.just_made = ""  # the link just made is gone: no longer offered for copying
         await self._read()
 
 
