@@ -14,7 +14,6 @@ from agentkit_app.ui.components.layout import header
 from agentkit_app.ui.components.page_language import page_language
 from agentkit_app.ui.i18n import tr
 from agentkit_app.ui.items import ChatItem
-from agentkit_app.ui.states.auth import LOGIN_ROUTE
 from agentkit_app.ui.states.share import SharedViewState
 
 SHARE_PAGE_ROUTE = "/share/[share_token]"
@@ -100,7 +99,9 @@ def shared() -> rx.Component:
                 notice(
                     "share_sign_in",
                     "share_sign_in",
-                    rx.link(rx.button(tr("sign_in")), href=LOGIN_ROUTE, id="share_sign_in_link"),
+                    rx.link(
+                        rx.button(tr("sign_in")), href=SharedViewState.sign_in_href, id="share_sign_in_link"
+                    ),
                 ),
             ),
             rx.center(rx.spinner(), rx.text(tr("share_loading"), size="2"), flex="1", gap="0.5em"),

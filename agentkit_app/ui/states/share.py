@@ -10,13 +10,14 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass
+from urllib.parse import quote
 
 import reflex as rx
 
 from agentkit_app.service.errors import NotFound, Unauthorized
 from agentkit_app.service.runtime import get_service
 from agentkit_app.store.shares import SHARE_ROUTE, SharePublic
-from agentkit_app.ui.states.auth import current_principal, guarded, signed_in
+from agentkit_app.ui.states.auth import LOGIN_ROUTE, current_principal, guarded, signed_in
 from agentkit_app.ui.states.run_dialogs import session_in
 from agentkit_app.ui.timeline import ChatItem, items_from_messages
 
@@ -119,6 +120,11 @@ class SharedViewState(rx.State):
     def tab_title(self) -> str:
         """The browser tab's name: the conversation's title."""
         return f"{self.title} · AgentKit" if self.title else "AgentKit"
+
+    @rx.var
+    def sign_in_href(self) -> str:
+        """The sign-in page, set to come back to this link once signed in."""
+        return f"{LOGIN_ROUTE}?next={quote(str(self.router.url.path), safe='/')}"
 
     @rx.event
     async def load(self):
