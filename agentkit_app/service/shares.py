@@ -17,14 +17,15 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, Field
 
 from agentkit_app.service.errors import Conflict, InvalidInput, NotFound, Unauthorized
-from agentkit_app.store.models import AwareDatetime, MessagePublic, SessionKind, SessionPublic
-from agentkit_app.store.shares import (
+from agentkit_app.store.models import (
+    AwareDatetime,
+    MessagePublic,
+    SessionKind,
+    SessionPublic,
     SharePublic,
-    ShareStore,
     ShareVisibility,
-    TooManyShares,
-    UnknownSession,
 )
+from agentkit_app.store.shares import ShareStore, TooManyShares, UnknownSession
 
 if TYPE_CHECKING:
     from agentkit_app.service.access import AccessControl, Principal
