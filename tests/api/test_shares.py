@@ -117,7 +117,13 @@ def test_a_public_link_needs_no_sign_in_and_revoking_ends_it_at_once(http, admin
     assert [s["share_id"] for s in http.get(f"{CHAT}/sessions/{sid}/shares", headers=alice).json()] == [
         signed["share_id"]
     ]
-    # an admin may revoke any session's link
+    # an admin may share and revoke any session's link
+    by_admin = share(http, sid, admin)
+    assert by_admin.status_code == 201 and by_admin.json()["created_by_name"] == ADMIN["username"]
+    assert (
+        http.delete(f"{CHAT}/sessions/{sid}/shares/{by_admin.json()['share_id']}", headers=alice).status_code
+        == 204
+    )
     assert http.delete(f"{CHAT}/sessions/{sid}/shares/{signed['share_id']}", headers=admin).status_code == 204
     assert http.get(f"{SHARED}/{signed['token']}", headers=alice).status_code == 404
 
