@@ -13,6 +13,7 @@ from agentkit_app.api.headers import security_headers
 from agentkit_app.service.runtime import get_service
 from agentkit_app.ui.pages import admin as admin_page
 from agentkit_app.ui.pages import chat as chat_pages
+from agentkit_app.ui.pages import share as share_page
 from agentkit_app.ui.pages import tokens as tokens_page
 
 
@@ -31,3 +32,4 @@ app.register_lifespan_task(prepare_service)
 chat_pages.register(app)
 admin_page.register(app)
 tokens_page.register(app)
+share_page.register(app)

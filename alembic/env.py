@@ -9,7 +9,7 @@ from sqlalchemy import engine_from_config, pool
 from sqlmodel import SQLModel
 
 from agentkit_app.settings import get_settings
-from agentkit_app.store import catalog, models  # noqa: F401  (registers the tables)
+from agentkit_app.store import catalog, models, shares  # noqa: F401  (registers the tables)
 
 config = context.config
 if config.config_file_name and config.attributes.get("configure_logger", True):

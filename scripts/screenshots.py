@@ -124,6 +124,19 @@ def main() -> None:
                 page.locator(".ak-speech").first.scroll_into_view_if_needed()
                 shoot(page, "board.png")
 
+                page.locator("#share_button").click()
+                page.locator("#share_public").click()
+                page.locator("#share_create").click()
+                shared_url = page.locator("#share_new_url").input_value()
+                shoot(page, "share-dialog.png")
+                page.keyboard.press("Escape")
+                reader = browser.new_page(viewport={"width": 1280, "height": 820})  # nobody signed in
+                reader.goto(shared_url)
+                expect(reader.locator(".ak-conclusion")).to_be_visible()
+                reader.locator(".ak-speech").first.scroll_into_view_if_needed()
+                shoot(reader, "shared-board.png")
+                reader.close()
+
                 new_chat(page, url)
                 send(page, "@team build a landing page for a bakery")
                 expect(page.locator(".ak-synthesis")).to_be_visible(timeout=120_000)

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from python_multipart.exceptions import MultipartParseError
 from sqlalchemy.exc import DataError
 
-from agentkit_app.api import auth, catalog, feedback, observability, openai_door, rest, tokens, ws
+from agentkit_app.api import auth, catalog, feedback, observability, openai_door, rest, shares, tokens, ws
 from agentkit_app.api.multipart_upload import MalformedUpload
 from agentkit_app.api.problems import UNSTORABLE, declare_framework_errors
 from agentkit_app.api.security import ServiceDep
@@ -102,6 +102,7 @@ def build_api() -> FastAPI:
     api.include_router(ws.router)
     api.include_router(auth.router)
     api.include_router(tokens.router)
+    api.include_router(shares.reader_router)
     api.include_router(feedback.admin_router)
     api.include_router(catalog.router)
     api.include_router(observability.router)

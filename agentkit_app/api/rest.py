@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from agentkit_app.api import feedback, files, sessions, streams, turns
+from agentkit_app.api import feedback, files, sessions, shares, streams, turns
 from agentkit_app.api.problems import error_responses
 from agentkit_app.api.security import authorize_session
 
@@ -17,5 +17,5 @@ router = APIRouter(
     tags=["chat"],
     responses=error_responses(401),
 )
-for resource in (sessions.router, turns.router, streams.router, files.router, feedback.router):
+for resource in (sessions.router, turns.router, streams.router, files.router, feedback.router, shares.router):
     router.include_router(resource)

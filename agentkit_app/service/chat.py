@@ -32,6 +32,7 @@ from agentkit_app.service.observe import run_context, run_ended
 from agentkit_app.service.reruns import Reruns
 from agentkit_app.service.runs import Run, RunRegistry
 from agentkit_app.service.sessions import SessionCommands
+from agentkit_app.service.shares import ShareDesk
 from agentkit_app.service.turns import (
     EXECUTION_MODES,
     ServiceConfig,
@@ -49,6 +50,7 @@ from agentkit_app.store.records import (
     dump_record,
 )
 from agentkit_app.store.sessions import SessionManager
+from agentkit_app.store.shares import ShareStore
 
 if TYPE_CHECKING:
     from agentkit_app.service.access import AccessControl, Principal
@@ -57,7 +59,7 @@ __all__ = ["ChatService", "ServiceConfig", "TurnRequest"]
 log = logging.getLogger(__name__)
 
 
-class ChatService(Reruns, SessionCommands, ConversationReads, FeedbackDesk, CatalogDesk):
+class ChatService(Reruns, SessionCommands, ConversationReads, FeedbackDesk, CatalogDesk, ShareDesk):
     """Routes user messages to the engine, persists what happens, and keeps runs followable."""
 
     def __init__(
@@ -75,6 +77,7 @@ class ChatService(Reruns, SessionCommands, ConversationReads, FeedbackDesk, Cata
     ) -> None:
         self.store = store
         self.feedback = FeedbackStore(store.engine)  # readers' votes on messages
+        self.shares = ShareStore(store.engine)  # read-only links to conversations
         self.catalog = catalog
         self.llm = llm
         self.config = config

@@ -55,7 +55,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path) -> str:
     with engine.begin() as conn:
         conn.execute(
             text(
-                "TRUNCATE message_feedback, messages, sessions, catalog_agents, catalog_experts, catalog_templates, catalog_version RESTART IDENTITY"
+                "TRUNCATE shares, message_feedback, messages, sessions, catalog_agents, catalog_experts, catalog_templates, catalog_version RESTART IDENTITY"
             )
         )
     engine.dispose()

@@ -16,6 +16,7 @@ from agentkit_app.ui.components.bubbles import ItemControls, assistant_bubble, e
 from agentkit_app.ui.components.composer import composer
 from agentkit_app.ui.components.feedback import feedback_dialog
 from agentkit_app.ui.components.icon_action import icon_action
+from agentkit_app.ui.components.share import share_button, share_dialog
 from agentkit_app.ui.components.team import synthesis_card, team_card
 from agentkit_app.ui.i18n import round_label, tr
 from agentkit_app.ui.items import ChatItem
@@ -337,6 +338,7 @@ def chat_column() -> rx.Component:
                     ),
                 ),
                 rx.spacer(),
+                share_button(),
                 rx.menu.root(
                     rx.menu.trigger(
                         rx.button(
@@ -396,5 +398,6 @@ def chat_column() -> rx.Component:
             composer(),
             confirmation_dialog(),
             feedback_dialog(),
+            share_dialog(),
         ),
     )

@@ -52,8 +52,8 @@ def header_link(icon: str, label: str, href: str, element_id: str) -> rx.Compone
     )
 
 
-def header() -> rx.Component:
-    """The top bar: menu (narrow screens), name, demo badge, language and theme switches."""
+def header(menu: bool = True) -> rx.Component:
+    """The top bar: menu (narrow screens; ``menu=False``: a page without the session list), name, language and theme switches."""
     return rx.hstack(
         rx.icon_button(
             rx.icon("menu"),
@@ -62,7 +62,9 @@ def header() -> rx.Component:
             display=["flex", "flex", "none"],
             aria_label=tr("sessions_menu"),
             id="menu_button",
-        ),
+        )
+        if menu
+        else rx.fragment(),
         rx.link(
             rx.hstack(
                 rx.icon("bot", size=24, color="var(--accent-9)"),
@@ -127,6 +129,7 @@ def frame(*children: rx.Component) -> rx.Component:
                 border_right="1px solid var(--gray-a5)",
                 height="100%",
                 display=["none", "none", "block"],
+                class_name="ak-sidebar",
             ),
             rx.cond(
                 PrefsState.drawer_open,
@@ -148,10 +151,17 @@ def frame(*children: rx.Component) -> rx.Component:
                     z_index="20",
                     background="var(--black-a6)",
                     display=["block", "block", "none"],
+                    class_name="ak-sidebar",
                 ),
             ),
             rx.box(
-                *children, flex="1", min_width="0", height="100%", display="flex", flex_direction="column"
+                *children,
+                flex="1",
+                min_width="0",
+                height="100%",
+                display="flex",
+                flex_direction="column",
+                class_name="ak-main",
             ),
             width="100%",
             flex="1",
@@ -163,5 +173,6 @@ def frame(*children: rx.Component) -> rx.Component:
         height="100dvh",
         spacing="0",
         width="100%",
+        class_name="ak-frame",
         on_mount=[rx.call_function(SHORTCUTS_JS), SessionsState.set_reader_zone(READER_ZONE)],
     )

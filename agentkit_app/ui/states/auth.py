@@ -9,6 +9,7 @@ anonymous principal and no page asks to sign in.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -20,6 +21,16 @@ from agentkit_app.service.runtime import get_service
 from agentkit_app.ui.i18n import refuse
 
 LOGIN_ROUTE = "/login"
+# where the sign-in page may send the user back to (``?next=``): a shared conversation's page only,
+# so the parameter cannot send anyone elsewhere
+_RETURN_TO = re.compile(r"/share/[A-Za-z0-9_-]{1,64}")
+
+
+def after_sign_in(state: rx.State) -> str:
+    """Return the page to open once signed in: the sign-in page's ``?next=`` if it is a shared page, else home."""
+    wanted = state.router.url.query_parameters.get("next", "")
+    return wanted if _RETURN_TO.fullmatch(wanted) else "/"
+
 
 P = ParamSpec("P")
 S = TypeVar("S", bound=rx.State)
@@ -93,7 +104,7 @@ class AuthState(rx.State):
             await access.principal_for_web(self.token)
         except Unauthorized:
             return
-        return rx.redirect("/")
+        return rx.redirect(after_sign_in(self))
 
     @rx.event
     @guarded
@@ -114,7 +125,7 @@ class AuthState(rx.State):
             self.login_error = "login_failed"
             return
         self.token, self.username, self.role = token, user.username, user.role
-        return rx.redirect("/")
+        return rx.redirect(after_sign_in(self))
 
     @rx.event
     def logout(self):
