@@ -16,6 +16,7 @@ from agentkit_app.service.runs import Run
 from agentkit_app.service.runtime import get_service
 from agentkit_app.store.models import SessionPublic
 from agentkit_app.ui.states.auth import guarded, signed_in
+from agentkit_app.ui.states.board_view import BoardViewState
 from agentkit_app.ui.states.feedback import FeedbackState
 from agentkit_app.ui.states.run_dialogs import DIALOG_EVENTS, RunDialogsState, session_in
 from agentkit_app.ui.states.sessions import SessionsState
@@ -95,6 +96,7 @@ class ChatState(rx.State):
         """Open the session of the URL: rebuild its items and follow what still runs in it."""
         service = get_service()
         (await self.get_state(RunDialogsState))._clear()
+        (await self.get_state(BoardViewState))._clear()
         principal = await signed_in(self)
         try:
             session: SessionPublic | None = await service.session_or_404(self.session_id, principal)
@@ -121,6 +123,13 @@ class ChatState(rx.State):
         self._set_running(runs)
         self.interrupted = await service.interrupted_team(session) is not None
         return [ChatState.follow(r.run_id) for r in runs if r.kind != "intervention"]
+
+    def _open_new(self) -> None:
+        """Show the landing page's new conversation: nothing in it yet, nothing running, open for a first message."""
+        self._show_items([])
+        self.title, self.agent, self.status, self.announcement = "", "", "active", ""
+        self.missing = self.interrupted = False
+        self._set_running([])
 
     def _shown(self) -> list[ChatItem]:
         """Return the whole conversation as shown."""
