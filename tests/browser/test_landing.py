@@ -146,3 +146,17 @@ def test_a_live_board_can_be_narrowed_to_one_expert_while_it_speaks(chat: Page):
     chat.go_back()
     expect(chat.locator(".ak-board-start")).to_be_visible()
     expect(shown).to_have_count(4)
+
+
+def test_a_new_conversation_can_begin_while_another_is_still_answering(chat: Page):
+    send(chat, "tell me a long story")
+    expect(chat.locator("#stop_button")).to_be_visible()
+    streaming = chat.url
+    chat.locator("#new_chat").click()
+    chat.wait_for_url(lambda url: "/chat/" not in url)
+    expect(chat.locator("#stop_button")).to_have_count(0)
+    send(chat, "what is 2 + 2?")
+    assert chat.url != streaming
+    expect(chat.locator(".ak-bubble.ak-assistant").last).to_contain_text("The result is 4.")
+    chat.goto(streaming)
+    chat.locator("#stop_button").click()

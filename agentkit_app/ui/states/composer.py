@@ -18,6 +18,7 @@ from agentkit_app.ui.i18n import t
 from agentkit_app.ui.states.auth import guarded, signed_in
 from agentkit_app.ui.states.chat import ChatState
 from agentkit_app.ui.states.prefs import PrefsState
+from agentkit_app.ui.states.run_dialogs import session_in
 from agentkit_app.ui.states.sessions import SessionsState
 from agentkit_app.ui.states.turn_options import TurnOptionsState, turn_options
 
@@ -62,10 +63,13 @@ class ComposerState(rx.State):
         (await self.get_state(TurnOptionsState))._offer(list(service.config.models))
         self.upload_limit = service.upload_limit
         chat = await self.get_state(ChatState)
-        if not chat.session_id:
+        # read from this event's URL: no handler of the conversation's ran on the landing page to bring
+        # its computed ``session_id`` up to date
+        opened = session_in(str(self.router.url.path))
+        if not opened:
             chat._open_new()
-        if self._composer_of != chat.session_id:
-            self._swap(chat.session_id)
+        if self._composer_of != opened:
+            self._swap(opened)
             chat.editing_id, chat.renaming = "", False
 
     def _swap(self, session_id: str) -> None:
@@ -106,8 +110,9 @@ class ComposerState(rx.State):
     async def send(self):
         """Start a turn for the composer's text; the conversation shows it and follows its run."""
         chat = await self.get_state(ChatState)
+        landing = not session_in(str(self.router.url.path))  # the conversation begins with this message
         text = self.draft.strip()
-        if (not text and not self.attachments) or not chat.can_send:
+        if (not text and not self.attachments) or not (landing or chat.can_send):
             return
         model, lang = await turn_options(self)
         request = TurnRequest(
@@ -119,7 +124,7 @@ class ComposerState(rx.State):
             execution_mode="plan_exec" if (await self.get_state(TurnOptionsState)).plan_exec else None,
             principal=await signed_in(self),
         )
-        if not chat.session_id:  # the landing page: the conversation begins with this message
+        if landing:
             agent = (await self.get_state(SessionsState)).new_agent
             run = await get_service().start_conversation(agent, request)
             self.draft, self.attachments = "", []
