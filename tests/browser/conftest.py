@@ -118,9 +118,7 @@ def chat(page, app_url: str):
     The conversation exists once its first message is sent: the page then moves to ``/chat/ID``.
     """
     page.set_default_timeout(20_000)
-    sign_in(page, app_url)
-    page.locator("#new_chat").click()
-    page.wait_for_url(lambda url: "/chat/" not in url and "/login" not in url)
+    sign_in(page, app_url)  # signing in lands there
     page.locator("#landing_composer #composer").wait_for()
     return page
 

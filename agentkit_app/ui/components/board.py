@@ -30,10 +30,16 @@ def jump_to(anchor: rx.Var | str) -> rx.event.EventSpec:
     return rx.run_script(FunctionStringVar.create(JUMP_JS).call(anchor))
 
 
+def narrowed_to(board: rx.Var) -> rx.Var:
+    """The expert the reader narrowed the meeting ``board`` to, or "" (all of them speak)."""
+    chosen = BoardViewState.filters
+    return rx.cond(chosen.contains(board), chosen[board].to(str), "")
+
+
 def filtered_out(item: ChatItem) -> rx.Var:
     """Whether the reader narrowed ``item``'s meeting to another expert than the one speaking in it."""
-    chosen = BoardViewState.filters
-    return chosen.contains(item.board) & (chosen[item.board].to(str) != item.speaker.name)
+    expert = narrowed_to(item.board)
+    return (expert != "") & (expert != item.speaker.name)
 
 
 def expert_avatar(avatar: rx.Var, color: rx.Var, size: str = "2.2em") -> rx.Component:
@@ -58,7 +64,7 @@ def expert_avatar(avatar: rx.Var, color: rx.Var, size: str = "2.2em") -> rx.Comp
 def participant(p: rx.Var, board: rx.Var) -> rx.Component:
     """One expert in the participant strip, highlighted while speaking: pressed, only their speeches show."""
     speaking = RunDialogsState.board_speaker == p["name"]
-    chosen = BoardViewState.filters.contains(board) & (BoardViewState.filters[board].to(str) == p["name"])
+    chosen = narrowed_to(board) == p["name"]
     return rx.el.button(
         expert_avatar(p["avatar"], p["color"], "1.8em"),
         rx.text(p["name"], size="1", weight=rx.cond(speaking, "bold", "regular")),
@@ -77,7 +83,7 @@ def participant(p: rx.Var, board: rx.Var) -> rx.Component:
 def show_all_button(board: rx.Var, **props) -> rx.Component:
     """Show every expert of the meeting again, where it is narrowed to one."""
     return rx.cond(
-        BoardViewState.filters.contains(board),
+        narrowed_to(board) != "",
         rx.button(
             rx.icon("x", size=12),
             tr("show_all_experts"),
