@@ -54,15 +54,17 @@ def sign_in(page: Page, url: str) -> None:
 
 
 def new_chat(page: Page, url: str) -> None:
+    """Open the landing page: a new conversation, created by its first message."""
     page.goto(url)
-    page.locator("#welcome_new_chat").click()
-    page.wait_for_url("**/chat/**")
-    page.locator("#composer").wait_for()
+    page.locator("#landing_composer #composer").wait_for()
 
 
 def send(page: Page, text: str) -> None:
+    landing = "/chat/" not in page.url
     page.locator("#composer").fill(text)
     page.locator("#composer").press("Enter")
+    if landing:
+        page.wait_for_url("**/chat/**")
 
 
 def ask(page: Page, text: str) -> None:
@@ -95,9 +97,10 @@ def main() -> None:
                 page.set_default_timeout(30_000)
                 sign_in(page, url)
 
-                page.goto(url)
+                new_chat(page, url)
                 page.locator("#starter_team").wait_for()
-                shoot(page, "welcome.png")
+                page.locator("#composer").fill("Compare these two supplier offers and pick one")
+                shoot(page, "landing.png")
 
                 new_chat(page, url)
                 send(page, "run `ls -la`")
@@ -123,6 +126,12 @@ def main() -> None:
                 idle(page)
                 page.locator(".ak-speech").first.scroll_into_view_if_needed()
                 shoot(page, "board.png")
+                page.locator(".ak-board-start .ak-expert-filter[data-expert='Risk Officer']").click()
+                expect(page.locator(".ak-speech:visible")).to_have_count(2)
+                page.locator("#conversation").evaluate("el => el.scrollTo(0, 0)")
+                page.locator(".ak-board-start").scroll_into_view_if_needed()
+                shoot(page, "board-jump.png")
+                page.locator(".ak-board-start .ak-filter-reset").click()
 
                 page.locator("#share_button").click()
                 page.locator("#share_public").click()

@@ -137,6 +137,26 @@ class ChatService(Reruns, SessionCommands, ConversationReads, FeedbackDesk, Cata
         await self._launch(run, producer, request.principal, reservation)
         return run
 
+    async def start_conversation(self, agent_name: str, request: TurnRequest) -> Run:
+        """Create a session with ``agent_name`` and start its first turn; return that turn's run.
+
+        The session exists only if the turn started: a message refused (empty, over a quota, an
+        attachment that is not the sender's) leaves no empty session behind. ``request.session_id``
+        is set to the new session's.
+
+        Raises:
+            NotFound: unknown agent.
+            ServiceError: whatever :meth:`start_turn` refuses the message for.
+        """
+        checked_text(request.content, self.config.max_content_chars)
+        session = await self.create_session(agent_name, principal=request.principal)
+        request.session_id = session.session_id
+        try:
+            return await self.start_turn(request)
+        except BaseException:
+            await self.store.delete_session(session.session_id)
+            raise
+
     async def run_turn(self, request: TurnRequest) -> AsyncIterator[ev.Event]:
         """Run one user message and yield its events (the run goes on if the caller stops reading).
 

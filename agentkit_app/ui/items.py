@@ -74,10 +74,11 @@ class SpeakerPart:
 
 @dataclass
 class MeetingPart:
-    """A board meeting's header: who takes part, and the round dividers to jump to."""
+    """A board meeting's header: who takes part, and the round dividers and conclusion to jump to."""
 
     participants: list[dict[str, str]] = field(default_factory=list)
     anchors: list[str] = field(default_factory=list)
+    conclusion: str = ""  # the conclusion's anchor, once the meeting has concluded
 
 
 @dataclass
@@ -87,6 +88,7 @@ class VerdictPart:
     advice: str = ""
     consensus: list[str] = field(default_factory=list)
     dissent: list[str] = field(default_factory=list)
+    anchor: str = ""  # where the meeting's jump list scrolls to (its card's id is the stored message's)
 
 
 @dataclass
@@ -117,6 +119,9 @@ class ChatItem:
     usage: str = ""  # under an answer, a conclusion or a synthesis
     copy_text: str = ""  # what ⧉ copies from a conclusion or synthesis card: the run's final answer
     round: int = 0  # a board item's round; the meeting's round count on its start and conclusion
+    board: str = (
+        ""  # a board item's meeting: the id of its header (what the meeting's jump list and filter name)
+    )
     attachments: list[str] = field(default_factory=list)  # the files sent with a user message
     rateable: bool = False  # a stored answer, speech, summary, conclusion or synthesis: thumbs up or down
     versions: VersionsPart = field(default_factory=VersionsPart)

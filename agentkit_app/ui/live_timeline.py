@@ -44,6 +44,16 @@ def _phase_rows(phases: list[dict[str, Any]], experts: dict[str, dict[str, Any]]
     return rows
 
 
+def round_anchor(board: str, number: int) -> str:
+    """Return the id of a board meeting's round divider: where its jump list scrolls to."""
+    return f"{board}-round-{number}"
+
+
+def conclusion_anchor(board: str) -> str:
+    """Return the id of the mark at a board meeting's conclusion: where its jump list scrolls to."""
+    return f"{board}-conclusion"
+
+
 class Timeline:
     """Builds and updates the items of one conversation."""
 
@@ -184,22 +194,27 @@ class Timeline:
         self._round = 0
         self._new(
             kind="board_start",
-            id=f"board-{self._boards}",
+            id=self._board(),
+            board=self._board(),
             content=event.topic,
             round=event.max_rounds,
             meeting=MeetingPart(
                 participants=[
                     {k: str(e.get(k, "")) for k in ("name", "avatar", "color", "role")} for e in event.experts
                 ],
-                anchors=[f"board-{self._boards}-round-{n}" for n in range(1, event.max_rounds + 1)],
+                anchors=[round_anchor(self._board(), n) for n in range(1, event.max_rounds + 1)],
             ),
         )
+
+    def _board(self) -> str:
+        """Return the id of the board meeting under way (its header's)."""
+        return f"board-{self._boards}"
 
     def _enter_round(self, number: int) -> None:
         """Add a round divider (a jump target) when the discussion reaches a new round."""
         if number != self._round:
             self._round = number
-            self._new(kind="round", round=number, id=f"board-{self._boards}-round-{number}")
+            self._new(kind="round", round=number, id=round_anchor(self._board(), number), board=self._board())
 
     def _on_expert_speech_chunk(self, event: ev.ExpertSpeechChunk, agent: str) -> None:
         self._enter_round(event.round)
@@ -216,6 +231,7 @@ class Timeline:
                     role=str(expert.get("role", "")),
                 ),
                 round=event.round,
+                board=self._board(),
             )
         last.content += event.content
 
@@ -223,7 +239,7 @@ class Timeline:
         self._enter_round(event.round)
         last = self.last_of("speech")
         if last is None or not last.streaming or last.speaker.name != event.expert_name:
-            last = self._new(kind="speech")
+            last = self._new(kind="speech", board=self._board())
         last.streaming = False
         last.content, last.round = event.content, event.round
         last.speaker = SpeakerPart(
@@ -238,6 +254,7 @@ class Timeline:
                 name=event.moderator_name, avatar=event.moderator_avatar, color=event.moderator_color
             ),
             round=event.round,
+            board=self._board(),
         )
 
     def _on_user_intervention(self, event: ev.UserIntervention, agent: str) -> None:
@@ -246,6 +263,13 @@ class Timeline:
             self._new(kind="intervention", content=event.content)
 
     def _on_board_concluded(self, event: ev.BoardConcluded, agent: str) -> None:
+        anchor = conclusion_anchor(self._board())
+        header = next((i for i in reversed(self.items) if i.id == self._board()), None)
+        if header is not None:  # a meeting that ended early on consensus lists only the rounds it held
+            header.meeting.conclusion = anchor
+            header.meeting.anchors = [
+                round_anchor(self._board(), n) for n in range(1, event.total_rounds + 1)
+            ]
         self._new(
             kind="conclusion",
             content=event.summary,
@@ -253,8 +277,10 @@ class Timeline:
                 advice=event.decision_advice,
                 consensus=list(event.consensus_points),
                 dissent=list(event.dissent_points),
+                anchor=anchor,
             ),
             round=event.total_rounds,
+            board=self._board(),
         )
 
     def _on_team_formed(self, event: ev.TeamFormed, agent: str) -> None:

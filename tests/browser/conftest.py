@@ -113,12 +113,13 @@ def admin_headers(app_url: str) -> dict[str, str]:
 
 @pytest.fixture
 def chat(page, app_url: str):
-    """A signed-in page on a new conversation, ready to type into."""
+    """A signed-in page on a new conversation (the landing page), ready to type into.
+
+    The conversation exists once its first message is sent: the page then moves to ``/chat/ID``.
+    """
     page.set_default_timeout(20_000)
-    sign_in(page, app_url)
-    page.locator("#new_chat").click()
-    page.wait_for_url("**/chat/**")
-    page.locator("#composer").wait_for()
+    sign_in(page, app_url)  # signing in lands there
+    page.locator("#landing_composer #composer").wait_for()
     return page
 
 

@@ -121,6 +121,6 @@ def test_only_a_signed_in_admin_may_open_the_admin_page(browser, app_url: str):
     expect(page.locator("#admin_link")).to_have_count(0)
     page.goto(f"{app_url}/admin")
     page.wait_for_url(f"{app_url}/")
-    expect(page.locator("#welcome_new_chat")).to_be_visible()
+    expect(page.locator("#landing_composer")).to_be_visible()
     expect(page.locator("#admin_page")).to_have_count(0)
     context.close()

@@ -112,9 +112,9 @@ def test_the_page_language_follows_the_ui_language(chat: Page):
 
 def test_a_screen_reader_hears_that_an_answer_is_written_then_the_answer_once(chat: Page):
     announcer = chat.locator("#answer_announcer")
+    send(chat, "tell me a long story")  # the first message opens the conversation's page, and its announcer
     expect(announcer).to_have_attribute("aria-live", "polite")
     expect(announcer).to_have_attribute("role", "status")
-    send(chat, "tell me a long story")
     expect(chat.locator(".ak-bubble.ak-assistant").last).to_contain_text("Once upon a time")
     expect(chat.locator("#conversation")).to_have_attribute("aria-busy", "true")
     expect(announcer).to_have_text("Writing the answer…")

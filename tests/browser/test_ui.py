@@ -20,16 +20,23 @@ pytestmark = pytest.mark.browser
 
 
 def send(page: Page, text: str) -> None:
-    """Type a message and press Enter once Send is enabled (one chat answer streams at a time)."""
+    """Type a message and press Enter once Send is enabled (one chat answer streams at a time).
+
+    On the landing page the message begins the conversation: this returns once its page is open.
+    """
     expect(page.locator("#send_button")).to_be_enabled()
+    landing = "/chat/" not in page.url
     type_and_enter(page, text)
+    if landing:
+        page.wait_for_url("**/chat/**")
 
 
 def new_conversation(page: Page) -> str:
-    """Leave this conversation for a new one; return the id of the one left."""
+    """Leave this conversation for a new one (the landing page); return the id of the one left."""
     left = page.url.rsplit("/", 1)[-1]
     page.locator("#new_chat").click()
-    page.wait_for_url(lambda url: "/chat/" in url and not url.endswith(left))
+    page.wait_for_url(lambda url: "/chat/" not in url)
+    page.locator("#landing_composer #composer").wait_for()
     return left
 
 
@@ -212,8 +219,8 @@ def test_phone_width_has_no_horizontal_scroll(page: Page, app_url: str):
     page.set_viewport_size({"width": 375, "height": 740})
     page.set_default_timeout(20_000)
     sign_in(page, app_url)
-    page.locator("#welcome_new_chat").click()
-    page.wait_for_url("**/chat/**")
+    expect(page.locator("#send_button")).to_be_in_viewport()  # the landing page's composer
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
     send(page, "hello there")
     expect(page.locator(".ak-bubble.ak-assistant").last).to_be_visible()
     expect(page.locator("#send_button")).to_be_in_viewport()
@@ -264,6 +271,8 @@ def test_search_finds_a_message_and_opens_its_session(chat: Page):
 
 
 def test_each_conversation_keeps_its_own_unsent_draft(chat: Page):
+    send(chat, "hello, a first chat")
+    expect(chat.locator(".ak-bubble.ak-assistant").last).to_be_visible()
     first = chat.url
     chat.locator("#composer").fill("half a thought for the first chat")
     new_conversation(chat)
@@ -275,6 +284,8 @@ def test_each_conversation_keeps_its_own_unsent_draft(chat: Page):
     chat.go_back()
     chat.wait_for_url(first)
     expect(chat.locator("#composer")).to_have_value("half a thought for the first chat")
+    new_conversation(chat)  # the new conversation's draft waited too
+    expect(chat.locator("#composer")).to_have_value("something else")
 
 
 def test_pin_a_conversation_to_the_top(chat: Page):

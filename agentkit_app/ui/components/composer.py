@@ -94,8 +94,23 @@ def attachment_chips() -> rx.Component:
     return rx.hstack(rx.foreach(ComposerState.attachments, attachment_chip), wrap="wrap", id="attachments")
 
 
-def composer() -> rx.Component:
-    """Multi-line input, model selector, attach, send and stop."""
+def agent_picker() -> rx.Component:
+    """The agent a new conversation is bound to (the landing page's, picked before its first message)."""
+    return rx.select.root(
+        rx.select.trigger(id="agent_select", aria_label=tr("agent"), max_width="14em"),
+        rx.select.content(rx.foreach(SessionsState.agents, lambda a: rx.select.item(a.label, value=a.name))),
+        value=SessionsState.new_agent,
+        on_change=SessionsState.set_new_agent,
+        size="1",
+    )
+
+
+def composer(new_conversation: bool = False) -> rx.Component:
+    """Multi-line input, model selector, attach, send and stop.
+
+    ``new_conversation``: the landing page's, whose first message creates the conversation: it
+    offers the agent to talk to and takes the focus.
+    """
     return rx.vstack(
         suggestions(),
         attachment_chips(),
@@ -112,6 +127,7 @@ def composer() -> rx.Component:
                 width="100%",
                 id="composer",
                 disabled=ChatState.status != "active",
+                auto_focus=new_conversation,
             ),
             on_submit=ComposerState.submit_composer,
             width="100%",
@@ -133,6 +149,7 @@ def composer() -> rx.Component:
                 no_drag=True,
                 class_name="ak-upload",
             ),
+            agent_picker() if new_conversation else rx.fragment(),
             rx.select(
                 TurnOptionsState.models,
                 value=TurnOptionsState.model,

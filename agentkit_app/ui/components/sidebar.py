@@ -209,23 +209,14 @@ def search_results() -> rx.Component:
 
 
 def sidebar() -> rx.Component:
-    """The session list with the new-chat button and agent picker."""
+    """The session list with the new-chat button and the search box."""
     return rx.vstack(
         rx.button(
             rx.icon("plus", size=16),
             tr("new_chat"),
-            on_click=SessionsState.new_chat,
+            on_click=rx.redirect("/"),
             id="new_chat",
             width="100%",
-        ),
-        rx.select.root(
-            rx.select.trigger(id="agent_select", width="100%"),
-            rx.select.content(
-                rx.foreach(SessionsState.agents, lambda a: rx.select.item(a.label, value=a.name))
-            ),
-            value=SessionsState.new_agent,
-            on_change=SessionsState.set_new_agent,
-            size="2",
         ),
         rx.input(
             rx.input.slot(rx.icon("search", size=14)),

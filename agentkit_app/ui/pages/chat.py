@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from agentkit_app.ui.components.chat import chat_column
+from agentkit_app.ui.components.composer import composer
 from agentkit_app.ui.components.layout import frame
 from agentkit_app.ui.i18n import tr
 from agentkit_app.ui.states.auth import LOGIN_ROUTE, AuthState
@@ -69,23 +70,19 @@ def login() -> rx.Component:
 
 
 def index() -> rx.Component:
-    """The welcome page: pick an agent and start."""
+    """The landing page: a new conversation, ready to type into; its first message creates it."""
     return frame(
         rx.center(
             rx.vstack(
-                rx.icon("bot", size=56, color="var(--accent-9)"),
-                rx.heading(tr("welcome_title"), size="7"),
+                rx.icon("bot", size=48, color="var(--accent-9)"),
+                rx.heading(tr("welcome_title"), size="7", text_align="center"),
                 rx.text(tr("welcome_body"), color_scheme="gray", text_align="center", max_width="34em"),
                 rx.cond(
                     SessionsState.demo_mode,
                     rx.callout(tr("demo_notice"), icon="info", color_scheme="amber", id="demo_notice"),
                 ),
-                rx.button(
-                    rx.icon("plus"),
-                    tr("new_chat"),
-                    size="3",
-                    on_click=SessionsState.new_chat,
-                    id="welcome_new_chat",
+                rx.card(
+                    composer(new_conversation=True), width="100%", max_width="760px", id="landing_composer"
                 ),
                 rx.text(tr("starters"), size="2", color_scheme="gray", padding_top="0.5em"),
                 rx.grid(
@@ -111,21 +108,25 @@ STARTERS = (("calculator", "tool"), ("square_terminal", "shell"), ("users", "boa
 
 
 def starter(icon: str, name: str) -> rx.Component:
-    """A card that starts a new conversation with an example message."""
+    """A card that begins the new conversation with an example message (a button: the keyboard reaches it)."""
     return rx.card(
-        rx.hstack(
-            rx.icon(icon, size=18, color="var(--accent-9)"),
-            rx.vstack(
-                rx.text(tr(f"starter_{name}_title"), size="2", weight="medium"),
-                rx.text(tr(f"starter_{name}"), size="1", color_scheme="gray"),
-                spacing="0",
+        rx.el.button(
+            rx.hstack(
+                rx.icon(icon, size=18, color="var(--accent-9)"),
+                rx.vstack(
+                    rx.text(tr(f"starter_{name}_title"), size="2", weight="medium"),
+                    rx.text(tr(f"starter_{name}"), size="1", color_scheme="gray"),
+                    spacing="0",
+                    align="start",
+                ),
+                align="center",
             ),
-            align="center",
+            type="button",
+            on_click=ComposerState.start_with(tr(f"starter_{name}")),
+            class_name="ak-starter",
+            id=f"starter_{name}",
         ),
-        on_click=ComposerState.start_with(tr(f"starter_{name}")),
-        cursor="pointer",
-        class_name="ak-starter",
-        id=f"starter_{name}",
+        as_child=True,
     )
 
 
@@ -137,7 +138,9 @@ def chat() -> rx.Component:
 def register(app: rx.App) -> None:
     """Add the sign-in, welcome and conversation pages to ``app`` (once: a decorator's pages are added on every compile)."""
     app.add_page(login, route=LOGIN_ROUTE, title="AgentKit · Sign in", on_load=AuthState.open_login)
-    app.add_page(index, route="/", title="AgentKit", on_load=[AuthState.check, SessionsState.load])
+    app.add_page(
+        index, route="/", title="AgentKit", on_load=[AuthState.check, SessionsState.load, ComposerState.load]
+    )
     app.add_page(
         chat,
         route="/chat/[session_id]",

@@ -11,11 +11,13 @@ import re
 
 import reflex as rx
 
+from agentkit_app.service.access import Principal
 from agentkit_app.service.errors import ServiceError
 from agentkit_app.service.runs import Run
 from agentkit_app.service.runtime import get_service
 from agentkit_app.store.models import SessionPublic
-from agentkit_app.ui.states.auth import guarded, signed_in
+from agentkit_app.ui.states.auth import current_principal, guarded, signed_in
+from agentkit_app.ui.states.board_view import BoardViewState
 from agentkit_app.ui.states.feedback import FeedbackState
 from agentkit_app.ui.states.run_dialogs import DIALOG_EVENTS, RunDialogsState, session_in
 from agentkit_app.ui.states.sessions import SessionsState
@@ -95,6 +97,7 @@ class ChatState(rx.State):
         """Open the session of the URL: rebuild its items and follow what still runs in it."""
         service = get_service()
         (await self.get_state(RunDialogsState))._clear()
+        (await self.get_state(BoardViewState))._clear()
         principal = await signed_in(self)
         try:
             session: SessionPublic | None = await service.session_or_404(self.session_id, principal)
@@ -121,6 +124,13 @@ class ChatState(rx.State):
         self._set_running(runs)
         self.interrupted = await service.interrupted_team(session) is not None
         return [ChatState.follow(r.run_id) for r in runs if r.kind != "intervention"]
+
+    def _open_new(self) -> None:
+        """Show the landing page's new conversation: nothing in it yet, nothing running, open for a first message."""
+        self._show_items([])
+        self.title, self.agent, self.status, self.announcement = "", "", "active", ""
+        self.missing = self.interrupted = False
+        self._set_running([])
 
     def _shown(self) -> list[ChatItem]:
         """Return the whole conversation as shown."""
@@ -214,7 +224,11 @@ class ChatState(rx.State):
     async def follow(self, run_id: str):
         """Stream a run's events into the items, about every 50 ms, until it ends."""
         run = await get_service().run(run_id)
-        if run is None:
+        if run is None:  # it ended between the page's load and now: what it stored is the conversation
+            async with self:
+                session_id, principal = self.session_id, await current_principal(self)
+            if principal is not None:
+                await self._catch_up(session_id, principal)
             return
         index, announced, flushed = 0, False, 0.0
         loop = asyncio.get_running_loop()
@@ -271,6 +285,19 @@ class ChatState(rx.State):
                     (await self.get_state(RunDialogsState))._close()
                 self._set_running(others)
         yield SessionsState.load
+
+    async def _catch_up(self, session_id: str, principal: Principal) -> None:
+        """Show ``session_id`` as stored, if it is still open here and no run of it is being followed."""
+        service = get_service()
+        try:
+            await service.session_or_404(session_id, principal)
+        except ServiceError:
+            return
+        stored, runs = await service.messages(session_id), await service.runs_of(session_id)
+        async with self:
+            if self.session_id == session_id and not self._following:
+                self._show_changes(items_from_messages(stored))
+                self._set_running(runs)
 
     @rx.event
     async def stop(self) -> None:

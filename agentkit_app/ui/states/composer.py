@@ -18,6 +18,7 @@ from agentkit_app.ui.i18n import t
 from agentkit_app.ui.states.auth import guarded, signed_in
 from agentkit_app.ui.states.chat import ChatState
 from agentkit_app.ui.states.prefs import PrefsState
+from agentkit_app.ui.states.run_dialogs import session_in
 from agentkit_app.ui.states.sessions import SessionsState
 from agentkit_app.ui.states.turn_options import TurnOptionsState, turn_options
 
@@ -32,10 +33,9 @@ class ComposerState(rx.State):
     attachments: list[dict[str, str]] = []  # filename, stored_name, and the preview: kind, lines, thumbnail
     upload_limit: int = 10 * 1024 * 1024  # the upload store's, read on load: the browser refuses bigger files
     # the unsent text and files of the other conversations, by session id; which one the composer holds
+    # (the new conversation of the landing page is "")
     _drafts: dict[str, dict] = {}
     _composer_of: str = ""
-    # a message to send as soon as this new session opens: [session_id, text]
-    _autosend: list[str] = []
 
     @rx.var
     def suggestions(self) -> list[str]:
@@ -57,24 +57,26 @@ class ComposerState(rx.State):
         return [c for c in ("@board ", "@team ", "@skill:", "@board:", "@team:") if c.startswith(self.draft)]
 
     @rx.event
-    async def load(self):
-        """After the conversation opens: offer the models, and bring back what was typed in it."""
+    async def load(self) -> None:
+        """After the conversation (or the landing page's new one) opens: offer the models, bring back what was typed in it."""
         service = get_service()
         (await self.get_state(TurnOptionsState))._offer(list(service.config.models))
         self.upload_limit = service.upload_limit
         chat = await self.get_state(ChatState)
-        if self._composer_of != chat.session_id:
-            self._swap(chat.session_id)
+        # read from this event's URL: no handler of the conversation's ran on the landing page to bring
+        # its computed ``session_id`` up to date
+        opened = session_in(str(self.router.url.path))
+        if not opened:
+            chat._open_new()
+        if self._composer_of != opened:
+            self._swap(opened)
             chat.editing_id, chat.renaming = "", False
-        if not chat.missing and self._autosend and self._autosend[0] == chat.session_id:
-            self.draft, self._autosend = self._autosend[1], []
-            return ComposerState.send
 
     def _swap(self, session_id: str) -> None:
         """Keep what was typed (and attached) for the conversation being left; bring back ``session_id``'s."""
         # new dicts, never changed in place: the class default must stay empty for every other client
         drafts = {k: v for k, v in self._drafts.items() if k != session_id}
-        if self._composer_of and (self.draft or self.attachments):
+        if self.draft or self.attachments:
             drafts[self._composer_of] = {"text": self.draft, "attachments": list(self.attachments)}
         saved = self._drafts.get(session_id, {})
         self._drafts = drafts
@@ -82,15 +84,10 @@ class ComposerState(rx.State):
         self._composer_of = session_id
 
     @rx.event
-    @guarded
-    async def start_with(self, text: str):
-        """Start a new conversation (with the agent picked in the sidebar) and send ``text`` in it."""
-        principal = await signed_in(self)
-        sessions = await self.get_state(SessionsState)
-        session = await get_service().create_session(sessions.new_agent, principal=principal)
-        self._autosend = [session.session_id, text]
-        await sessions.load()
-        return rx.redirect(f"/chat/{session.session_id}")
+    def start_with(self, text: str):
+        """Send ``text`` as the first message of the landing page's new conversation (a starter card)."""
+        self.draft = text
+        return ComposerState.send
 
     @rx.event
     def set_draft(self, value: str) -> None:
@@ -113,25 +110,29 @@ class ComposerState(rx.State):
     async def send(self):
         """Start a turn for the composer's text; the conversation shows it and follows its run."""
         chat = await self.get_state(ChatState)
+        landing = not session_in(str(self.router.url.path))  # the conversation begins with this message
         text = self.draft.strip()
-        if (not text and not self.attachments) or not chat.can_send:
+        if (not text and not self.attachments) or not (landing or chat.can_send):
             return
         model, lang = await turn_options(self)
-        principal = await signed_in(self)
-        run = await get_service().start_turn(
-            TurnRequest(
-                session_id=chat.session_id,
-                content=text or t("read_attached", lang),
-                model=model,
-                language=lang,
-                attachments=[dict(a) for a in self.attachments],
-                execution_mode="plan_exec" if (await self.get_state(TurnOptionsState)).plan_exec else None,
-                principal=principal,
-            )
+        request = TurnRequest(
+            session_id=chat.session_id,
+            content=text or t("read_attached", lang),
+            model=model,
+            language=lang,
+            attachments=[dict(a) for a in self.attachments],
+            execution_mode="plan_exec" if (await self.get_state(TurnOptionsState)).plan_exec else None,
+            principal=await signed_in(self),
         )
+        if landing:
+            agent = (await self.get_state(SessionsState)).new_agent
+            run = await get_service().start_conversation(agent, request)
+            self.draft, self.attachments = "", []
+            # the conversation's page follows the run from its start, as after a reload
+            return rx.redirect(f"/chat/{run.session_id}")
+        run = await get_service().start_turn(request)
         filenames = [a["filename"] for a in self.attachments]
-        self.draft = ""
-        self.attachments = []
+        self.draft, self.attachments = "", []
         return chat._show_sent(run, text, filenames)
 
     @rx.event

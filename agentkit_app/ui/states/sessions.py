@@ -218,14 +218,6 @@ class SessionsState(rx.State):
 
     @rx.event
     @guarded
-    async def new_chat(self):
-        """Create a session with the chosen agent and open it."""
-        session = await get_service().create_session(self.new_agent, principal=await signed_in(self))
-        await self.load()
-        return rx.redirect(f"/chat/{session.session_id}")
-
-    @rx.event
-    @guarded
     async def pin(self, session_id: str, pinned: bool):
         """Pin a session to the top of the list, or unpin it."""
         return await self._change(
