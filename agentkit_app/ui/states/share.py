@@ -18,6 +18,7 @@ from agentkit_app.service.errors import NotFound, Unauthorized
 from agentkit_app.service.runtime import get_service
 from agentkit_app.store.models import SHARE_ROUTE, SharePublic
 from agentkit_app.ui.states.auth import LOGIN_ROUTE, current_principal, guarded, signed_in
+from agentkit_app.ui.states.board_view import BoardViewState
 from agentkit_app.ui.states.run_dialogs import session_in
 from agentkit_app.ui.timeline import ChatItem, items_from_messages
 
@@ -130,6 +131,8 @@ class SharedViewState(rx.State):
     async def load(self):
         """Open the conversation of the URL's link for the reader of this browser."""
         reader = await current_principal(self)
+        # the meetings' ids (``board-N``) repeat in every conversation: a filter set elsewhere must not apply
+        (await self.get_state(BoardViewState))._clear()
         try:
             shared = await get_service().open_share(token_in(str(self.router.url.path)), reader)
         except NotFound:
