@@ -26,7 +26,7 @@ from agentkit_app.service.catalog_admin import CatalogDesk
 from agentkit_app.service.conversations import ConversationReads
 from agentkit_app.service.errors import Conflict, InvalidInput, NotFound, QuotaExceeded, SessionClosed
 from agentkit_app.service.feedback import FeedbackDesk
-from agentkit_app.service.flows import FLOWS, Flow, Recorder, Resumption, RunContext
+from agentkit_app.service.flows import FLOWS, FencedCheckpoints, Flow, Recorder, Resumption, RunContext
 from agentkit_app.service.interruptions import record_interruption
 from agentkit_app.service.observe import run_context, run_ended
 from agentkit_app.service.reruns import Reruns
@@ -190,10 +190,10 @@ class ChatService(Reruns, SessionCommands, ConversationReads, FeedbackDesk, Cata
             llm=self.llm,
             config=self.config,
             tools=self.tools,
-            checkpoints=self.checkpoints,
+            checkpoints=FencedCheckpoints(self.checkpoints, partial(self.runs.owns, run)),
             uploads=self.uploads,
             store=self.store,
-            recorder=Recorder(run, self.persist),
+            recorder=Recorder(run, self.persist, partial(self.runs.owns, run)),
             resumption=resumption,
         )
 
@@ -286,6 +286,9 @@ class ChatService(Reruns, SessionCommands, ConversationReads, FeedbackDesk, Cata
 
         An answer of ``run`` that carries its turn's or run's usage also adds a row to the usage ledger.
         """
+        if run is not None and not await self.runs.owns(run):
+            log.warning("run %s was taken over: its %s is not stored", run.run_id, record.message_type)
+            return None
         metadata = dump_record(record)
         if run is not None and self.access is not None and record.role == MessageRole.ASSISTANT:
             billing = self._billing.get(run.run_id)

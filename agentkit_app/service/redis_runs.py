@@ -6,7 +6,8 @@ its events go to a Redis Stream as they are published. Any other process follows
 interventions) with a command on the owner's control channel. Keys, under ``{prefix}:runs:``:
 
 - ``busy:{session}``: the run answering in the session (``SET NX``: one at a time), with a lease;
-- ``lease:{run}``: the owning process, with a lease it renews every third of it; gone: the owner died;
+- ``lease:{run}``: the owning process, with a lease it renews every third of it; gone: the owner died
+  (or stalled past it: then it is fenced off, see :mod:`agentkit_app.service.run_leases`);
 - ``meta:{run}``: the run's session, kind, owner and start; ``session:{session}``: its runs in flight;
 - ``events:{run}``: the stream, entry ``0-n`` the n-th event, then an ``end`` entry; kept an hour after;
 - ``stored:{run}``: the messages the run stored; ``reaped:{run}``: set by who marked a dead run interrupted;
@@ -27,6 +28,7 @@ import orjson
 import redis.asyncio as aioredis
 
 from agentkit_app.engine import events as ev
+from agentkit_app.service.run_leases import Command, Leases
 from agentkit_app.service.runs import Run, RunRegistry
 
 log = logging.getLogger(__name__)
@@ -35,8 +37,6 @@ MAX_EVENTS = 100_000  # a stream's cap (a long team run has some thousands)
 KEPT_AFTER_END_S = 3600  # a run's stream stays readable this long after its end
 META_TTL_S = 24 * 3600
 REPLY_TIMEOUT_S = 5
-# a release of the session's busy key by the run that holds it, and by no other
-_RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
 
 
 def encode_event(event: ev.Event) -> bytes:
@@ -93,7 +93,8 @@ class _Outbox:
         try:
             while self.ops:
                 ops, self.ops = self.ops, []
-                await self.runs.write(self.run, ops)
+                if self.run.run_id not in self.runs.lost:  # fenced off: its writes would be refused
+                    await self.runs.write(self.run, ops)
         except Exception:  # the run goes on here; viewers elsewhere miss what could not be written
             log.exception("could not write the events of run %s to Redis", self.run.run_id)
         finally:
@@ -111,6 +112,10 @@ class RedisRuns(RunRegistry):
         self.prefix = f"{prefix.rstrip(':')}:runs:"
         self.lease_ms = int(lease_s * 1000)
         self.process = uuid.uuid4().hex
+        self.leases = Leases(self.redis, self.process, self.lease_ms)
+        # runs of this process whose lease lapsed: stopped here, their writes refused
+        self.lost: set[str] = set()
+        self._giving_up: set[asyncio.Task[None]] = set()
         self._mirrors: dict[str, RemoteRun] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._started: asyncio.Lock | None = None
@@ -140,6 +145,7 @@ class RedisRuns(RunRegistry):
             if not await self.redis.set(self._key("busy", session), run.run_id, nx=True, px=self.lease_ms):
                 return False
         meta = {"session_id": session, "kind": run.kind, "owner": self.process, "started_at": run.started_at}
+        self.leases.confirmed[run.run_id] = time.monotonic()
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hset(self._key("meta", run.run_id), mapping=meta)
             pipe.expire(self._key("meta", run.run_id), META_TTL_S)
@@ -152,31 +158,72 @@ class RedisRuns(RunRegistry):
         return True
 
     async def write(self, run: Run, ops: list[tuple[str, Any]]) -> None:
-        """Write what ``run`` did, in order, in one round trip (called by its outbox)."""
+        """Write what ``run`` did, in order, in one round trip, while it is this process's (called by its outbox)."""
         events, stored = self._key("events", run.run_id), self._key("stored", run.run_id)
-        async with self.redis.pipeline(transaction=True) as pipe:
-            for op, value in ops:
-                if op == "event":
-                    pipe.xadd(
-                        events, {"e": value[1]}, id=f"0-{value[0]}", maxlen=MAX_EVENTS, approximate=True
-                    )
-                elif op == "answered":  # the next turn may start while this run titles the session
-                    pipe.eval(_RELEASE, 1, self._key("busy", run.session_id), run.run_id)
-                elif op == "stored":
-                    pipe.sadd(stored, value)
-                    pipe.expire(stored, META_TTL_S)
-                else:  # the end: followers stop, the session no longer lists the run
-                    self._ended(pipe, run.run_id, run.session_id, value)
-            await pipe.execute()
+        commands: list[Command] = []
+        for op, value in ops:
+            if op == "event":
+                commands.append(("XADD", events, "MAXLEN", "~", MAX_EVENTS, f"0-{value[0]}", "e", value[1]))
+            elif op == "answered":  # the next turn may start while this run titles the session
+                commands.append(("DELIFEQ", self._key("busy", run.session_id), run.run_id))
+            elif op == "stored":
+                commands += [("SADD", stored, value), ("EXPIRE", stored, META_TTL_S)]
+            else:  # the end: followers stop, the session no longer lists the run
+                commands += self._ended(run.run_id, run.session_id, value)
+        if not await self.leases.run_fenced(self._key("lease", run.run_id), self.process, commands):
+            self._lose(run)
 
-    def _ended(self, pipe: Any, run_id: str, session_id: str, end_id: int) -> None:
+    def _ended(self, run_id: str, session_id: str, end_id: int) -> list[Command]:
         events = self._key("events", run_id)
-        pipe.xadd(events, {"end": "1"}, id=f"0-{end_id}")
-        pipe.zrem(self._key("session", session_id), run_id)
-        pipe.delete(self._key("lease", run_id))
-        for key in (events, self._key("stored", run_id), self._key("meta", run_id)):
-            pipe.expire(key, KEPT_AFTER_END_S)
-        pipe.eval(_RELEASE, 1, self._key("busy", session_id), run_id)
+        return [
+            ("XADD", events, f"0-{end_id}", "end", "1"),
+            ("ZREM", self._key("session", session_id), run_id),
+            ("DEL", self._key("lease", run_id)),
+            *(
+                ("EXPIRE", key, KEPT_AFTER_END_S)
+                for key in (events, self._key("stored", run_id), self._key("meta", run_id))
+            ),
+            ("DELIFEQ", self._key("busy", session_id), run_id),
+        ]
+
+    async def owns(self, run: Run) -> bool:
+        """Whether ``run`` is still this process's, for a whole lease from now (False: it was taken over).
+
+        Without an answer from Redis, whether its last renewal is less than a lease old.
+        """
+        if run.run_id in self.lost:
+            return False
+        if run.run_id not in self._runs:
+            return True  # not a run on Redis (an intervention's acknowledgement)
+        try:
+            owned = await self.leases.confirm(
+                self._key("lease", run.run_id), self._key("busy", run.session_id), run.run_id, run.answered
+            )
+        except aioredis.RedisError:
+            owned = not self.leases.lapsed(run.run_id)
+        if not owned:
+            self._lose(run)
+        return owned
+
+    def _lose(self, run: Run) -> None:
+        """Stop here a run this process no longer owns, and see it marked interrupted (once, by whoever comes first)."""
+        if run.run_id in self.lost:
+            return
+        self.lost.add(run.run_id)
+        log.warning("run %s lost its lease (this process stalled or lost Redis): stopped here", run.run_id)
+        run.cancel()
+        # in a task of its own: the run's task, which may be asking, is being cancelled
+        task = asyncio.get_running_loop().create_task(self._give_up(run.run_id))
+        self._giving_up.add(task)
+        task.add_done_callback(self._giving_up.discard)
+
+    async def _give_up(self, run_id: str) -> None:
+        lease = self._key("lease", run_id)
+        try:
+            await self.leases.run_fenced(lease, self.process, [("DEL", lease)])
+            await self.reap(run_id)
+        except aioredis.RedisError:
+            log.exception("could not hand over run %s; a process that follows it marks it", run_id)
 
     async def get(self, run_id: str) -> Run | None:
         """Return a run in flight by id: this process's own, or a view following another's."""
@@ -312,21 +359,33 @@ class RedisRuns(RunRegistry):
         return False
 
     async def _renew(self) -> None:
-        """Renew the leases of this process's runs (and the busy keys of those still answering)."""
+        """Renew the leases of this process's runs (and the busy keys of those still answering).
+
+        A run whose lease is gone (this process stalled past it) or whose session another run took is
+        stopped here; so is one whose lease may have lapsed while Redis did not answer.
+        """
         while True:
             await asyncio.sleep(self.lease_ms / 3000)
-            runs = [r for r in self._runs.values() if not r.done]
+            runs = [r for r in self._runs.values() if not r.done and r.run_id not in self.lost]
             if not runs:
                 continue
+            asked = time.monotonic()
             try:
                 async with self.redis.pipeline(transaction=False) as pipe:
                     for run in runs:
-                        pipe.pexpire(self._key("lease", run.run_id), self.lease_ms)
-                        if not run.answered:
-                            pipe.pexpire(self._key("busy", run.session_id), self.lease_ms)
-                    await pipe.execute()
+                        busy = self._key("busy", run.session_id)
+                        await self.leases.renew(
+                            pipe, self._key("lease", run.run_id), busy, run.run_id, run.answered
+                        )
+                    owned = await pipe.execute()
             except aioredis.RedisError:
                 log.exception("could not renew the leases of this process's runs")
+                owned = [not self.leases.lapsed(run.run_id) for run in runs]
+            for run, held in zip(runs, owned, strict=True):
+                if held == 1 or held is True:
+                    self.leases.confirmed[run.run_id] = asked
+                elif not run.done:
+                    self._lose(run)
 
     async def _mirror(self, run_id: str, meta: dict[str, str]) -> RemoteRun:
         """Return the view of another process's run, reading its stream in a task of its own."""
@@ -379,11 +438,11 @@ class RedisRuns(RunRegistry):
         The service stores what the run leaves (:attr:`on_interrupted`); its followers get the events
         that say so, then the end. False when someone else did it, or the run had ended after all.
         """
-        events_key = self._key("events", run_id)
+        events_key, reaped = self._key("events", run_id), self._key("reaped", run_id)
         last = await self.redis.xrevrange(events_key, count=1)
         if last and "end" in last[0][1]:
             return False
-        if not await self.redis.set(self._key("reaped", run_id), self.process, nx=True, ex=META_TTL_S):
+        if not await self.leases.claim_reap(self._key("lease", run_id), reaped, self.process, META_TTL_S):
             return False
         meta = await self.redis.hgetall(self._key("meta", run_id))  # type: ignore[misc]
         entries = await self.redis.xrange(events_key)
@@ -396,16 +455,18 @@ class RedisRuns(RunRegistry):
             except Exception:
                 log.exception("could not record the interruption of run %s", run_id)
         log.warning("run %s of a process that stopped is marked interrupted", run_id)
-        async with self.redis.pipeline(transaction=True) as pipe:
-            for event in added:
-                seq += 1
-                pipe.xadd(events_key, {"e": encode_event(event)}, id=f"0-{seq}")
-            self._ended(pipe, run_id, meta.get("session_id", ""), seq + 1)
-            await pipe.execute()
+        commands: list[Command] = []
+        for event in added:
+            seq += 1
+            commands.append(("XADD", events_key, f"0-{seq}", "e", encode_event(event)))
+        commands += self._ended(run_id, meta.get("session_id", ""), seq + 1)
+        await self.leases.run_fenced(reaped, self.process, commands)
         return True
 
     async def close(self) -> None:
         """Stop listening and renewing, and close the connections."""
-        for task in self._tasks:
+        tasks = [*self._tasks, *self._giving_up]
+        for task in tasks:
             task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         await self.redis.aclose()

@@ -190,6 +190,10 @@ class RunRegistry:
         """Deliver a confirmation or reply to the session's run waiting for ``key``; False if none waits."""
         return any(run.interaction.answer(key, value) for run in self._waiting(session_id, key))
 
+    async def owns(self, run: Run) -> bool:
+        """Whether ``run`` may still store what it produces: always in one process; on Redis, while its lease holds."""
+        return True
+
     async def post(self, run: Run, text: str) -> bool:
         """Hand a user's message to a running board meeting or team run; False if it has ended."""
         if run.done:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 
 from agentkit_app.engine import events as ev
+from agentkit_app.engine.llm.scripted import Reply, ScriptedModel
+from agentkit_app.service.chat import TurnRequest
 from agentkit_app.service.redis_runs import RemoteRun
 from agentkit_app.service.runs import Run
 from tests.service.conftest import running
+from tests.service.team_recovery_worker import build_service
 
 
 async def test_tokens_published_together_reach_another_process_together_and_in_order(two):
@@ -73,3 +76,83 @@ async def test_a_run_whose_process_stops_renewing_is_marked_interrupted_once(two
     assert marked == ["so far"]
     assert not await b.reap(run.run_id) and await b.of_session("s4") == []
     run.task.cancel()
+
+
+async def test_an_owner_that_stalled_past_its_lease_writes_nothing_more_and_its_run_stops(two):
+    a, b = two
+
+    async def interrupted(session_id: str, kind: str, events: list[ev.Event]) -> list[ev.Event]:
+        return [ev.Error(message="interrupted", code="interrupted")]
+
+    b.on_interrupted = interrupted
+    run = await running(a, "s5")
+    run.publish(ev.Token(content="kept"))
+    remote = await b.get(run.run_id)
+    assert remote is not None
+    for task in a._tasks:  # process A stalls past its lease; B marks the run interrupted
+        task.cancel()
+    assert [type(e) for e in [e async for e in remote.follow()]] == [ev.Token, ev.Error]
+    run.publish(ev.Token(content="late"))  # A wakes up and goes on: refused
+    run.publish(ev.FinalAnswer(content="late answer"))
+    await asyncio.sleep(0.3)
+    entries = await a.redis.xrange(f"{a.prefix}events:{run.run_id}")
+    assert not any("late" in fields.get("e", "") for _, fields in entries)
+    assert "end" in entries[-1][1], "the run ends where the process that took it over ended it"
+    assert not await a.owns(run)
+    assert run.task.cancelled(), "the run that lost its lease is stopped where it ran"
+
+
+async def test_an_owner_whose_lease_lapsed_unseen_stops_its_run_and_marks_it_interrupted_once(two):
+    a, b = two
+    marked: list[str] = []
+
+    async def interrupted(session_id: str, kind: str, events: list[ev.Event]) -> list[ev.Event]:
+        marked.append("".join(e.content for e in events if isinstance(e, ev.Token)))
+        return [ev.Error(message="interrupted", code="interrupted")]
+
+    a.on_interrupted = b.on_interrupted = interrupted
+    run = await running(a, "s6")
+    run.publish(ev.Token(content="so far"))
+    await asyncio.sleep(0.1)
+    await a.redis.delete(f"{a.prefix}lease:{run.run_id}")  # the lease lapsed while A was paused
+    await asyncio.sleep(0.5)  # A's next renewal finds it gone
+    assert run.task.cancelled()
+    await asyncio.sleep(0.2)
+    assert marked == ["so far"]
+    assert await b.of_session("s6") == [] and await b.busy("s6") == []
+    assert await b.claim(Run("s6", "chat")), "the session takes a new turn"
+
+
+async def test_a_run_whose_session_another_run_took_while_it_stalled_stops(two):
+    a, b = two
+    run = await running(a, "s7")
+    await a.redis.delete(f"{a.prefix}busy:s7")  # its busy key lapsed while A was paused...
+    newer = await running(b, "s7")  # ...and B started a turn in the session
+    await asyncio.sleep(0.5)
+    assert run.task.cancelled(), "of two runs answering in one session, the stalled one stops"
+    assert [r.run_id for r in await b.busy("s7")] == [newer.run_id]
+    newer.task.cancel()
+
+
+async def test_an_answer_finished_after_the_run_was_taken_over_is_not_stored(two, tmp_path):
+    a, b = two
+    on_a = build_service(tmp_path, a.prefix, ScriptedModel([Reply(text="one two three four", delay=0.8)]))
+    on_b = build_service(tmp_path, b.prefix, ScriptedModel([]))
+    for service, runs in ((on_a, a), (on_b, b)):
+        runs.on_interrupted = service.runs.on_interrupted
+        service.runs = runs
+    session = await on_a.create_session("assistant")
+    run = await on_a.start_turn(TurnRequest(session_id=session.session_id, content="count to four"))
+    async for event in run.follow():
+        if isinstance(event, ev.Token):
+            break
+    for task in a._tasks:  # A stalls; B, following the run, marks it interrupted
+        task.cancel()
+    remote = await b.get(run.run_id)
+    assert remote is not None
+    seen = [e async for e in remote.follow()]
+    assert [e.code for e in seen if isinstance(e, ev.Error)] == ["interrupted"]
+    await asyncio.wait_for(asyncio.gather(run.task, return_exceptions=True), 10)
+    answers = [m for m in await on_b.store.get_messages(session.session_id) if m.role == "assistant"]
+    assert len(answers) == 1, "the answer is stored once: as the process that took the run over left it"
+    assert answers[0].metadata.get("interrupted") and answers[0].content in ("one", "one two")

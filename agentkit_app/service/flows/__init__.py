@@ -7,7 +7,7 @@ The service admits and launches a run and builds its :class:`RunContext`; the fl
 from __future__ import annotations
 
 from agentkit_app.service.flows import board, chat, team
-from agentkit_app.service.flows.context import Flow, Recorder, Resumption, RunContext
+from agentkit_app.service.flows.context import FencedCheckpoints, Flow, Recorder, Resumption, RunContext
 from agentkit_app.service.flows.records import BOARD_AGENT, TEAM_AGENT, event_message
 from agentkit_app.service.flows.usage import UsageCounter
 
@@ -22,6 +22,7 @@ FLOWS: dict[str, Flow] = {
 __all__ = [
     "BOARD_AGENT",
     "FLOWS",
+    "FencedCheckpoints",
     "TEAM_AGENT",
     "Flow",
     "Recorder",

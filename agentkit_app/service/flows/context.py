@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -42,6 +42,8 @@ class Recorder:
 
     run: Run
     store_message: Persist
+    # whether the run is still this process's to record for (a run taken over by another stores nothing)
+    owned: Callable[[], Awaitable[bool]]
     # the input being stored while the run goes on (persist_input_soon): the run's messages come after it
     _input: asyncio.Task[MessagePublic | None] | None = field(default=None, init=False, repr=False)
 
@@ -57,6 +59,10 @@ class Recorder:
         return await self.store_message(
             self.run.session_id, record, content, agent_name=agent_name, run=self.run
         )
+
+    async def owns(self) -> bool:
+        """Whether the run may still store what it produces (False: another process took it over)."""
+        return await self.owned()
 
     async def persist_input(self, record: AnyRecord, content: str) -> MessagePublic | None:
         """Store the message the run answers (the user's): not the run's own, never billed."""
@@ -79,6 +85,32 @@ class Recorder:
     def publish(self, event: ev.Event) -> None:
         """Hand an event to the run's followers."""
         self.run.publish(event)
+
+
+class FencedCheckpoints:
+    """A checkpoint store a run writes to only while it is the run's owner: a run taken over saves nothing."""
+
+    def __init__(self, checkpoints: CheckpointStore, owned: Callable[[], Awaitable[bool]]) -> None:
+        self.checkpoints = checkpoints
+        self.owned = owned
+
+    async def save(self, run_id: str, state: dict[str, Any]) -> None:
+        """Store the state of a run, unless the run is no longer this process's."""
+        if await self.owned():
+            await self.checkpoints.save(run_id, state)
+
+    async def load(self, run_id: str) -> dict[str, Any] | None:
+        """Return the last stored state of a run, or None."""
+        return await self.checkpoints.load(run_id)
+
+    async def delete(self, run_id: str) -> None:
+        """Forget a run, unless it is no longer this process's."""
+        if await self.owned():
+            await self.checkpoints.delete(run_id)
+
+    async def ping(self) -> None:
+        """Raise if the store cannot be reached."""
+        await self.checkpoints.ping()
 
 
 @dataclass

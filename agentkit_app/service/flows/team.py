@@ -109,8 +109,9 @@ async def _drive(
         recorder.publish(ev.TeamDissolved(team_id=team_id, status=status))
         raise
     finally:
-        team_run = {"run_id": team_id, "status": status}
-        await ctx.store.update_session(ctx.session.session_id, server_state={"team_run": team_run})
+        if await recorder.owns():  # a run taken over leaves the team's state to the process that has it
+            team_run = {"run_id": team_id, "status": status}
+            await ctx.store.update_session(ctx.session.session_id, server_state={"team_run": team_run})
     if synthesis or status == "completed":
         answer = synthesis or t("team_no_result", ctx.language)
         await final_answer(recorder, TEAM_AGENT, MessageType.TEAM_FINAL, answer, counter)
