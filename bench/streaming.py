@@ -135,7 +135,7 @@ async def _together(jobs: Sequence[Callable[[], Awaitable[Any]]], at_once: int) 
     return list(await asyncio.gather(*(one(job) for job in jobs)))
 
 
-async def _streamed_at_once(
+async def streamed_at_once(
     servers: Servers, pace: Pace, jobs: Sequence[Callable[[Stream], Awaitable[None]]], with_backend: bool
 ) -> Figures:
     """Start every job at the same moment, each recording one answer; return their figures and what the
@@ -197,7 +197,7 @@ async def baseline(servers: Servers, count: int, pace: Pace) -> Figures:
         # open each client's connection first, as the AgentKit clients open their sockets first
         await _together([partial(http.get, f"{servers.model_api}/models") for http in https], OPENING)
         jobs = [partial(_read_model_stream, http, servers.model_api) for http in https]
-        return await _streamed_at_once(servers, pace, jobs, with_backend=False)
+        return await streamed_at_once(servers, pace, jobs, with_backend=False)
     finally:
         await asyncio.gather(*(http.aclose() for http in https))
 
@@ -223,7 +223,7 @@ async def _open_socket(ws_base: str, session_id: str) -> ClientConnection:
     return socket
 
 
-async def _run_turn(socket: ClientConnection, stream: Stream) -> None:
+async def run_turn(socket: ClientConnection, stream: Stream) -> None:
     """Send one message on an open AgentKit socket and record the answer's tokens until ``final_answer``."""
     stream.sent = time.perf_counter()
     await socket.send(json.dumps({"type": "message", "content": PROMPT}))
@@ -242,17 +242,33 @@ async def _run_turn(socket: ClientConnection, stream: Stream) -> None:
     stream.error = "the socket closed before the answer ended"
 
 
+async def open_sockets(
+    backends: Sequence[str], count: int, title_call: bool = False
+) -> list[ClientConnection]:
+    """Open ``count`` sockets, each on a session of its own, spread in turn over ``backends`` (their base URLs)."""
+    spread = [backends[i % len(backends)] for i in range(count)]
+    https = {
+        base: httpx.AsyncClient(base_url=base, headers={"X-API-Key": API_KEY}, timeout=120)
+        for base in backends
+    }
+    try:
+        sessions = await _together(
+            [partial(_new_session, https[base], title_call) for base in spread], OPENING
+        )
+    finally:
+        await asyncio.gather(*(http.aclose() for http in https.values()))
+    ws_bases = [base.replace("http://", "ws://", 1) for base in spread]
+    return await _together(
+        [partial(_open_socket, ws, s) for ws, s in zip(ws_bases, sessions, strict=True)], OPENING
+    )
+
+
 async def through_agentkit(servers: Servers, count: int, pace: Pace, title_call: bool = False) -> Figures:
     """Return the figures of ``count`` WebSocket clients each running one turn on AgentKit, all at once."""
-    async with httpx.AsyncClient(
-        base_url=servers.backend, headers={"X-API-Key": API_KEY}, timeout=120
-    ) as http:
-        sessions = await _together([partial(_new_session, http, title_call)] * count, OPENING)
-    ws_base = servers.backend.replace("http://", "ws://", 1)
-    sockets = await _together([partial(_open_socket, ws_base, s) for s in sessions], OPENING)
+    sockets = await open_sockets([servers.backend], count, title_call)
     try:
-        jobs = [partial(_run_turn, socket) for socket in sockets]
-        return await _streamed_at_once(servers, pace, jobs, with_backend=True)
+        jobs = [partial(run_turn, socket) for socket in sockets]
+        return await streamed_at_once(servers, pace, jobs, with_backend=True)
     finally:
         await asyncio.gather(*(socket.close() for socket in sockets))
 

@@ -3,7 +3,7 @@ order, nothing fails. No test here asserts a time."""
 
 from __future__ import annotations
 
-from bench import history, streaming
+from bench import history, scale, streaming
 from bench.common import format_table
 from bench.paced_model import Pace, reply_text, token_numbers
 
@@ -33,3 +33,15 @@ def test_history_at_a_tiny_size():
     assert len(timings.agentkit_ids) == history.PAGE
     assert timings.agentkit_ids == timings.bare_ids
     assert "| same messages returned " in format_table("history", history.history_rows(timings))
+
+
+async def test_scale_at_a_tiny_size():
+    local, shared = await scale.redis_against_in_process(2, TINY)
+    alone, together = await scale.one_against_two(2, TINY)
+
+    for figures in (local, shared, alone.figures, together.figures):
+        assert figures.errors == []
+        assert figures.complete_in_order == 2
+    assert together.processes == 2 and together.tokens_per_s > 0
+    assert "| tokens delivered a second " in format_table("2", scale.throughput_rows(together, alone))
+    assert "| added time to first token p50 (ms) " in format_table("2", scale.redis_rows(shared, local))

@@ -1,0 +1,226 @@
+"""Scale-out: the streaming benchmark with runs on Redis against runs in the process, and N clients over
+two backend processes against the same N on one.
+
+``python -m bench.scale --clients 100 --tokens 500 --rate 100 --ttft 0.2 --database-url postgresql+psycopg://...``
+
+Redis against in-process: two backends (the API alone, as in :mod:`bench.streaming`), one keeping its
+runs in the process, one with ``AGENTKIT_REDIS_URL`` (every event also goes to the run's Redis stream,
+every lease is renewed there); the same N WebSocket clients run one turn each on one, then on the
+other. The figures are the streaming benchmark's; the ratio column is Redis over in-process.
+
+One process against two: two backends on one database (``--database-url``, PostgreSQL as deployed;
+without it a SQLite file they share) and one Redis. N clients on process A alone, then the same N
+spread over A and B. Throughput is the tokens delivered over the time the last answer took.
+Run it on a quiet machine: it shares the cores with what it measures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import tempfile
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+import redis
+
+from bench.common import (
+    SERVERS,
+    ProcessSampler,
+    Row,
+    ServerProcess,
+    backend_settings,
+    backend_spec,
+    format_table,
+    percentile,
+    running,
+    warm_up_backend,
+)
+from bench.paced_model import Pace, paced_model_spec
+from bench.streaming import Figures, Servers, open_sockets, run_turn, streamed_at_once, through_agentkit
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@contextlib.contextmanager
+def redis_prefix(url: str) -> Iterator[str]:
+    """Yield a key prefix of this run's own on ``url``, and delete its keys at the end."""
+    prefix = f"agentkit-bench-{uuid.uuid4().hex[:8]}"
+    try:
+        yield prefix
+    finally:
+        client = redis.Redis.from_url(url)
+        for key in client.scan_iter(f"{prefix}*"):
+            client.delete(key)
+        client.close()
+
+
+def on_redis(settings: dict[str, str], url: str, prefix: str) -> dict[str, str]:
+    """Return a backend's settings with its runs on Redis at ``url`` under ``prefix``."""
+    return {**settings, "AGENTKIT_REDIS_URL": url, "AGENTKIT_REDIS_KEY_PREFIX": prefix}
+
+
+def _servers(model: ServerProcess, backend: ServerProcess) -> Servers:
+    return Servers(f"{model.spec.base}/v1", model.pid, backend.spec.base, backend.pid)
+
+
+async def redis_against_in_process(
+    count: int, pace: Pace, *, server: str = "granian", redis_url: str = REDIS_URL
+) -> tuple[Figures, Figures]:
+    """Return the figures of ``count`` clients on a backend keeping its runs in the process, then on Redis."""
+    model_spec = paced_model_spec(pace)
+    with tempfile.TemporaryDirectory(prefix="bench-scale-") as data, redis_prefix(redis_url) as prefix:
+        llm = f"{model_spec.base}/v1"
+        local, shared = Path(data, "in-process"), Path(data, "redis")
+        specs = [
+            backend_spec(backend_settings(local, llm), server),
+            backend_spec(on_redis(backend_settings(shared, llm), redis_url, prefix), server),
+        ]
+        with running(model_spec, *specs) as (model, in_process, redis_backend):
+            figures = []
+            for backend in (in_process, redis_backend):
+                warm_up_backend(backend)
+                await through_agentkit(_servers(model, backend), 1, pace)
+                figures.append(await through_agentkit(_servers(model, backend), count, pace))
+    return figures[0], figures[1]
+
+
+@dataclass
+class Throughput:
+    """N clients' figures on some backend processes, and the CPU seconds of all of them."""
+
+    figures: Figures
+    processes: int
+    backend_cpu_s: float
+    pace: Pace
+
+    @property
+    def tokens_per_s(self) -> float:
+        """Return the tokens delivered over the time the slowest answer took (all started at once)."""
+        longest = percentile(self.figures.completion_over_ideal, 100) * self.pace.ideal_s
+        return self.figures.tokens / longest if longest else 0.0
+
+
+async def _spread(servers: Sequence[Servers], count: int, pace: Pace) -> Throughput:
+    """Run ``count`` clients at once, spread in turn over the backends of ``servers``."""
+    sockets = await open_sockets([s.backend for s in servers], count)
+    try:
+        async with contextlib.AsyncExitStack() as stack:
+            samplers = [await stack.enter_async_context(ProcessSampler(s.backend_pid)) for s in servers[1:]]
+            figures = await streamed_at_once(servers[0], pace, [partial(run_turn, s) for s in sockets], True)
+        cpu = (figures.backend.cpu_s if figures.backend else 0.0) + sum(s.usage.cpu_s for s in samplers)
+        return Throughput(figures, len(servers), cpu, pace)
+    finally:
+        await asyncio.gather(*(socket.close() for socket in sockets))
+
+
+async def one_against_two(
+    count: int,
+    pace: Pace,
+    *,
+    database_url: str | None = None,
+    server: str = "granian",
+    redis_url: str = REDIS_URL,
+) -> tuple[Throughput, Throughput]:
+    """Return the throughput of ``count`` clients on one backend process, then spread over two."""
+    model_spec = paced_model_spec(pace)
+    with tempfile.TemporaryDirectory(prefix="bench-scale-") as data, redis_prefix(redis_url) as prefix:
+        database = database_url or f"sqlite:///{Path(data, 'shared.db')}"
+        llm = f"{model_spec.base}/v1"
+        specs = [
+            backend_spec(on_redis(backend_settings(Path(data), llm, database), redis_url, prefix), server)
+            for _ in range(2)
+        ]
+        with running(model_spec, *specs) as (model, a, b):
+            pair = [_servers(model, a), _servers(model, b)]
+            for backend in (a, b):
+                warm_up_backend(backend)
+            await _spread(pair, 2, pace)
+            alone = await _spread(pair[:1], count, pace)
+            together = await _spread(pair, count, pace)
+    return alone, together
+
+
+def redis_rows(redis_figures: Figures, local: Figures) -> list[Row]:
+    """Return the rows comparing the figures with runs on Redis and with runs in the process."""
+
+    def cpu_per_token_us(f: Figures) -> float | str:
+        return f.backend.cpu_s / f.tokens * 1e6 if f.backend and f.tokens else "-"
+
+    def in_order(f: Figures) -> str:
+        return f"{f.complete_in_order}/{f.count}"
+
+    r, i = redis_figures, local
+    return [
+        Row("added time to first token p50 (ms)", percentile(r.added_ttft_ms, 50), percentile(i.added_ttft_ms, 50)),
+        Row("added time to first token p99 (ms)", percentile(r.added_ttft_ms, 99), percentile(i.added_ttft_ms, 99)),
+        Row("completion / ideal p50", percentile(r.completion_over_ideal, 50), percentile(i.completion_over_ideal, 50), 3),
+        Row("completion / ideal max", percentile(r.completion_over_ideal, 100), percentile(i.completion_over_ideal, 100), 3),
+        Row("inter-token gap p99 (ms)", percentile(r.gaps_ms, 99), percentile(i.gaps_ms, 99)),
+        Row("end of answer after its last token p50 (ms)", percentile(r.tail_ms, 50), percentile(i.tail_ms, 50)),
+        Row("backend CPU / tokens delivered (us)", cpu_per_token_us(r), cpu_per_token_us(i)),
+        Row("answers complete, tokens in order", in_order(r), in_order(i)),
+        Row("errors", str(len(r.errors)), str(len(i.errors))),
+    ]  # fmt: skip
+
+
+def throughput_rows(two: Throughput, one: Throughput) -> list[Row]:
+    """Return the rows comparing N clients over two processes with the same N on one."""
+    t, o = two.figures, one.figures
+    return [
+        Row("tokens delivered a second", two.tokens_per_s, one.tokens_per_s, 0),
+        Row("completion / ideal p50", percentile(t.completion_over_ideal, 50), percentile(o.completion_over_ideal, 50), 3),
+        Row("completion / ideal max", percentile(t.completion_over_ideal, 100), percentile(o.completion_over_ideal, 100), 3),
+        Row("added time to first token p50 (ms)", percentile(t.added_ttft_ms, 50), percentile(o.added_ttft_ms, 50)),
+        Row("inter-token gap p99 (ms)", percentile(t.gaps_ms, 99), percentile(o.gaps_ms, 99)),
+        Row("backends' CPU (s)", two.backend_cpu_s, one.backend_cpu_s, 2),
+        Row("answers complete, tokens in order", f"{t.complete_in_order}/{t.count}", f"{o.complete_in_order}/{o.count}"),
+        Row("errors", str(len(t.errors)), str(len(o.errors))),
+    ]  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run both comparisons and print their tables."""
+    parser = argparse.ArgumentParser(description="AgentKit with runs on Redis, and on two processes.")
+    parser.add_argument("--clients", type=int, default=100)
+    parser.add_argument("--tokens", type=int, default=500)
+    parser.add_argument("--rate", type=float, default=100.0, help="tokens a second")
+    parser.add_argument("--ttft", type=float, default=0.2, help="the model's seconds to the first token")
+    parser.add_argument(
+        "--database-url", help="the database both processes share, e.g. postgresql+psycopg://..."
+    )
+    parser.add_argument("--redis-url", default=REDIS_URL)
+    parser.add_argument("--server", choices=SERVERS, default="granian", help="the backends' ASGI server")
+    args = parser.parse_args(argv)
+    pace = Pace(ttft_s=args.ttft, rate=args.rate, tokens=args.tokens)
+    shared = asyncio.run(
+        redis_against_in_process(args.clients, pace, server=args.server, redis_url=args.redis_url)
+    )
+    alone, together = asyncio.run(
+        one_against_two(
+            args.clients, pace, database_url=args.database_url, server=args.server, redis_url=args.redis_url
+        )
+    )
+    print(
+        f"paced model: {pace.tokens} tokens at {pace.rate:g}/s after {pace.ttft_s:g} s (ideal {pace.ideal_s:.2f} s)\n"
+    )
+    title = f"{args.clients} clients at once: runs on Redis against runs in the process"
+    print(format_table(title, redis_rows(*reversed(shared)), app="runs on Redis", baseline="in-process"))
+    title = f"{args.clients} clients at once over two backend processes against one"
+    print("\n" + format_table(title, throughput_rows(together, alone), app="two processes", baseline="one"))
+    for label, figures in (
+        ("in-process", shared[0]),
+        ("Redis", shared[1]),
+        ("one", alone.figures),
+        ("two", together.figures),
+    ):
+        if figures.errors:
+            print(f"{label} errors (first 3): {figures.errors[:3]}")
+
+
+if __name__ == "__main__":
+    main()
