@@ -170,8 +170,13 @@ class RedisRuns(RunRegistry):
                 commands += [("SADD", stored, value), ("EXPIRE", stored, META_TTL_S)]
             else:  # the end: followers stop, the session no longer lists the run
                 commands += self._ended(run.run_id, run.session_id, value)
-        if not await self.leases.run_fenced(self._key("lease", run.run_id), self.process, commands):
+        if not await self.leases.run_fenced(self._fence(run), self.process, run.run_id, commands):
             self._lose(run)
+
+    def _fence(self, run: Run) -> list[str]:
+        """Return the keys that say whether ``run`` is still this process's: its lease, reaped key and session list."""
+        run_id = run.run_id
+        return [self._key("lease", run_id), self._key("reaped", run_id), self._key("session", run.session_id)]
 
     def _ended(self, run_id: str, session_id: str, end_id: int) -> list[Command]:
         events = self._key("events", run_id)
@@ -196,9 +201,8 @@ class RedisRuns(RunRegistry):
         if run.run_id not in self._runs:
             return True  # not a run on Redis (an intervention's acknowledgement)
         try:
-            owned = await self.leases.confirm(
-                self._key("lease", run.run_id), self._key("busy", run.session_id), run.run_id, run.answered
-            )
+            keys = [*self._fence(run), self._key("busy", run.session_id)]
+            owned = await self.leases.confirm(keys, run.run_id, run.answered)
         except aioredis.RedisError:
             owned = not self.leases.lapsed(run.run_id)
         if not owned:
@@ -220,7 +224,7 @@ class RedisRuns(RunRegistry):
     async def _give_up(self, run_id: str) -> None:
         lease = self._key("lease", run_id)
         try:
-            await self.leases.run_fenced(lease, self.process, [("DEL", lease)])
+            await self.leases.run_fenced([lease], self.process, run_id, [("DEL", lease)])
             await self.reap(run_id)
         except aioredis.RedisError:
             log.exception("could not hand over run %s; a process that follows it marks it", run_id)
@@ -361,8 +365,8 @@ class RedisRuns(RunRegistry):
     async def _renew(self) -> None:
         """Renew the leases of this process's runs (and the busy keys of those still answering).
 
-        A run whose lease is gone (this process stalled past it) or whose session another run took is
-        stopped here; so is one whose lease may have lapsed while Redis did not answer.
+        A run another process took over while this one stalled, or whose session another run took,
+        is stopped here; so is one whose lease may have lapsed while Redis did not answer.
         """
         while True:
             await asyncio.sleep(self.lease_ms / 3000)
@@ -373,10 +377,8 @@ class RedisRuns(RunRegistry):
             try:
                 async with self.redis.pipeline(transaction=False) as pipe:
                     for run in runs:
-                        busy = self._key("busy", run.session_id)
-                        await self.leases.renew(
-                            pipe, self._key("lease", run.run_id), busy, run.run_id, run.answered
-                        )
+                        keys = [*self._fence(run), self._key("busy", run.session_id)]
+                        await self.leases.renew(pipe, keys, run.run_id, run.answered)
                     owned = await pipe.execute()
             except aioredis.RedisError:
                 log.exception("could not renew the leases of this process's runs")
@@ -460,7 +462,7 @@ class RedisRuns(RunRegistry):
             seq += 1
             commands.append(("XADD", events_key, f"0-{seq}", "e", encode_event(event)))
         commands += self._ended(run_id, meta.get("session_id", ""), seq + 1)
-        await self.leases.run_fenced(reaped, self.process, commands)
+        await self.leases.run_fenced([reaped], self.process, run_id, commands)
         return True
 
     async def close(self) -> None:

@@ -3,8 +3,9 @@
 A run's lease (``lease:{run}``) holds the token of the process that owns it. The owner renews it by
 compare-and-set, and every write it makes for the run (events, stored messages, the end) is one
 script that first checks the lease still holds its token. A process that stalls past its lease (a
-long pause, a network partition) finds the lease gone when it wakes: nothing it still sends is
-written, whoever marked the run interrupted or resumed it meanwhile, and it stops the run.
+long pause, a network partition) and finds when it wakes that another process marked the run
+interrupted (and maybe resumed it) writes nothing more for it, and stops it. One whose lease lapsed
+while nobody took the run over takes it again and goes on.
 
 The database writes a run must make once (its answer, a team's checkpoints and its state) ask
 :meth:`Leases.confirm` first, which extends the lease: the owner then has a whole lease to make them
@@ -20,10 +21,26 @@ Command = tuple[str | int | bytes, ...]
 """One Redis command as its words, e.g. ``("SADD", key, member)``; ``("DELIFEQ", key, value)`` deletes
 ``key`` only while it holds ``value``."""
 
-# run the commands in ARGV (each as its length, then its words) only while KEYS[1] holds ARGV[1]
-_FENCED = """
-if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
-local i = 2
+# Whether the caller holds the fence KEYS[1] (ARGV[1] its token, ARGV[2] the run, ARGV[3] a lease in ms).
+# With KEYS[2] (the run's reaped key) and KEYS[3] (its session's runs): a lease that lapsed while nobody
+# took the run over (not reaped, not ended) is taken again, so a merely slow owner goes on.
+_HELD = """
+local function held()
+  local holder = redis.call('get', KEYS[1])
+  if holder == ARGV[1] then return true end
+  if holder or #KEYS < 3 then return false end
+  if redis.call('exists', KEYS[2]) == 1 or not redis.call('zscore', KEYS[3], ARGV[2]) then return false end
+  redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[3])
+  return true
+end
+"""
+
+# run the commands in ARGV from the 4th on (each as its length, then its words) only while the fence is held
+_FENCED = (
+    _HELD
+    + """
+if not held() then return 0 end
+local i = 4
 while i <= #ARGV do
   local n = tonumber(ARGV[i])
   if ARGV[i + 1] == 'DELIFEQ' then
@@ -35,17 +52,22 @@ while i <= #ARGV do
 end
 return 1
 """
+)
 
-# KEYS: lease, busy; ARGV: token, run id, lease ms, answered ("1": the busy key is not the run's any more)
-_RENEW = """
-if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
+# KEYS: lease, reaped, session's runs, busy; ARGV: token, run id, lease ms, answered ("1": the busy key is
+# not the run's any more). 0: the run is not this process's (taken over, or its session taken by another run)
+_RENEW = (
+    _HELD
+    + """
+if not held() then return 0 end
 redis.call('pexpire', KEYS[1], ARGV[3])
 if ARGV[4] == '1' then return 1 end
-local holder = redis.call('get', KEYS[2])
-if holder == ARGV[2] then redis.call('pexpire', KEYS[2], ARGV[3]) return 1 end
-if not holder then redis.call('set', KEYS[2], ARGV[2], 'PX', ARGV[3]) return 1 end
-return 0
+local holder = redis.call('get', KEYS[4])
+if holder and holder ~= ARGV[2] then return 0 end
+redis.call('set', KEYS[4], ARGV[2], 'PX', ARGV[3])
+return 1
 """
+)
 
 # KEYS: lease, reaped; ARGV: reaper, ttl s. Only a run without a lease is reaped, and only once.
 _CLAIM_REAP = """
@@ -67,29 +89,31 @@ class Leases:
         # when each run's lease was last confirmed (monotonic, taken before asking): it holds a lease from there
         self.confirmed: dict[str, float] = {}
 
-    async def run_fenced(self, fence: str, token: str, commands: list[Command], client: Any = None) -> bool:
-        """Run ``commands`` at once, only while the key ``fence`` holds ``token``; False (nothing run) if not."""
-        args: list[str | int | bytes] = [token]
+    async def run_fenced(
+        self, fence: list[str], token: str, run_id: str, commands: list[Command], client: Any = None
+    ) -> bool:
+        """Run ``commands`` at once, only while ``fence`` holds ``token``; False (nothing run) if not.
+
+        ``fence`` is the key to check, or a run's lease, reaped key and session list: then a lease
+        that lapsed while nobody took the run over is taken again.
+        """
+        args: list[str | int | bytes] = [token, run_id, self.lease_ms]
         for command in commands:
             args += [len(command), *command]
-        return bool(await self._fenced(keys=[fence], args=args, client=client))
+        return bool(await self._fenced(keys=fence, args=args, client=client))
 
-    async def renew(self, pipe: Any, lease: str, busy: str, run_id: str, answered: bool) -> None:
-        """Queue the renewal of a run's lease (and of the session's busy key while it answers) on ``pipe``.
+    async def renew(self, pipe: Any, keys: list[str], run_id: str, answered: bool) -> None:
+        """Queue on ``pipe`` the renewal of a run's lease (``keys``: lease, reaped, session list, busy).
 
-        Its result is 0 when the run is no longer this process's: the lease lapsed or another run
-        holds the session.
+        The session's busy key is renewed too while the run answers. The result is 0 when the run
+        is no longer this process's: another process took it over, or another run holds its session.
         """
-        await self._renew(
-            keys=[lease, busy], args=[self.token, run_id, self.lease_ms, int(answered)], client=pipe
-        )
+        await self._renew(keys=keys, args=[self.token, run_id, self.lease_ms, int(answered)], client=pipe)
 
-    async def confirm(self, lease: str, busy: str, run_id: str, answered: bool) -> bool:
-        """Renew one run's lease now; whether the run is still this process's (a whole lease from now)."""
+    async def confirm(self, keys: list[str], run_id: str, answered: bool) -> bool:
+        """Renew one run's lease now (as :meth:`renew`); whether the run is still this process's, a whole lease from now."""
         asked = time.monotonic()
-        owned = bool(
-            await self._renew(keys=[lease, busy], args=[self.token, run_id, self.lease_ms, int(answered)])
-        )
+        owned = bool(await self._renew(keys=keys, args=[self.token, run_id, self.lease_ms, int(answered)]))
         if owned:
             self.confirmed[run_id] = asked
         return owned
