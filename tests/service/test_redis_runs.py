@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 from agentkit_app.engine import events as ev
-from agentkit_app.engine.llm.scripted import Reply, ScriptedModel
-from agentkit_app.service.chat import TurnRequest
-from agentkit_app.service.redis_runs import RemoteRun
+from agentkit_app.engine.llm.scripted import Call, Reply, ScriptedModel
+from agentkit_app.service.chat import ChatService, TurnRequest
+from agentkit_app.service.redis_runs import RedisRuns, RemoteRun
 from agentkit_app.service.runs import Run
 from tests.service.conftest import running
-from tests.service.team_recovery_worker import build_service
+from tests.service.team_recovery_worker import PLAN, TASK, build_service, phase_name
 
 
 async def test_tokens_published_together_reach_another_process_together_and_in_order(two):
@@ -130,13 +131,18 @@ async def test_a_run_whose_session_another_run_took_while_it_stalled_stops(two):
     newer.task.cancel()
 
 
+def _on_redis(service: ChatService, runs: RedisRuns) -> None:
+    """Give ``service`` the registry ``runs``, as the app builds it with Redis on."""
+    runs.on_interrupted = service.runs.on_interrupted
+    service.runs = runs
+
+
 async def test_an_answer_finished_after_the_run_was_taken_over_is_not_stored(two, tmp_path):
     a, b = two
     on_a = build_service(tmp_path, a.prefix, ScriptedModel([Reply(text="one two three four", delay=0.8)]))
     on_b = build_service(tmp_path, b.prefix, ScriptedModel([]))
-    for service, runs in ((on_a, a), (on_b, b)):
-        runs.on_interrupted = service.runs.on_interrupted
-        service.runs = runs
+    _on_redis(on_a, a)
+    _on_redis(on_b, b)
     session = await on_a.create_session("assistant")
     run = await on_a.start_turn(TurnRequest(session_id=session.session_id, content="count to four"))
     async for event in run.follow():
@@ -152,3 +158,48 @@ async def test_an_answer_finished_after_the_run_was_taken_over_is_not_stored(two
     answers = [m for m in await on_b.store.get_messages(session.session_id) if m.role == "assistant"]
     assert len(answers) == 1, "the answer is stored once: as the process that took the run over left it"
     assert answers[0].metadata.get("interrupted") and answers[0].content != "one two three four"
+
+
+def _team(slow: str = "") -> ScriptedModel:
+    """A team model planning Design -> Build -> Review; each phase answers ``{name} done{slow}``, slowly if ``slow``."""
+
+    def answer(call: Call) -> Reply:
+        if call.purpose == "team.plan":
+            return Reply(text=json.dumps(PLAN))
+        if call.purpose == "team.phase":
+            name = phase_name(call)
+            return Reply(text=f"{name} done{slow}", delay=1.5 if slow and name == "Build" else 0.0)
+        return Reply(text="The release is out.")
+
+    return ScriptedModel(answer)
+
+
+async def test_a_team_run_resumed_elsewhere_is_not_overwritten_when_its_stalled_owner_wakes(two, tmp_path):
+    a, b = two
+    on_a = build_service(tmp_path, f"{a.prefix}cp:", _team(" slowly"))
+    on_b = build_service(tmp_path, f"{a.prefix}cp:", _team())
+    _on_redis(on_a, a)
+    _on_redis(on_b, b)
+    session = await on_a.create_session("assistant")
+    run = await on_a.start_turn(TurnRequest(session_id=session.session_id, content=TASK))
+    while "a" not in ((await on_a.checkpoints.load(run.run_id)) or {}).get("results", {}):
+        await asyncio.sleep(0.05)
+    for (
+        task
+    ) in a._tasks:  # A stalls in the Build phase; B marks the run interrupted, the user resumes it on B
+        task.cancel()
+    remote = await b.get(run.run_id)
+    assert remote is not None and [e async for e in remote.follow()][-1].code == "interrupted"
+    resumed = await on_b.resume_team(session.session_id)
+    await asyncio.wait_for(asyncio.gather(resumed.task, run.task, return_exceptions=True), 15)
+    state = await on_b.checkpoints.load(run.run_id)
+    assert state is not None and state["results"]["b"] == "Build done", "A's late phase is not checkpointed"
+    fresh = await on_b.store.get_session(session.session_id)
+    assert fresh is not None and fresh.server_state["team_run"] == {
+        "run_id": run.run_id,
+        "status": "completed",
+    }
+    stored = " ".join(m.content for m in await on_b.store.get_messages(session.session_id))
+    assert "Design done slowly" in stored and "Build done slowly" not in stored, (
+        "what A finished is kept, no more"
+    )
