@@ -28,15 +28,17 @@ import orjson
 import redis.asyncio as aioredis
 
 from agentkit_app.engine import events as ev
-from agentkit_app.service.run_leases import Command, Leases
+from agentkit_app.service.run_leases import Command, Leases, Writes
 from agentkit_app.service.runs import Run, RunRegistry
 
 log = logging.getLogger(__name__)
 
-MAX_EVENTS = 100_000  # a stream's cap (a long team run has some thousands)
 KEPT_AFTER_END_S = 3600  # a run's stream stays readable this long after its end
 META_TTL_S = 24 * 3600
 REPLY_TIMEOUT_S = 5
+# the runs' events are written together at most this often (an answer or an end at once): a write
+# per few tokens of every run instead of one per token of each (a viewer's frames batch by 50 ms too)
+COALESCE_S = 0.05
 
 
 def encode_event(event: ev.Event) -> bytes:
@@ -61,44 +63,39 @@ class RemoteRun(Run):
 
 
 class _Outbox:
-    """The owner's side of a run's stream: what the run does, written in order, all that is ready at once."""
+    """The owner's side of a run's stream: what the run did since its last write, waiting for the next."""
 
     def __init__(self, runs: RedisRuns, run: Run) -> None:
         self.runs = runs
         self.run = run
         self.seq = 0
-        self.ops: list[tuple[str, Any]] = []
-        self.task: asyncio.Task[None] | None = None
+        self.pending: Writes | None = None
+
+    def _writes(self) -> Writes:
+        if self.pending is None:
+            stream = self.runs._key("events", self.run.run_id)
+            self.pending = Writes(self.run.run_id, stream, first=self.seq + 1)
+            self.runs.wait_to_write(self)
+        return self.pending
 
     def event(self, event: ev.Event) -> None:
+        writes = self._writes()
         self.seq += 1
-        self.ops.append(("event", (self.seq, encode_event(event))))
-        if isinstance(event, ev.FinalAnswer | ev.Error):
-            self.ops.append(("answered", None))
-        self._kick()
+        writes.events.append(encode_event(event))
+        if isinstance(
+            event, ev.FinalAnswer | ev.Error
+        ):  # the next turn may start while this run titles the session
+            writes.commands.append(("DELIFEQ", self.runs._key("busy", self.run.session_id), self.run.run_id))
+            self.runs.write_soon()
 
     def stored(self, message_id: str) -> None:
-        self.ops.append(("stored", message_id))
-        self._kick()
+        stored = self.runs._key("stored", self.run.run_id)
+        self._writes().commands += [("SADD", stored, message_id), ("EXPIRE", stored, META_TTL_S)]
 
     def finished(self) -> None:
-        self.ops.append(("end", self.seq + 1))
-        self._kick()
-
-    def _kick(self) -> None:
-        if self.task is None:
-            self.task = asyncio.get_running_loop().create_task(self._flush())
-
-    async def _flush(self) -> None:
-        try:
-            while self.ops:
-                ops, self.ops = self.ops, []
-                if self.run.run_id not in self.runs.lost:  # fenced off: its writes would be refused
-                    await self.runs.write(self.run, ops)
-        except Exception:  # the run goes on here; viewers elsewhere miss what could not be written
-            log.exception("could not write the events of run %s to Redis", self.run.run_id)
-        finally:
-            self.task = None
+        """The end: followers stop, the session no longer lists the run."""
+        self._writes().commands += self.runs._ended(self.run.run_id, self.run.session_id, self.seq + 1)
+        self.runs.write_soon()
 
 
 class RedisRuns(RunRegistry):
@@ -109,6 +106,11 @@ class RedisRuns(RunRegistry):
         self.redis = aioredis.Redis.from_url(
             url, decode_responses=True, socket_connect_timeout=5, socket_timeout=lease_s + 10
         )
+        # the streams' writes, many a second: without a socket timeout, which costs redis-py a task per
+        # command (a write stuck on a dead connection leaves the run to its lease, renewed by the other)
+        self.writer = aioredis.Redis.from_url(
+            url, decode_responses=True, socket_connect_timeout=5, socket_keepalive=True
+        )
         self.prefix = f"{prefix.rstrip(':')}:runs:"
         self.lease_ms = int(lease_s * 1000)
         self.process = uuid.uuid4().hex
@@ -116,6 +118,11 @@ class RedisRuns(RunRegistry):
         # runs of this process whose lease lapsed: stopped here, their writes refused
         self.lost: set[str] = set()
         self._giving_up: set[asyncio.Task[None]] = set()
+        # the runs that did something since this process last wrote to their streams, and that writer
+        self._outboxes: dict[str, _Outbox] = {}
+        self._writing: asyncio.Task[None] | None = None
+        self._pause: asyncio.Future[None] | None = None
+        self._hurry = False
         self._mirrors: dict[str, RemoteRun] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._started: asyncio.Lock | None = None
@@ -157,21 +164,53 @@ class RedisRuns(RunRegistry):
         run.observer = _Outbox(self, run)
         return True
 
-    async def write(self, run: Run, ops: list[tuple[str, Any]]) -> None:
-        """Write what ``run`` did, in order, in one round trip, while it is this process's (called by its outbox)."""
-        events, stored = self._key("events", run.run_id), self._key("stored", run.run_id)
-        commands: list[Command] = []
-        for op, value in ops:
-            if op == "event":
-                commands.append(("XADD", events, "MAXLEN", "~", MAX_EVENTS, f"0-{value[0]}", "e", value[1]))
-            elif op == "answered":  # the next turn may start while this run titles the session
-                commands.append(("DELIFEQ", self._key("busy", run.session_id), run.run_id))
-            elif op == "stored":
-                commands += [("SADD", stored, value), ("EXPIRE", stored, META_TTL_S)]
-            else:  # the end: followers stop, the session no longer lists the run
-                commands += self._ended(run.run_id, run.session_id, value)
-        if not await self.leases.run_fenced(self._fence(run), self.process, run.run_id, commands):
-            self._lose(run)
+    def wait_to_write(self, outbox: _Outbox) -> None:
+        """Have what ``outbox``'s run did written with the next write of this process's runs."""
+        self._outboxes[outbox.run.run_id] = outbox
+        if self._writing is None:
+            self._writing = asyncio.get_running_loop().create_task(self._write_all())
+
+    def write_soon(self) -> None:
+        """Make the next write now (an answer is out, or a run ended), without waiting for more."""
+        self._hurry = True
+        if self._pause is not None and not self._pause.done():
+            self._pause.set_result(None)
+
+    async def _write_all(self) -> None:
+        """Write what the runs of this process did, all in one round trip, at most every :data:`COALESCE_S`."""
+        loop = asyncio.get_running_loop()
+        try:
+            while self._outboxes:
+                outboxes, self._outboxes, self._hurry = list(self._outboxes.values()), {}, False
+                batch: list[tuple[Run, Writes]] = []
+                for outbox in outboxes:
+                    writes, outbox.pending = outbox.pending, None
+                    if writes is not None and outbox.run.run_id not in self.lost:  # fenced off: refused
+                        batch.append((outbox.run, writes))
+                await self._write(batch)
+                if not self._hurry:
+                    self._pause = loop.create_future()
+                    timer = loop.call_later(COALESCE_S, self.write_soon)
+                    await self._pause
+                    timer.cancel()
+        finally:
+            self._writing = None
+
+    async def _write(self, batch: list[tuple[Run, Writes]]) -> None:
+        """Write each run's writes while it is this process's; stop here those another process took over."""
+        try:
+            async with self.writer.pipeline(transaction=False) as pipe:
+                for run, writes in batch:
+                    await self.leases.run_fenced(self._fence(run), self.process, writes, pipe)
+                results = await pipe.execute(raise_on_error=False)
+        except Exception:  # the runs go on here; viewers elsewhere miss what could not be written
+            log.exception("could not write the events of %d runs to Redis", len(batch))
+            return
+        for (run, _), result in zip(batch, results, strict=True):
+            if isinstance(result, Exception):
+                log.error("could not write the events of run %s to Redis: %s", run.run_id, result)
+            elif not result:
+                self._lose(run)
 
     def _fence(self, run: Run) -> list[str]:
         """Return the keys that say whether ``run`` is still this process's: its lease, reaped key and session list."""
@@ -224,7 +263,8 @@ class RedisRuns(RunRegistry):
     async def _give_up(self, run_id: str) -> None:
         lease = self._key("lease", run_id)
         try:
-            await self.leases.run_fenced([lease], self.process, run_id, [("DEL", lease)])
+            writes = Writes(run_id, self._key("events", run_id), commands=[("DEL", lease)])
+            await self.leases.run_fenced([lease], self.process, writes)
             await self.reap(run_id)
         except aioredis.RedisError:
             log.exception("could not hand over run %s; a process that follows it marks it", run_id)
@@ -457,18 +497,16 @@ class RedisRuns(RunRegistry):
             except Exception:
                 log.exception("could not record the interruption of run %s", run_id)
         log.warning("run %s of a process that stopped is marked interrupted", run_id)
-        commands: list[Command] = []
-        for event in added:
-            seq += 1
-            commands.append(("XADD", events_key, f"0-{seq}", "e", encode_event(event)))
-        commands += self._ended(run_id, meta.get("session_id", ""), seq + 1)
-        await self.leases.run_fenced([reaped], self.process, run_id, commands)
+        writes = Writes(run_id, events_key, seq + 1, [encode_event(event) for event in added])
+        writes.commands = self._ended(run_id, meta.get("session_id", ""), seq + len(added) + 1)
+        await self.leases.run_fenced([reaped], self.process, writes)
         return True
 
     async def close(self) -> None:
         """Stop listening and renewing, and close the connections."""
-        tasks = [*self._tasks, *self._giving_up]
+        tasks = [*self._tasks, *self._giving_up, *([self._writing] if self._writing else [])]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await self.redis.aclose()
+        await self.writer.aclose()

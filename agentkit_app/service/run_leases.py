@@ -15,11 +15,26 @@ before anyone may take the run over.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
 from typing import Any
+
+MAX_EVENTS = 100_000  # a stream's cap (a long team run has some thousands)
 
 Command = tuple[str | int | bytes, ...]
 """One Redis command as its words, e.g. ``("SADD", key, member)``; ``("DELIFEQ", key, value)`` deletes
 ``key`` only while it holds ``value``."""
+
+
+@dataclass
+class Writes:
+    """What is written for a run at once: events appended to its stream, then other commands."""
+
+    run_id: str
+    stream: str
+    first: int = 1  # the entry id (``0-first``) of the first event
+    events: list[bytes] = field(default_factory=list)
+    commands: list[Command] = field(default_factory=list)
+
 
 # Whether the caller holds the fence KEYS[1] (ARGV[1] its token, ARGV[2] the run, ARGV[3] a lease in ms).
 # With KEYS[2] (the run's reaped key) and KEYS[3] (its session's runs): a lease that lapsed while nobody
@@ -35,12 +50,17 @@ local function held()
 end
 """
 
-# run the commands in ARGV from the 4th on (each as its length, then its words) only while the fence is held
+# only while the fence is held: append ARGV[7] events (from ARGV[8]) to the stream ARGV[4] (capped near
+# ARGV[5]), numbered from ARGV[6]; then run the commands after them (each as its length, then its words)
 _FENCED = (
     _HELD
     + """
 if not held() then return 0 end
-local i = 4
+local first, n = tonumber(ARGV[6]), tonumber(ARGV[7])
+for j = 1, n do
+  redis.call('xadd', ARGV[4], 'MAXLEN', '~', ARGV[5], '0-' .. (first + j - 1), 'e', ARGV[7 + j])
+end
+local i = 8 + n
 while i <= #ARGV do
   local n = tonumber(ARGV[i])
   if ARGV[i + 1] == 'DELIFEQ' then
@@ -89,16 +109,18 @@ class Leases:
         # when each run's lease was last confirmed (monotonic, taken before asking): it holds a lease from there
         self.confirmed: dict[str, float] = {}
 
-    async def run_fenced(
-        self, fence: list[str], token: str, run_id: str, commands: list[Command], client: Any = None
-    ) -> bool:
-        """Run ``commands`` at once, only while ``fence`` holds ``token``; False (nothing run) if not.
+    async def run_fenced(self, fence: list[str], token: str, writes: Writes, client: Any = None) -> bool:
+        """Make ``writes`` at once, only while ``fence`` holds ``token``; False (nothing written) if not.
 
         ``fence`` is the key to check, or a run's lease, reaped key and session list: then a lease
-        that lapsed while nobody took the run over is taken again.
+        that lapsed while nobody took the run over is taken again. On a pipeline (``client``), the
+        result is the queued command's.
         """
-        args: list[str | int | bytes] = [token, run_id, self.lease_ms]
-        for command in commands:
+        args: list[str | int | bytes] = [
+            token, writes.run_id, self.lease_ms, writes.stream, MAX_EVENTS, writes.first, len(writes.events),
+            *writes.events,
+        ]  # fmt: skip
+        for command in writes.commands:
             args += [len(command), *command]
         return bool(await self._fenced(keys=fence, args=args, client=client))
 
