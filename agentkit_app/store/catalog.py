@@ -233,16 +233,16 @@ class CatalogStore:
         def work(db: Session) -> bool:
             if db.get(CatalogVersionRecord, 1) is not None:
                 return False
-            db.add(CatalogVersionRecord(id=1, version=1))
-            for kind, entries in (
-                ("agent", seed.agents),
-                ("expert", seed.experts),
-                ("template", seed.templates),
-            ):
-                for entry in entries:
-                    _put(db, CatalogEdit(kind, entry.name, entry))  # type: ignore[arg-type]
-                    db.flush()
-            try:
+            try:  # another process's seed shows as a duplicate key at the first flush or at the commit
+                db.add(CatalogVersionRecord(id=1, version=1))
+                for kind, entries in (
+                    ("agent", seed.agents),
+                    ("expert", seed.experts),
+                    ("template", seed.templates),
+                ):
+                    for entry in entries:
+                        _put(db, CatalogEdit(kind, entry.name, entry))  # type: ignore[arg-type]
+                        db.flush()
                 db.commit()
             except IntegrityError:
                 db.rollback()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from agentkit_app.service.catalog import read_seed
 from agentkit_app.store.catalog import AgentPublic, CatalogEdit, CatalogSnapshot, CatalogStore, ExpertPublic
+from agentkit_app.store.db import make_engine
 from agentkit_app.store.sessions import SessionManager
 
 
@@ -35,6 +37,20 @@ async def test_an_empty_database_is_seeded_once_with_every_entry(manager: Sessio
         "Tech Lead",
         ["Product Manager", "Developer", "Reviewer"],
     )
+
+
+def test_processes_seeding_an_empty_database_at_once_store_one_seed_and_none_fails(database_url: str) -> None:
+    seed, _ = read_seed()
+    engines = [make_engine(database_url) for _ in range(4)]  # as four processes starting together
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            stored = list(pool.map(lambda engine: CatalogStore(engine).seed_now(seed), engines))
+        assert stored.count(True) == 1
+        snapshot = CatalogStore(engines[0]).snapshot_now()
+        assert snapshot is not None and [a.name for a in snapshot.agents] == [a.name for a in seed.agents]
+    finally:
+        for engine in engines:
+            engine.dispose()
 
 
 async def test_a_change_is_stored_in_order_and_moves_the_version(manager: SessionManager) -> None:
