@@ -31,6 +31,7 @@ import redis
 from bench.common import (
     SERVERS,
     ProcessSampler,
+    ProcessUsage,
     Row,
     ServerProcess,
     backend_settings,
@@ -68,10 +69,33 @@ def _servers(model: ServerProcess, backend: ServerProcess) -> Servers:
     return Servers(f"{model.spec.base}/v1", model.pid, backend.spec.base, backend.pid)
 
 
+def merged(rounds: Sequence[Figures]) -> Figures:
+    """Return the figures of several rounds as one: every client of every round, the processes' CPU summed."""
+    whole = Figures(0, [], [], [], [], 0, [])
+    for figures in rounds:
+        whole.count += figures.count
+        whole.added_ttft_ms += figures.added_ttft_ms
+        whole.completion_over_ideal += figures.completion_over_ideal
+        whole.gaps_ms += figures.gaps_ms
+        whole.tail_ms += figures.tail_ms
+        whole.complete_in_order += figures.complete_in_order
+        whole.errors += figures.errors
+        whole.tokens += figures.tokens
+        if figures.backend is not None:
+            whole.backend = whole.backend or ProcessUsage()
+            whole.backend.cpu_s += figures.backend.cpu_s
+            whole.backend.peak_rss_bytes = max(whole.backend.peak_rss_bytes, figures.backend.peak_rss_bytes)
+    return whole
+
+
 async def redis_against_in_process(
-    count: int, pace: Pace, *, server: str = "granian", redis_url: str = REDIS_URL
+    count: int, pace: Pace, *, rounds: int = 1, server: str = "granian", redis_url: str = REDIS_URL
 ) -> tuple[Figures, Figures]:
-    """Return the figures of ``count`` clients on a backend keeping its runs in the process, then on Redis."""
+    """Return the figures of ``count`` clients on a backend keeping its runs in the process, and on Redis.
+
+    The two take turns, ``rounds`` times each (in-process first, then Redis first), so that both
+    meet the same ups and downs of a shared machine; each one's rounds are merged.
+    """
     model_spec = paced_model_spec(pace)
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as data, redis_prefix(redis_url) as prefix:
         llm = f"{model_spec.base}/v1"
@@ -81,28 +105,37 @@ async def redis_against_in_process(
             backend_spec(on_redis(backend_settings(shared, llm), redis_url, prefix), server),
         ]
         with running(model_spec, *specs) as (model, in_process, redis_backend):
-            figures = []
+            figures: dict[int, list[Figures]] = {in_process.pid: [], redis_backend.pid: []}
             for backend in (in_process, redis_backend):
                 warm_up_backend(backend)
                 await through_agentkit(_servers(model, backend), 1, pace)
-                figures.append(await through_agentkit(_servers(model, backend), count, pace))
-    return figures[0], figures[1]
+            for turn in range(rounds):
+                order = (in_process, redis_backend) if turn % 2 == 0 else (redis_backend, in_process)
+                for backend in order:
+                    figures[backend.pid].append(await through_agentkit(_servers(model, backend), count, pace))
+    return merged(figures[in_process.pid]), merged(figures[redis_backend.pid])
 
 
 @dataclass
 class Throughput:
-    """N clients' figures on some backend processes, and the CPU seconds of all of them."""
+    """N clients' figures on some backend processes, the time the slowest answer took, the processes' CPU."""
 
     figures: Figures
     processes: int
+    seconds: float
     backend_cpu_s: float
-    pace: Pace
 
     @property
     def tokens_per_s(self) -> float:
         """Return the tokens delivered over the time the slowest answer took (all started at once)."""
-        longest = percentile(self.figures.completion_over_ideal, 100) * self.pace.ideal_s
-        return self.figures.tokens / longest if longest else 0.0
+        return self.figures.tokens / self.seconds if self.seconds else 0.0
+
+
+def merged_throughput(rounds: Sequence[Throughput]) -> Throughput:
+    """Return the throughput of several rounds as one: their tokens over their summed times."""
+    figures = merged([r.figures for r in rounds])
+    seconds, cpu_s = sum(r.seconds for r in rounds), sum(r.backend_cpu_s for r in rounds)
+    return Throughput(figures, rounds[0].processes, seconds, cpu_s)
 
 
 async def _spread(servers: Sequence[Servers], count: int, pace: Pace) -> Throughput:
@@ -113,7 +146,8 @@ async def _spread(servers: Sequence[Servers], count: int, pace: Pace) -> Through
             samplers = [await stack.enter_async_context(ProcessSampler(s.backend_pid)) for s in servers[1:]]
             figures = await streamed_at_once(servers[0], pace, [partial(run_turn, s) for s in sockets], True)
         cpu = (figures.backend.cpu_s if figures.backend else 0.0) + sum(s.usage.cpu_s for s in samplers)
-        return Throughput(figures, len(servers), cpu, pace)
+        seconds = percentile(figures.completion_over_ideal, 100) * pace.ideal_s
+        return Throughput(figures, len(servers), seconds, cpu)
     finally:
         await asyncio.gather(*(socket.close() for socket in sockets))
 
@@ -122,11 +156,15 @@ async def one_against_two(
     count: int,
     pace: Pace,
     *,
+    rounds: int = 1,
     database_url: str | None = None,
     server: str = "granian",
     redis_url: str = REDIS_URL,
 ) -> tuple[Throughput, Throughput]:
-    """Return the throughput of ``count`` clients on one backend process, then spread over two."""
+    """Return the throughput of ``count`` clients on one backend process, and spread over two.
+
+    The two take turns, ``rounds`` times each, as in :func:`redis_against_in_process`.
+    """
     model_spec = paced_model_spec(pace)
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as data, redis_prefix(redis_url) as prefix:
         database = database_url or f"sqlite:///{Path(data, 'shared.db')}"
@@ -140,9 +178,11 @@ async def one_against_two(
             for backend in (a, b):
                 warm_up_backend(backend)
             await _spread(pair, 2, pace)
-            alone = await _spread(pair[:1], count, pace)
-            together = await _spread(pair, count, pace)
-    return alone, together
+            measured: dict[int, list[Throughput]] = {1: [], 2: []}
+            for turn in range(rounds):
+                for processes in (1, 2) if turn % 2 == 0 else (2, 1):
+                    measured[processes].append(await _spread(pair[:processes], count, pace))
+    return merged_throughput(measured[1]), merged_throughput(measured[2])
 
 
 def redis_rows(redis_figures: Figures, local: Figures) -> list[Row]:
@@ -187,6 +227,7 @@ def main(argv: list[str] | None = None) -> None:
     """Run both comparisons and print their tables."""
     parser = argparse.ArgumentParser(description="AgentKit with runs on Redis, and on two processes.")
     parser.add_argument("--clients", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=2, help="turns each side takes (merged)")
     parser.add_argument("--tokens", type=int, default=500)
     parser.add_argument("--rate", type=float, default=100.0, help="tokens a second")
     parser.add_argument("--ttft", type=float, default=0.2, help="the model's seconds to the first token")
@@ -208,9 +249,11 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"paced model: {pace.tokens} tokens at {pace.rate:g}/s after {pace.ttft_s:g} s (ideal {pace.ideal_s:.2f} s)\n"
     )
-    title = f"{args.clients} clients at once: runs on Redis against runs in the process"
+    title = (
+        f"{args.clients} clients at once ({args.rounds} rounds): runs on Redis against runs in the process"
+    )
     print(format_table(title, redis_rows(*reversed(shared)), app="runs on Redis", baseline="in-process"))
-    title = f"{args.clients} clients at once over two backend processes against one"
+    title = f"{args.clients} clients at once ({args.rounds} rounds) over two backend processes against one"
     print("\n" + format_table(title, throughput_rows(together, alone), app="two processes", baseline="one"))
     for label, figures in (
         ("in-process", shared[0]),
