@@ -238,12 +238,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--server", choices=SERVERS, default="granian", help="the backends' ASGI server")
     args = parser.parse_args(argv)
     pace = Pace(ttft_s=args.ttft, rate=args.rate, tokens=args.tokens)
+    rounds, server, redis_url = args.rounds, args.server, args.redis_url
     shared = asyncio.run(
-        redis_against_in_process(args.clients, pace, server=args.server, redis_url=args.redis_url)
+        redis_against_in_process(args.clients, pace, rounds=rounds, server=server, redis_url=redis_url)
     )
     alone, together = asyncio.run(
         one_against_two(
-            args.clients, pace, database_url=args.database_url, server=args.server, redis_url=args.redis_url
+            args.clients,
+            pace,
+            rounds=rounds,
+            database_url=args.database_url,
+            server=server,
+            redis_url=redis_url,
         )
     )
     print(
