@@ -106,9 +106,9 @@ async def redis_against_in_process(
         ]
         with running(model_spec, *specs) as (model, in_process, redis_backend):
             figures: dict[int, list[Figures]] = {in_process.pid: [], redis_backend.pid: []}
-            for backend in (in_process, redis_backend):
+            for backend in (in_process, redis_backend):  # a round not counted: pools fill, code warms
                 warm_up_backend(backend)
-                await through_agentkit(_servers(model, backend), 1, pace)
+                await through_agentkit(_servers(model, backend), count, pace)
             for turn in range(rounds):
                 order = (in_process, redis_backend) if turn % 2 == 0 else (redis_backend, in_process)
                 for backend in order:
@@ -177,7 +177,7 @@ async def one_against_two(
             pair = [_servers(model, a), _servers(model, b)]
             for backend in (a, b):
                 warm_up_backend(backend)
-            await _spread(pair, 2, pace)
+            await _spread(pair, count, pace)  # a round not counted: pools fill, code warms
             measured: dict[int, list[Throughput]] = {1: [], 2: []}
             for turn in range(rounds):
                 for processes in (1, 2) if turn % 2 == 0 else (2, 1):
