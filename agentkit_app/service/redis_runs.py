@@ -1,13 +1,14 @@
 """Runs on Redis: every process of a deployment sees, follows and steers the runs of every other.
 
 The process that starts a run owns it: the run's task and its pending questions live there, and
-its events go to a Redis Stream as they are published. Any other process follows the run through a
+its events go to a Redis Stream as they are published (a few times a second, every run's at
+once: :mod:`agentkit_app.service.run_writes`). Any other process follows the run through a
 :class:`RemoteRun`, a local copy filled from the stream, and steers it (cancel, answers,
 interventions) with a command on the owner's control channel. Keys, under ``{prefix}:runs:``:
 
 - ``busy:{session}``: the run answering in the session (``SET NX``: one at a time), with a lease;
 - ``lease:{run}``: the owning process, with a lease it renews every third of it; gone: the owner died
-  (or stalled past it: then it is fenced off, see :mod:`agentkit_app.service.run_leases`);
+  (or stalled past it, and is fenced off once the run is taken over: :mod:`agentkit_app.service.run_leases`);
 - ``meta:{run}``: the run's session, kind, owner and start; ``session:{session}``: its runs in flight;
 - ``events:{run}``: the stream, entry ``0-n`` the n-th event, then an ``end`` entry; kept an hour after;
 - ``stored:{run}``: the messages the run stored; ``reaped:{run}``: set by who marked a dead run interrupted;
@@ -22,6 +23,7 @@ import json
 import logging
 import time
 import uuid
+from functools import partial
 from typing import Any
 
 import orjson
@@ -29,6 +31,7 @@ import redis.asyncio as aioredis
 
 from agentkit_app.engine import events as ev
 from agentkit_app.service.run_leases import Command, Leases, Writes
+from agentkit_app.service.run_writes import Outbox, RunKeys, StreamWriter, encode_event
 from agentkit_app.service.runs import Run, RunRegistry
 
 log = logging.getLogger(__name__)
@@ -36,14 +39,6 @@ log = logging.getLogger(__name__)
 KEPT_AFTER_END_S = 3600  # a run's stream stays readable this long after its end
 META_TTL_S = 24 * 3600
 REPLY_TIMEOUT_S = 5
-# the runs' events are written together at most this often (an answer or an end at once): a write
-# per few tokens of every run instead of one per token of each (a viewer's frames batch by 50 ms too)
-COALESCE_S = 0.05
-
-
-def encode_event(event: ev.Event) -> bytes:
-    """Return an event as the JSON a stream entry holds."""
-    return orjson.dumps(ev.to_wire(event), default=str)
 
 
 def _decoded(entries: list[tuple[str, dict[str, str]]]) -> list[ev.Event]:
@@ -62,42 +57,6 @@ class RemoteRun(Run):
         self.persisted_ids = stored
 
 
-class _Outbox:
-    """The owner's side of a run's stream: what the run did since its last write, waiting for the next."""
-
-    def __init__(self, runs: RedisRuns, run: Run) -> None:
-        self.runs = runs
-        self.run = run
-        self.seq = 0
-        self.pending: Writes | None = None
-
-    def _writes(self) -> Writes:
-        if self.pending is None:
-            stream = self.runs._key("events", self.run.run_id)
-            self.pending = Writes(self.run.run_id, stream, first=self.seq + 1)
-            self.runs.wait_to_write(self)
-        return self.pending
-
-    def event(self, event: ev.Event) -> None:
-        writes = self._writes()
-        self.seq += 1
-        writes.events.append(encode_event(event))
-        if isinstance(
-            event, ev.FinalAnswer | ev.Error
-        ):  # the next turn may start while this run titles the session
-            writes.commands.append(("DELIFEQ", self.runs._key("busy", self.run.session_id), self.run.run_id))
-            self.runs.write_soon()
-
-    def stored(self, message_id: str) -> None:
-        stored = self.runs._key("stored", self.run.run_id)
-        self._writes().commands += [("SADD", stored, message_id), ("EXPIRE", stored, META_TTL_S)]
-
-    def finished(self) -> None:
-        """The end: followers stop, the session no longer lists the run."""
-        self._writes().commands += self.runs._ended(self.run.run_id, self.run.session_id, self.seq + 1)
-        self.runs.write_soon()
-
-
 class RedisRuns(RunRegistry):
     """The runs of every process of a deployment, in Redis; those started here run here."""
 
@@ -106,11 +65,6 @@ class RedisRuns(RunRegistry):
         self.redis = aioredis.Redis.from_url(
             url, decode_responses=True, socket_connect_timeout=5, socket_timeout=lease_s + 10
         )
-        # the streams' writes, many a second: without a socket timeout, which costs redis-py a task per
-        # command (a write stuck on a dead connection leaves the run to its lease, renewed by the other)
-        self.writer = aioredis.Redis.from_url(
-            url, decode_responses=True, socket_connect_timeout=5, socket_keepalive=True
-        )
         self.prefix = f"{prefix.rstrip(':')}:runs:"
         self.lease_ms = int(lease_s * 1000)
         self.process = uuid.uuid4().hex
@@ -118,11 +72,7 @@ class RedisRuns(RunRegistry):
         # runs of this process whose lease lapsed: stopped here, their writes refused
         self.lost: set[str] = set()
         self._giving_up: set[asyncio.Task[None]] = set()
-        # the runs that did something since this process last wrote to their streams, and that writer
-        self._outboxes: dict[str, _Outbox] = {}
-        self._writing: asyncio.Task[None] | None = None
-        self._pause: asyncio.Future[None] | None = None
-        self._hurry = False
+        self.writer = StreamWriter(url, self.leases, self.lost, self._lose)
         self._mirrors: dict[str, RemoteRun] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._started: asyncio.Lock | None = None
@@ -161,56 +111,15 @@ class RedisRuns(RunRegistry):
             pipe.expire(self._key("session", session), META_TTL_S)
             await pipe.execute()
         self._runs[run.run_id] = run
-        run.observer = _Outbox(self, run)
+        keys = RunKeys(
+            stream=self._key("events", run.run_id),
+            busy=self._key("busy", session),
+            stored=self._key("stored", run.run_id),
+            fence=self._fence(run),
+            ended=partial(self._ended, run.run_id, session),
+        )
+        run.observer = Outbox(self.writer, run, keys)
         return True
-
-    def wait_to_write(self, outbox: _Outbox) -> None:
-        """Have what ``outbox``'s run did written with the next write of this process's runs."""
-        self._outboxes[outbox.run.run_id] = outbox
-        if self._writing is None:
-            self._writing = asyncio.get_running_loop().create_task(self._write_all())
-
-    def write_soon(self) -> None:
-        """Make the next write now (an answer is out, or a run ended), without waiting for more."""
-        self._hurry = True
-        if self._pause is not None and not self._pause.done():
-            self._pause.set_result(None)
-
-    async def _write_all(self) -> None:
-        """Write what the runs of this process did, all in one round trip, at most every :data:`COALESCE_S`."""
-        loop = asyncio.get_running_loop()
-        try:
-            while self._outboxes:
-                outboxes, self._outboxes, self._hurry = list(self._outboxes.values()), {}, False
-                batch: list[tuple[Run, Writes]] = []
-                for outbox in outboxes:
-                    writes, outbox.pending = outbox.pending, None
-                    if writes is not None and outbox.run.run_id not in self.lost:  # fenced off: refused
-                        batch.append((outbox.run, writes))
-                await self._write(batch)
-                if not self._hurry:
-                    self._pause = loop.create_future()
-                    timer = loop.call_later(COALESCE_S, self.write_soon)
-                    await self._pause
-                    timer.cancel()
-        finally:
-            self._writing = None
-
-    async def _write(self, batch: list[tuple[Run, Writes]]) -> None:
-        """Write each run's writes while it is this process's; stop here those another process took over."""
-        try:
-            async with self.writer.pipeline(transaction=False) as pipe:
-                for run, writes in batch:
-                    await self.leases.run_fenced(self._fence(run), self.process, writes, pipe)
-                results = await pipe.execute(raise_on_error=False)
-        except Exception:  # the runs go on here; viewers elsewhere miss what could not be written
-            log.exception("could not write the events of %d runs to Redis", len(batch))
-            return
-        for (run, _), result in zip(batch, results, strict=True):
-            if isinstance(result, Exception):
-                log.error("could not write the events of run %s to Redis: %s", run.run_id, result)
-            elif not result:
-                self._lose(run)
 
     def _fence(self, run: Run) -> list[str]:
         """Return the keys that say whether ``run`` is still this process's: its lease, reaped key and session list."""
@@ -504,9 +413,9 @@ class RedisRuns(RunRegistry):
 
     async def close(self) -> None:
         """Stop listening and renewing, and close the connections."""
-        tasks = [*self._tasks, *self._giving_up, *([self._writing] if self._writing else [])]
+        tasks = [*self._tasks, *self._giving_up]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await self.writer.close()
         await self.redis.aclose()
-        await self.writer.aclose()
