@@ -149,7 +149,9 @@ async def test_a_turn_streamed_over_http_by_one_process_is_followed_and_resumed_
         assert text(first + rest).strip() == final["content"]
         marked = [e for e in whole if e.frame.get("replay")]
         assert marked and whole[: len(marked)] == marked, "what came before B was asked, first and marked"
-        assert text(marked).startswith(text(first))
+        # the replay is what had reached Redis when B was asked: a process gathers its runs' writes for
+        # up to 50 ms, so it may end a few tokens before or after what A's client had got
+        assert text(first).startswith(text(marked)) or text(marked).startswith(text(first))
         assert_in_order_once(whole)
         assert text(whole) == text(first + rest) and whole[-1].frame["content"] == final["content"]
         await asyncio.sleep(0.5)  # the run has ended: its stream stays in Redis a while
