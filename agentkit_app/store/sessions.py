@@ -13,7 +13,14 @@ from sqlalchemy import update as sa_update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, delete, select
 
-from agentkit_app.store.branches import CHAT_ROLES, active_branch, alternatives, leaf_of, message_in
+from agentkit_app.store.branches import (
+    CHAT_ROLES,
+    active_branch,
+    alternatives,
+    leaf_of,
+    message_in,
+    whole_session,
+)
 from agentkit_app.store.db import in_session, writer_lock
 from agentkit_app.store.models import (
     MessagePublic,
@@ -38,7 +45,8 @@ _SESSION_HEAD = sa_select(_SESSIONS.c.server_state, _SESSIONS.c.title).where(
     _SESSIONS.c.session_id == bindparam("session_id")
 )
 _INSERT_MESSAGE = sa_insert(_MESSAGES)
-# and every turn reads its session
+# and every turn reads its session, and whether it ever forked
+_SESSION_BRANCHED = sa_select(_SESSIONS.c.branched).where(_SESSIONS.c.session_id == bindparam("session_id"))
 _SESSION_ROW = sa_select(_SESSIONS).where(_SESSIONS.c.session_id == bindparam("session_id"))
 _UPDATE_SESSION = sa_update(_SESSIONS).where(_SESSIONS.c.session_id == bindparam("where_session_id"))
 
@@ -313,7 +321,13 @@ class SessionManager:
         """Return the last user/assistant messages in LLM format, oldest first."""
 
         def work(db: Session) -> list[dict[str, str]]:
-            on_branch = active_branch(db, db.get(SessionRecord, session_id))
+            # every turn reads this: a session that never forked is read without walking a branch
+            branched = db.connection().execute(_SESSION_BRANCHED, {"session_id": session_id}).scalar()
+            on_branch = (
+                whole_session(session_id)
+                if branched is False
+                else active_branch(db, db.get(SessionRecord, session_id))
+            )
             if on_branch is None:
                 return []
             newest_first = (
