@@ -47,11 +47,6 @@ def leaf_of(db: Session, session_id: str, server_state: dict[str, Any] | None) -
     return last or ""
 
 
-def whole_session(session_id: str) -> SelectOfScalar[MessageRecord]:
-    """Return a query of all the session's messages: the one branch of a session that never forked."""
-    return select(MessageRecord).where(MessageRecord.session_id == session_id)
-
-
 def active_branch(db: Session, session: SessionRecord | None) -> SelectOfScalar[MessageRecord] | None:
     """Return a query of the messages on the session's active branch; None if there is none.
 
@@ -64,7 +59,7 @@ def active_branch(db: Session, session: SessionRecord | None) -> SelectOfScalar[
         return None
     session_id = session.session_id
     if session.branched is False:
-        return whole_session(session_id)
+        return select(MessageRecord).where(MessageRecord.session_id == session_id)
     step = aliased(MessageRecord)
     branch = (
         select(col(MessageRecord.id), col(MessageRecord.parent_id))

@@ -19,7 +19,6 @@ from agentkit_app.store.branches import (
     alternatives,
     leaf_of,
     message_in,
-    whole_session,
 )
 from agentkit_app.store.db import in_session, writer_lock
 from agentkit_app.store.models import (
@@ -47,6 +46,14 @@ _SESSION_HEAD = sa_select(_SESSIONS.c.server_state, _SESSIONS.c.title).where(
 _INSERT_MESSAGE = sa_insert(_MESSAGES)
 # and every turn reads its session, and whether it ever forked
 _SESSION_BRANCHED = sa_select(_SESSIONS.c.branched).where(_SESSIONS.c.session_id == bindparam("session_id"))
+# the newest chat messages of a session that never forked (the history every turn gives the model)
+_CHAT_NEWEST_FIRST = (
+    sa_select(_MESSAGES.c.role, _MESSAGES.c.content, _MESSAGES.c["metadata"])
+    .where(_MESSAGES.c.session_id == bindparam("session_id"), _MESSAGES.c.role.in_(CHAT_ROLES))
+    .order_by(_MESSAGES.c.id.desc())
+    .limit(bindparam("limit"))
+    .offset(bindparam("offset"))
+)
 _SESSION_ROW = sa_select(_SESSIONS).where(_SESSIONS.c.session_id == bindparam("session_id"))
 _UPDATE_SESSION = sa_update(_SESSIONS).where(_SESSIONS.c.session_id == bindparam("where_session_id"))
 
@@ -321,27 +328,28 @@ class SessionManager:
         """Return the last user/assistant messages in LLM format, oldest first."""
 
         def work(db: Session) -> list[dict[str, str]]:
-            # every turn reads this: a session that never forked is read without walking a branch
+            # every turn reads this: a session that never forked is read with a statement built once
             branched = db.connection().execute(_SESSION_BRANCHED, {"session_id": session_id}).scalar()
-            on_branch = (
-                whole_session(session_id)
-                if branched is False
-                else active_branch(db, db.get(SessionRecord, session_id))
-            )
-            if on_branch is None:
-                return []
-            newest_first = (
-                on_branch.with_only_columns(
-                    col(MessageRecord.role), col(MessageRecord.content), col(MessageRecord.meta)
+            newest_first: Any = _CHAT_NEWEST_FIRST
+            params: dict[str, Any] = {"session_id": session_id, "limit": limit}
+            if branched is not False:
+                on_branch = active_branch(db, db.get(SessionRecord, session_id))
+                if on_branch is None:
+                    return []
+                newest_first = (
+                    on_branch.with_only_columns(
+                        col(MessageRecord.role), col(MessageRecord.content), col(MessageRecord.meta)
+                    )
+                    .where(col(MessageRecord.role).in_(CHAT_ROLES))
+                    .order_by(col(MessageRecord.id).desc())
+                    .limit(bindparam("limit"))
+                    .offset(bindparam("offset"))
                 )
-                .where(col(MessageRecord.role).in_(CHAT_ROLES))
-                .order_by(col(MessageRecord.id).desc())
-            )
             # Read newest first until enough chat is found: a long board or team run stores
             # many event messages, and a fixed window of rows could hold no chat at all.
             chat: list[dict[str, str]] = []
             for start in itertools.count(0, limit):
-                rows = db.connection().execute(newest_first.offset(start).limit(limit)).all()
+                rows = db.connection().execute(newest_first, {**params, "offset": start}).all()
                 for role, content, meta in rows:
                     record = read_record(role, meta)
                     if content.strip() and record.message_type not in NOT_FOR_MODEL:
