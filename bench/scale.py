@@ -42,7 +42,15 @@ from bench.common import (
     warm_up_backend,
 )
 from bench.paced_model import Pace, paced_model_spec
-from bench.streaming import Figures, Servers, open_sockets, run_turn, streamed_at_once, through_agentkit
+from bench.streaming import (
+    Figures,
+    Servers,
+    latency_rows,
+    open_sockets,
+    run_turn,
+    streamed_at_once,
+    through_agentkit,
+)
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -191,19 +199,12 @@ def redis_rows(redis_figures: Figures, local: Figures) -> list[Row]:
     def cpu_per_token_us(f: Figures) -> float | str:
         return f.backend.cpu_s / f.tokens * 1e6 if f.backend and f.tokens else "-"
 
-    def in_order(f: Figures) -> str:
-        return f"{f.complete_in_order}/{f.count}"
-
     r, i = redis_figures, local
     return [
-        Row("added time to first token p50 (ms)", percentile(r.added_ttft_ms, 50), percentile(i.added_ttft_ms, 50)),
-        Row("added time to first token p99 (ms)", percentile(r.added_ttft_ms, 99), percentile(i.added_ttft_ms, 99)),
-        Row("completion / ideal p50", percentile(r.completion_over_ideal, 50), percentile(i.completion_over_ideal, 50), 3),
-        Row("completion / ideal max", percentile(r.completion_over_ideal, 100), percentile(i.completion_over_ideal, 100), 3),
-        Row("inter-token gap p99 (ms)", percentile(r.gaps_ms, 99), percentile(i.gaps_ms, 99)),
+        *latency_rows(r, i, digits=3),
         Row("end of answer after its last token p50 (ms)", percentile(r.tail_ms, 50), percentile(i.tail_ms, 50)),
         Row("backend CPU / tokens delivered (us)", cpu_per_token_us(r), cpu_per_token_us(i)),
-        Row("answers complete, tokens in order", in_order(r), in_order(i)),
+        Row("answers complete, tokens in order", r.in_order, i.in_order),
         Row("errors", str(len(r.errors)), str(len(i.errors))),
     ]  # fmt: skip
 
@@ -218,7 +219,7 @@ def throughput_rows(two: Throughput, one: Throughput) -> list[Row]:
         Row("added time to first token p50 (ms)", percentile(t.added_ttft_ms, 50), percentile(o.added_ttft_ms, 50)),
         Row("inter-token gap p99 (ms)", percentile(t.gaps_ms, 99), percentile(o.gaps_ms, 99)),
         Row("backends' CPU (s)", two.backend_cpu_s, one.backend_cpu_s, 2),
-        Row("answers complete, tokens in order", f"{t.complete_in_order}/{t.count}", f"{o.complete_in_order}/{o.count}"),
+        Row("answers complete, tokens in order", t.in_order, o.in_order),
         Row("errors", str(len(t.errors)), str(len(o.errors))),
     ]  # fmt: skip
 

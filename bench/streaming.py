@@ -90,6 +90,22 @@ class Figures:
     clients: ProcessUsage | None = None
     model: ProcessUsage | None = None
 
+    @property
+    def in_order(self) -> str:
+        """Return how many answers arrived whole and in order, of how many: ``done/count``."""
+        return f"{self.complete_in_order}/{self.count}"
+
+
+def latency_rows(app: Figures, base: Figures, digits: int = 2) -> list[Row]:
+    """Return the rows both streaming tables begin with: first token, completion over ideal, gaps."""
+    return [
+        Row("added time to first token p50 (ms)", percentile(app.added_ttft_ms, 50), percentile(base.added_ttft_ms, 50)),
+        Row("added time to first token p99 (ms)", percentile(app.added_ttft_ms, 99), percentile(base.added_ttft_ms, 99)),
+        Row("completion / ideal p50", percentile(app.completion_over_ideal, 50), percentile(base.completion_over_ideal, 50), digits),
+        Row("completion / ideal max", percentile(app.completion_over_ideal, 100), percentile(base.completion_over_ideal, 100), digits),
+        Row("inter-token gap p99 (ms)", percentile(app.gaps_ms, 99), percentile(base.gaps_ms, 99)),
+    ]  # fmt: skip
+
 
 def summarize(streams: Sequence[Stream], pace: Pace) -> Figures:
     """Return the figures of ``streams``, each of which asked for one reply paced by ``pace``."""
@@ -276,9 +292,6 @@ async def through_agentkit(servers: Servers, count: int, pace: Pace, title_call:
 def comparison_rows(app: Figures, base: Figures) -> list[Row]:
     """Return the table rows comparing AgentKit's figures with the baseline's."""
 
-    def in_order(f: Figures) -> str:
-        return f"{f.complete_in_order}/{f.count}"
-
     def cpu_s(usage: ProcessUsage | None) -> float | None:
         return usage.cpu_s if usage else None
 
@@ -287,14 +300,10 @@ def comparison_rows(app: Figures, base: Figures) -> list[Row]:
         return usage.cpu_s / f.tokens * 1e6 if usage and f.tokens else "-"
 
     return [
-        Row("added time to first token p50 (ms)", percentile(app.added_ttft_ms, 50), percentile(base.added_ttft_ms, 50)),
-        Row("added time to first token p99 (ms)", percentile(app.added_ttft_ms, 99), percentile(base.added_ttft_ms, 99)),
-        Row("completion / ideal p50", percentile(app.completion_over_ideal, 50), percentile(base.completion_over_ideal, 50), 2),
-        Row("completion / ideal max", percentile(app.completion_over_ideal, 100), percentile(base.completion_over_ideal, 100), 2),
-        Row("inter-token gap p99 (ms)", percentile(app.gaps_ms, 99), percentile(base.gaps_ms, 99)),
+        *latency_rows(app, base),
         Row("inter-token gap max (ms)", percentile(app.gaps_ms, 100), percentile(base.gaps_ms, 100)),
         Row("end of answer after its last token p50 (ms)", percentile(app.tail_ms, 50), percentile(base.tail_ms, 50)),
-        Row("answers complete, tokens in order", in_order(app), in_order(base)),
+        Row("answers complete, tokens in order", app.in_order, base.in_order),
         Row("errors", str(len(app.errors)), str(len(base.errors))),
         Row("backend peak RSS (MB)", app.backend.peak_rss_bytes / 2**20 if app.backend else "-"),
         Row("backend CPU (s)", cpu_s(app.backend) or "-", None, 2),
