@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import reflex as rx
 from reflex import constants
 from reflex.utils.prerequisites import get_web_dir
 
 from agentkit_app.api.app import build_api
 from agentkit_app.api.headers import security_headers
-from agentkit_app.service.runtime import get_service
+from agentkit_app.service.runtime import prepare_service
 from agentkit_app.ui.pages import admin as admin_page
 from agentkit_app.ui.pages import chat as chat_pages
 from agentkit_app.ui.pages import share as share_page
 from agentkit_app.ui.pages import tokens as tokens_page
-
-
-async def prepare_service() -> None:
-    """Migrate the database and build the service before the first request."""
-    await asyncio.to_thread(get_service)
-
 
 # The API is mounted first; the headers then wrap everything the server answers, the static
 # pages of `reflex run --env prod` included (their inline scripts are read from this build).

@@ -186,26 +186,26 @@ class ProcessUsage:
     cpu_s: float = 0.0
 
 
-def _family(pid: int) -> list[psutil.Process]:
-    """Return a process and its live descendants (a server such as granian runs its app in a child)."""
+def _family(pid: int, descendants: bool = True) -> list[psutil.Process]:
+    """Return a process and, unless told not to, its live descendants (granian runs its app in a child)."""
     root = psutil.Process(pid)
-    return [root, *root.children(recursive=True)]
+    return [root, *root.children(recursive=True)] if descendants else [root]
 
 
-def _cpu_s(pid: int) -> float:
-    """Return the user + system CPU seconds a process and its live descendants have used."""
+def _cpu_s(family: list[psutil.Process]) -> float:
+    """Return the user + system CPU seconds the processes of ``family`` have used."""
     total = 0.0
-    for process in _family(pid):
+    for process in family:
         with contextlib.suppress(psutil.Error):
             times = process.cpu_times()
             total += times.user + times.system
     return total
 
 
-def _rss_bytes(pid: int) -> int:
-    """Return the resident memory of a process and its live descendants."""
+def _rss_bytes(family: list[psutil.Process]) -> int:
+    """Return the resident memory of the processes of ``family``."""
     total = 0
-    for process in _family(pid):
+    for process in family:
         with contextlib.suppress(psutil.Error):
             total += process.memory_info().rss
     return total
@@ -213,17 +213,25 @@ def _rss_bytes(pid: int) -> int:
 
 @dataclass
 class ProcessSampler:
-    """Samples a process's resident memory every ``interval_s`` while running; counts its CPU time."""
+    """Samples a process's resident memory every ``interval_s`` while running; counts its CPU time.
+
+    The process's descendants count with it unless ``descendants`` is False (the benchmark's own
+    process, whose children are the servers it measures). They are listed once, at the start: walking
+    every process of the machine at each sample would take CPU from what is measured.
+    """
 
     pid: int
     interval_s: float = 0.05
+    descendants: bool = True
     usage: ProcessUsage = field(default_factory=ProcessUsage)
     _task: asyncio.Task[None] | None = None
     _cpu_at_start: float = 0.0
+    _family: list[psutil.Process] = field(default_factory=list)
 
     async def __aenter__(self) -> ProcessSampler:
-        self._cpu_at_start = _cpu_s(self.pid)
-        self.usage.peak_rss_bytes = _rss_bytes(self.pid)
+        self._family = _family(self.pid, self.descendants)
+        self._cpu_at_start = _cpu_s(self._family)
+        self.usage.peak_rss_bytes = _rss_bytes(self._family)
         self._task = asyncio.create_task(self._sample())
         return self
 
@@ -232,12 +240,12 @@ class ProcessSampler:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        self.usage.peak_rss_bytes = max(self.usage.peak_rss_bytes, _rss_bytes(self.pid))
-        self.usage.cpu_s = _cpu_s(self.pid) - self._cpu_at_start
+        self.usage.peak_rss_bytes = max(self.usage.peak_rss_bytes, _rss_bytes(self._family))
+        self.usage.cpu_s = _cpu_s(self._family) - self._cpu_at_start
 
     async def _sample(self) -> None:
         while True:
-            self.usage.peak_rss_bytes = max(self.usage.peak_rss_bytes, _rss_bytes(self.pid))
+            self.usage.peak_rss_bytes = max(self.usage.peak_rss_bytes, _rss_bytes(self._family))
             await asyncio.sleep(self.interval_s)
 
 

@@ -174,7 +174,7 @@ async def streamed_at_once(
 
     async with (
         ProcessSampler(servers.backend_pid) as backend,
-        ProcessSampler(os.getpid()) as clients,
+        ProcessSampler(os.getpid(), descendants=False) as clients,
         ProcessSampler(servers.model_pid) as model,
     ):
         await asyncio.gather(*(timed(job, stream) for job, stream in zip(jobs, streams, strict=True)))

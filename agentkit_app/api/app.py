@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Literal
@@ -20,7 +19,7 @@ from agentkit_app.api.security import ServiceDep
 from agentkit_app.service.errors import STORE_UNAVAILABLE, QuotaExceeded, ServiceError
 from agentkit_app.service.health import readiness
 from agentkit_app.service.logs import configure_logging
-from agentkit_app.service.runtime import get_service
+from agentkit_app.service.runtime import prepare_service
 from agentkit_app.service.uploads import UploadTooLarge
 from agentkit_app.settings import get_settings, refuse_contradictions
 
@@ -70,7 +69,7 @@ async def _build_service_first(api: FastAPI) -> AsyncIterator[None]:
 
     Run only when this app is the server's own (uvicorn); mounted in Reflex, the app's lifespan task does it.
     """
-    await asyncio.to_thread(get_service)
+    await prepare_service()
     yield
 
 

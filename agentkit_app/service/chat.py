@@ -93,6 +93,8 @@ class ChatService(Reruns, SessionCommands, ConversationReads, FeedbackDesk, Cata
         self.access = access
         # the runs in flight of known principals, for the usage ledger
         self._billing: dict[str, RunBilling] = {}
+        # each run's newest ledger write in flight (see :meth:`_bill`)
+        self._bills: dict[str, asyncio.Task[None]] = {}
 
     async def start_turn(self, request: TurnRequest) -> Run:
         """Validate a message, store it, and start the run that answers it.
@@ -254,6 +256,9 @@ class ChatService(Reruns, SessionCommands, ConversationReads, FeedbackDesk, Cata
                 log.exception("run %s failed", run.run_id)
                 run.publish(ev.Error(message=f"internal error: {type(exc).__name__}", code="internal"))
             finally:
+                bills = self._bills.pop(run.run_id, None)
+                if bills is not None:
+                    await bills
                 billing = self._billing.pop(run.run_id, None)
                 if billing is not None and not billing.billed:  # never answered: it did not use the quota
                     await self._release(billing.reservation)
@@ -289,12 +294,39 @@ class ChatService(Reruns, SessionCommands, ConversationReads, FeedbackDesk, Cata
         if run is not None and not await self.runs.owns(run):
             log.warning("run %s was taken over: its %s is not stored", run.run_id, record.message_type)
             return None
-        metadata = dump_record(record)
         if run is not None and self.access is not None and record.role == MessageRole.ASSISTANT:
-            billing = self._billing.get(run.run_id)
+            self._bill(run, session_id, record)
+        try:
+            stored = await self.store.append_message(
+                session_id=session_id,
+                role=record.role,
+                content=content,
+                agent_name=agent_name,
+                metadata=dump_record(record),
+            )
+        except Exception:
+            log.exception("could not store a message of session %s", session_id)
+            return None
+        if run is not None:
+            run.stored(stored.message_id)
+        return stored
+
+    def _bill(self, run: Run, session_id: str, record: AnyRecord) -> None:
+        """Add an answer of ``run`` to the usage ledger in a task of its own, after the run's earlier bills.
+
+        The answer is shown without waiting for the ledger (100 answers ending together would each
+        wait for the others' ledger rows); the run ends only once its bills are written, so the
+        reservation of an answered run is never given back (see :meth:`_launch`).
+        """
+        assert self.access is not None
+        access, billing, before = self.access, self._billing.get(run.run_id), self._bills.get(run.run_id)
+
+        async def bill() -> None:
+            if before is not None:
+                await before
             try:
                 if (
-                    await self.access.record_answer_usage(
+                    await access.record_answer_usage(
                         billing.principal if billing else None,
                         session_id,
                         record,
@@ -305,20 +337,8 @@ class ChatService(Reruns, SessionCommands, ConversationReads, FeedbackDesk, Cata
                     billing.billed = True
             except Exception:
                 log.exception("could not record the usage of run %s", run.run_id)
-        try:
-            stored = await self.store.append_message(
-                session_id=session_id,
-                role=record.role,
-                content=content,
-                agent_name=agent_name,
-                metadata=metadata,
-            )
-        except Exception:
-            log.exception("could not store a message of session %s", session_id)
-            return None
-        if run is not None:
-            run.stored(stored.message_id)
-        return stored
+
+        self._bills[run.run_id] = asyncio.create_task(bill(), name=f"bill-{run.run_id}")
 
     async def resume_team(self, session_id: str, principal: Principal | None = None) -> Run:
         """Continue the session's interrupted team run from its last checkpoint; return the new run.

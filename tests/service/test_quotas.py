@@ -151,6 +151,38 @@ async def test_turns_still_running_count_as_requests_until_their_usage_is_record
     assert (await access.accounts.usage_since(user.department_id, since)).requests == 3
 
 
+async def test_a_slow_usage_ledger_holds_back_no_answer_and_the_run_ends_billed(service_factory):
+    service = service_factory(ScriptedModel(answer))
+    access = with_access(service)
+    user = await member(access, [QuotaPublic(quota_type="requests", period="day", limit=5)])
+    session = await service.create_session("assistant", principal=user)
+    ledger_open = asyncio.Event()
+    record_answer = access.ledger.record_answer
+
+    async def slow_record_answer(**fields):
+        await ledger_open.wait()
+        return await record_answer(**fields)
+
+    access.ledger.record_answer = slow_record_answer  # type: ignore[method-assign]
+    run = await service.start_turn(
+        TurnRequest(session_id=session.session_id, content="tell me about owls", principal=user)
+    )
+    events = run.follow()
+    async with asyncio.timeout(10):
+        final = await anext(e async for e in events if isinstance(e, ev.FinalAnswer))
+    assert final.content == "owls hunt at night and sleep by day", "shown while the ledger is still busy"
+    assert final.metadata["message_id"], "the answer is stored before it is shown"
+    await asyncio.sleep(0.2)
+    assert not run.done, "the run waits for its bill"
+    ledger_open.set()
+    async with asyncio.timeout(10):
+        [e async for e in events]
+    (row,) = await access.accounts.usage_of_session(session.session_id)
+    assert row.completion_tokens == final.metadata["usage"]["completion_tokens"] > 0, (
+        "the reserved row was settled, not given back"
+    )
+
+
 async def test_turns_asked_for_at_the_same_instant_get_only_the_places_left(service_factory):
     service = service_factory(ScriptedModel(answer))
     access = with_access(service)

@@ -14,6 +14,9 @@ from agentkit_app.ui.states.composer import MAX_FILES, UPLOAD_ID, ComposerState
 from agentkit_app.ui.states.sessions import SessionsState
 from agentkit_app.ui.states.turn_options import TurnOptionsState
 
+# the browser's path when an event fires (an event's argument is evaluated then, not when the page renders)
+PAGE_PATH: rx.Var[str] = rx.Var(_js_expr="window.location.pathname", _var_type=str)
+
 
 def refusals(rejected: ArrayVar) -> rx.Var:
     """Turn the drop zone's refused files into ``"name|code,code"`` strings, in the browser.
@@ -142,7 +145,8 @@ def composer(new_conversation: bool = False) -> rx.Component:
                     content=tr("attach"),
                 ),
                 id=UPLOAD_ID,
-                on_drop=ComposerState.upload(rx.upload_files(upload_id=UPLOAD_ID)),
+                # the page the files are dropped on, read when they are: they belong to that conversation
+                on_drop=ComposerState.upload(rx.upload_files(upload_id=UPLOAD_ID), PAGE_PATH),
                 on_drop_rejected=lambda rejected: ComposerState.upload_rejected(refusals(rejected)),
                 max_size=ComposerState.upload_limit,
                 max_files=MAX_FILES,

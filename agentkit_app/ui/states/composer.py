@@ -137,8 +137,14 @@ class ComposerState(rx.State):
 
     @rx.event
     @guarded
-    async def upload(self, files: list[rx.UploadFile]):
-        """Store attached files in the upload store and keep them for the next message."""
+    async def upload(self, files: list[rx.UploadFile], page: str | None = None):
+        """Store attached files in the upload store and keep them for the next message.
+
+        ``page`` is the path of the page the files were attached on, as the browser had it then: they
+        belong to that conversation even if the composer has not opened it yet (files attached the
+        moment a conversation opens) or has left it since (a slow upload, then a click elsewhere).
+        """
+        target = self._composer_of if page is None else session_in(page)
         principal = await signed_in(self)
         service = get_service()
         for file in files:
@@ -153,7 +159,14 @@ class ComposerState(rx.State):
                 )
             stored = pending.finish()
             preview = await service.upload_preview(stored.stored_name, principal)
-            self.attachments.append(attachment_chip(stored.filename, stored.stored_name, preview))
+            self._keep_attachment(attachment_chip(stored.filename, stored.stored_name, preview), target)
+
+    def _keep_attachment(self, chip: dict[str, str], session_id: str) -> None:
+        """Keep an attached file for ``session_id``'s next message: in the composer, or in the draft kept for it."""
+        if session_id == self._composer_of:
+            self.attachments.append(chip)
+        else:
+            self._drafts = with_attachment(self._drafts, session_id, chip)
 
     @rx.event
     async def upload_rejected(self, refusals: list[str]):
@@ -169,6 +182,13 @@ class ComposerState(rx.State):
     def remove_attachment(self, stored_name: str) -> None:
         """Drop an attachment from the next message."""
         self.attachments = [a for a in self.attachments if a["stored_name"] != stored_name]
+
+
+def with_attachment(drafts: dict[str, dict], session_id: str, chip: dict[str, str]) -> dict[str, dict]:
+    """Return the unsent drafts of the conversations with ``chip`` added to ``session_id``'s (a new dict)."""
+    draft = drafts.get(session_id, {})
+    attachments = [*draft.get("attachments", []), chip]
+    return {**drafts, session_id: {"text": draft.get("text", ""), "attachments": attachments}}
 
 
 def attachment_chip(filename: str, stored_name: str, preview: UploadPreview | None) -> dict[str, str]:
