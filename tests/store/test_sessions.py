@@ -252,6 +252,34 @@ async def test_concurrent_appends_store_every_message_once_in_a_stable_order(man
     assert (await manager.get_session(sid)).title in sent
 
 
+async def test_answers_stored_at_the_same_moment_are_each_kept_and_one_bad_one_fails_alone(
+    manager: SessionManager,
+):
+    sessions = [(await manager.create_session(agent_name="assistant")).session_id for _ in range(30)]
+    for sid in sessions:
+        await manager.append_message(session_id=sid, role="user", content=f"question of {sid}")
+    targets = [*sessions[:15], "no-such-session", *sessions[15:]]
+    outcomes = await asyncio.gather(
+        *(
+            manager.append_message(session_id=sid, role="assistant", content=f"answer in {sid}")
+            for sid in targets
+        ),
+        *(
+            manager.append_message(session_id=sessions[0], role="assistant", content=f"more {n}")
+            for n in range(3)
+        ),
+        return_exceptions=True,
+    )
+    failed = [o for o in outcomes if isinstance(o, BaseException)]
+    assert len(failed) == 1 and isinstance(failed[0], KeyError), "only the unknown session's answer fails"
+    for sid in sessions:
+        messages = await manager.get_messages(sid)
+        assert messages[1].content == f"answer in {sid}" or sid == sessions[0]
+        chain = [m.parent_id for m in messages[1:]]
+        assert chain == [m.message_id for m in messages[:-1]], "each message follows the one before it"
+    assert len(await manager.get_messages(sessions[0])) == 5
+
+
 async def test_migrations_run_twice_are_idempotent(database_url: str):
     engine = make_engine(database_url)
     manager = SessionManager(engine)
