@@ -31,7 +31,7 @@ from agentkit_app.service.interruptions import record_interruption
 from agentkit_app.service.observe import run_context, run_ended
 from agentkit_app.service.reruns import Reruns
 from agentkit_app.service.runs import Run, RunRegistry
-from agentkit_app.service.sessions import SessionCommands
+from agentkit_app.service.sessions import SessionCommands, visible_or_404
 from agentkit_app.service.shares import ShareDesk
 from agentkit_app.service.turns import (
     EXECUTION_MODES,
@@ -106,7 +106,13 @@ class ChatService(Reruns, SessionCommands, ConversationReads, FeedbackDesk, Cata
             QuotaExceeded: the principal's department has used up a quota; nothing is stored.
             QuotaCheckFailed: the quotas could not be read; nothing is stored.
         """
-        session = await self.session_or_404(request.session_id, request.principal)
+        history: list[dict[str, str]] | None = None
+        if request.fork_at is None and not request.regenerate and not _runs_a_meeting(request.content):
+            # a chat message: the history its model reads comes with the session, in one read
+            found, history = await self.store.get_session_and_chat(request.session_id)
+            session = visible_or_404(found, request.principal)
+        else:
+            session = await self.session_or_404(request.session_id, request.principal)
         await self.refresh_catalog()  # another process's edits apply from here
         if session.status != "active":
             raise SessionClosed("session is closed", "session_closed")
@@ -132,7 +138,8 @@ class ChatService(Reruns, SessionCommands, ConversationReads, FeedbackDesk, Cata
             else:
                 kind = "chat"
             run = Run(session.session_id, kind, self.config.confirmation_timeout_s)
-            producer = self.flows[kind](self._context(run, session, request, text, language))
+            context = self._context(run, session, request, text, language, history=history)
+            producer = self.flows[kind](context)
         except BaseException:
             await self._release(reservation)
             raise
@@ -180,6 +187,8 @@ class ChatService(Reruns, SessionCommands, ConversationReads, FeedbackDesk, Cata
         text: str,
         language: str,
         resumption: Resumption | None = None,
+        *,
+        history: list[dict[str, str]] | None = None,
     ) -> RunContext:
         """Return what the flow of ``run`` works with; what it records goes through :meth:`persist`."""
         return RunContext(
@@ -197,6 +206,7 @@ class ChatService(Reruns, SessionCommands, ConversationReads, FeedbackDesk, Cata
             store=self.store,
             recorder=Recorder(run, self.persist, partial(self.runs.owns, run)),
             resumption=resumption,
+            history=history,
         )
 
     async def _admit(self, principal: Principal | None, session_id: str) -> int | None:
@@ -377,6 +387,11 @@ class ChatService(Reruns, SessionCommands, ConversationReads, FeedbackDesk, Cata
         except Conflict:
             raise NotFound("this session has no interrupted team run", "err_no_interrupted") from None
         return run
+
+
+def _runs_a_meeting(text: str) -> bool:
+    """Return whether a message starts a board meeting or a team run (which read no chat history)."""
+    return is_board_command(text.strip()) or is_team_command(text.strip())
 
 
 def _busy() -> Conflict:

@@ -48,10 +48,7 @@ class SessionCommands:
 
     async def session_or_404(self, session_id: str, principal: Principal | None = None) -> SessionPublic:
         """Return the session, or raise NotFound (also when it is not ``principal``'s to see)."""
-        session = await self.store.get_session(session_id)
-        if session is None or (principal is not None and not principal.can_see(session)):
-            raise NotFound("session not found", "session_missing")
-        return session
+        return visible_or_404(await self.store.get_session(session_id), principal)
 
     async def create_session(
         self, agent_name: str, metadata: dict[str, Any] | None = None, principal: Principal | None = None
@@ -183,3 +180,10 @@ class SessionCommands:
     async def answer(self, session_id: str, key: str, value: object) -> bool:
         """Deliver a confirmation or a reply to the run waiting for it, wherever it runs; False if none waits."""
         return await self.runs.answer(session_id, key, value)
+
+
+def visible_or_404(session: SessionPublic | None, principal: Principal | None) -> SessionPublic:
+    """Return ``session`` if ``principal`` may see it; NotFound when there is none or it is another's (the same answer)."""
+    if session is None or (principal is not None and not principal.can_see(session)):
+        raise NotFound("session not found", "session_missing")
+    return session

@@ -112,10 +112,19 @@ class SessionManager:
 
     async def get_session(self, session_id: str) -> SessionPublic | None:
         """Return a session, or None."""
+        return await in_session(self.engine, lambda db: _session_of(db, session_id)[0])
 
-        def work(db: Session) -> SessionPublic | None:
-            row = db.connection().execute(_SESSION_ROW, {"session_id": session_id}).mappings().first()
-            return SessionPublic.model_validate(dict(row)) if row else None
+    async def get_session_and_chat(
+        self, session_id: str, *, limit: int = CHAT_HISTORY_LIMIT
+    ) -> tuple[SessionPublic | None, list[dict[str, str]]]:
+        """Return a session (None: unknown, and no chat) and what :meth:`get_chat_messages` returns, in one read.
+
+        What a chat turn reads before asking the model, with one trip to the database instead of two.
+        """
+
+        def work(db: Session) -> tuple[SessionPublic | None, list[dict[str, str]]]:
+            session, branched = _session_of(db, session_id)
+            return session, (_chat_of(db, session_id, limit, branched) if session is not None else [])
 
         return await in_session(self.engine, work)
 
@@ -328,39 +337,54 @@ class SessionManager:
         """Return the last user/assistant messages in LLM format, oldest first."""
 
         def work(db: Session) -> list[dict[str, str]]:
-            # every turn reads this: a session that never forked is read with a statement built once
             branched = db.connection().execute(_SESSION_BRANCHED, {"session_id": session_id}).scalar()
-            newest_first: Any = _CHAT_NEWEST_FIRST
-            params: dict[str, Any] = {"session_id": session_id, "limit": limit}
-            if branched is not False:
-                on_branch = active_branch(db, db.get(SessionRecord, session_id))
-                if on_branch is None:
-                    return []
-                newest_first = (
-                    on_branch.with_only_columns(
-                        col(MessageRecord.role), col(MessageRecord.content), col(MessageRecord.meta)
-                    )
-                    .where(col(MessageRecord.role).in_(CHAT_ROLES))
-                    .order_by(col(MessageRecord.id).desc())
-                    .limit(bindparam("limit"))
-                    .offset(bindparam("offset"))
-                )
-            # Read newest first until enough chat is found: a long board or team run stores
-            # many event messages, and a fixed window of rows could hold no chat at all.
-            chat: list[dict[str, str]] = []
-            for start in itertools.count(0, limit):
-                rows = db.connection().execute(newest_first, {**params, "offset": start}).all()
-                for role, content, meta in rows:
-                    record = read_record(role, meta)
-                    if content.strip() and record.message_type not in NOT_FOR_MODEL:
-                        chat.append({"role": str(role), "content": text_for_model(content, record)})
-                    if len(chat) >= limit:
-                        return list(reversed(chat))
-                if len(rows) < limit:
-                    break
-            return list(reversed(chat))
+            return _chat_of(db, session_id, limit, branched)
 
         return await in_session(self.engine, work)
+
+
+def _session_of(db: Session, session_id: str) -> tuple[SessionPublic | None, bool | None]:
+    """Return a session (None: unknown) and whether it ever forked."""
+    row = db.connection().execute(_SESSION_ROW, {"session_id": session_id}).mappings().first()
+    if row is None:
+        return None, None
+    return SessionPublic.model_validate(dict(row)), row["branched"]
+
+
+def _chat_of(db: Session, session_id: str, limit: int, branched: bool | None) -> list[dict[str, str]]:
+    """Return the last ``limit`` user/assistant messages of the session's active branch in LLM format, oldest first.
+
+    Every turn reads this: a session that never forked (``branched`` False) is read with a statement built once.
+    """
+    newest_first: Any = _CHAT_NEWEST_FIRST
+    params: dict[str, Any] = {"session_id": session_id, "limit": limit}
+    if branched is not False:
+        on_branch = active_branch(db, db.get(SessionRecord, session_id))
+        if on_branch is None:
+            return []
+        newest_first = (
+            on_branch.with_only_columns(
+                col(MessageRecord.role), col(MessageRecord.content), col(MessageRecord.meta)
+            )
+            .where(col(MessageRecord.role).in_(CHAT_ROLES))
+            .order_by(col(MessageRecord.id).desc())
+            .limit(bindparam("limit"))
+            .offset(bindparam("offset"))
+        )
+    # Read newest first until enough chat is found: a long board or team run stores
+    # many event messages, and a fixed window of rows could hold no chat at all.
+    chat: list[dict[str, str]] = []
+    for start in itertools.count(0, limit):
+        rows = db.connection().execute(newest_first, {**params, "offset": start}).all()
+        for role, content, meta in rows:
+            record = read_record(role, meta)
+            if content.strip() and record.message_type not in NOT_FOR_MODEL:
+                chat.append({"role": str(role), "content": text_for_model(content, record)})
+            if len(chat) >= limit:
+                return list(reversed(chat))
+        if len(rows) < limit:
+            break
+    return list(reversed(chat))
 
 
 def text_for_model(content: str, record: AnyRecord) -> str:

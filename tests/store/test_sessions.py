@@ -280,6 +280,26 @@ async def test_answers_stored_at_the_same_moment_are_each_kept_and_one_bad_one_f
     assert len(await manager.get_messages(sessions[0])) == 5
 
 
+async def test_a_turn_reads_its_session_and_chat_in_one_go_as_it_would_apart(manager: SessionManager):
+    sid = (await manager.create_session(agent_name="assistant")).session_id
+    assert await manager.get_session_and_chat(sid) == (await manager.get_session(sid), [])
+    first = await manager.append_message(session_id=sid, role="user", content="first question")
+    await manager.append_message(session_id=sid, role="assistant", content="first answer")
+    await manager.append_message(session_id=sid, role="user", content="second question")
+    assert await manager.get_session_and_chat(sid) == (
+        await manager.get_session(sid),
+        await manager.get_chat_messages(sid),
+    )
+    await manager.set_leaf(sid, first.message_id)  # the conversation forks after the first question
+    await manager.append_message(session_id=sid, role="assistant", content="another first answer")
+    session, chat = await manager.get_session_and_chat(sid)
+    assert [m["content"] for m in chat] == ["first question", "another first answer"], (
+        "the active branch only"
+    )
+    assert (session, chat) == (await manager.get_session(sid), await manager.get_chat_messages(sid))
+    assert await manager.get_session_and_chat("no-such-session") == (None, [])
+
+
 async def test_migrations_run_twice_are_idempotent(database_url: str):
     engine = make_engine(database_url)
     manager = SessionManager(engine)

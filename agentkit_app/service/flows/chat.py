@@ -115,7 +115,9 @@ async def _history(ctx: RunContext, question: UserTurn | None, text: str) -> lis
     reach the model sooner, and the answer is stored after it all the same (:meth:`Recorder.persist`).
     """
     try:
-        history = await ctx.store.get_chat_messages(ctx.session.session_id)
+        history = ctx.history
+        if history is None:
+            history = await ctx.store.get_chat_messages(ctx.session.session_id)
     finally:  # kept even if the run is stopped meanwhile
         if question is not None:
             ctx.recorder.persist_input_soon(question, text)

@@ -140,6 +140,8 @@ class RunContext:
     recorder: Recorder
     # set only for a team run continued from its checkpoint
     resumption: Resumption | None = None
+    # a chat turn's history, read with its session (None: the flow reads it)
+    history: list[dict[str, str]] | None = None
 
 
 Flow = Callable[[RunContext], Coroutine[Any, Any, None]]
