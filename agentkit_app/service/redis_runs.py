@@ -26,10 +26,10 @@ import uuid
 from functools import partial
 from typing import Any
 
-import orjson
 import redis.asyncio as aioredis
 
 from agentkit_app.engine import events as ev
+from agentkit_app.service.remote_runs import RemoteRun, decoded, fill_from_stream
 from agentkit_app.service.run_leases import Command, Leases, Writes
 from agentkit_app.service.run_writes import Outbox, RunKeys, StreamWriter, encode_event
 from agentkit_app.service.runs import Run, RunRegistry
@@ -39,22 +39,6 @@ log = logging.getLogger(__name__)
 KEPT_AFTER_END_S = 3600  # a run's stream stays readable this long after its end
 META_TTL_S = 24 * 3600
 REPLY_TIMEOUT_S = 5
-
-
-def _decoded(entries: list[tuple[str, dict[str, str]]]) -> list[ev.Event]:
-    """Return the events of stream entries (the end entry, and events of unknown types, left out)."""
-    return [e for _, fields in entries if "e" in fields and (e := ev.from_wire(orjson.loads(fields["e"])))]
-
-
-class RemoteRun(Run):
-    """A run owned by another process, followed here from its stream: viewers use it as a local run."""
-
-    def __init__(self, run_id: str, meta: dict[str, str], stored: set[str]) -> None:
-        super().__init__(meta.get("session_id", ""), meta.get("kind", "chat"))
-        self.run_id = run_id
-        self.owner = meta.get("owner", "")
-        self.started_at = float(meta.get("started_at") or time.time())
-        self.persisted_ids = stored
 
 
 class RedisRuns(RunRegistry):
@@ -201,7 +185,7 @@ class RedisRuns(RunRegistry):
         if not entries or "end" not in entries[-1][1]:  # running, or its process died: a mirror tells
             return await self._mirror(run_id, meta)
         ended = RemoteRun(run_id, meta, set())
-        for event in _decoded(entries):
+        for event in decoded(entries):
             ended.publish(event)
         ended.finish()
         return ended
@@ -349,38 +333,17 @@ class RedisRuns(RunRegistry):
         return mirror
 
     async def _read(self, mirror: RemoteRun) -> None:
-        """Fill ``mirror`` from its stream, each read's events at once, until the end (or the owner is gone)."""
-        key, lease = self._key("events", mirror.run_id), self._key("lease", mirror.run_id)
-        last, idle, failures = 0, 0, 0
+        """Fill ``mirror`` from its stream until the end (or the owner is gone), then forget it."""
         try:
-            while True:
-                try:
-                    reply = await self.redis.xread({key: f"0-{last}"}, count=1000, block=self.lease_ms // 2)
-                    if not reply:
-                        if await self.redis.exists(lease):
-                            idle = 0
-                        elif not await self.reap(mirror.run_id):
-                            idle += 1  # the owner is gone and someone else marks it: wait for that, a while
-                            if idle > 3:
-                                return
-                        continue
-                    failures = 0
-                except aioredis.RedisError:
-                    failures += 1
-                    if failures > 3:
-                        log.exception("lost the stream of run %s", mirror.run_id)
-                        return
-                    await asyncio.sleep(0.5)
-                    continue
-                for entry_id, fields in reply[0][1]:
-                    last = int(entry_id.rpartition("-")[2])
-                    if "end" in fields:
-                        return
-                    event = ev.from_wire(orjson.loads(fields.get("e") or "{}"))
-                    if event is not None:
-                        mirror.publish(event)
+            await fill_from_stream(
+                self.redis,
+                mirror,
+                self._key("events", mirror.run_id),
+                self._key("lease", mirror.run_id),
+                self.lease_ms // 2,
+                self.reap,
+            )
         finally:
-            mirror.finish()
             self._mirrors.pop(mirror.run_id, None)
 
     async def reap(self, run_id: str) -> bool:
@@ -397,7 +360,7 @@ class RedisRuns(RunRegistry):
             return False
         meta = await self.redis.hgetall(self._key("meta", run_id))  # type: ignore[misc]
         entries = await self.redis.xrange(events_key)
-        events = _decoded(entries)
+        events = decoded(entries)
         seq = int(entries[-1][0].rpartition("-")[2]) if entries else 0
         added: list[ev.Event] = []
         if self.on_interrupted is not None and meta:

@@ -22,10 +22,8 @@ from agentkit_app.store.models import (
     MessagePublic,
     SessionKind,
     SessionPublic,
-    SharePublic,
-    ShareVisibility,
 )
-from agentkit_app.store.shares import ShareStore, TooManyShares, UnknownSession
+from agentkit_app.store.shares import SharePublic, ShareStore, ShareVisibility, TooManyShares, UnknownSession
 
 if TYPE_CHECKING:
     from agentkit_app.service.access import AccessControl, Principal

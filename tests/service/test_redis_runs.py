@@ -8,7 +8,8 @@ import json
 from agentkit_app.engine import events as ev
 from agentkit_app.engine.llm.scripted import Call, Reply, ScriptedModel
 from agentkit_app.service.chat import ChatService, TurnRequest
-from agentkit_app.service.redis_runs import RedisRuns, RemoteRun
+from agentkit_app.service.redis_runs import RedisRuns
+from agentkit_app.service.remote_runs import RemoteRun
 from agentkit_app.service.runs import Run
 from tests.service.conftest import running
 from tests.service.team_recovery_worker import PLAN, TASK, build_service, phase_name

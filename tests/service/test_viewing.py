@@ -9,7 +9,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from agentkit_app.engine import events as ev
-from agentkit_app.service.redis_runs import RedisRuns, RemoteRun
+from agentkit_app.service.redis_runs import RedisRuns
+from agentkit_app.service.remote_runs import RemoteRun
 from agentkit_app.service.runs import Run, RunRegistry
 from agentkit_app.service.viewing import Position, Seen, views_of
 from tests.service.conftest import running

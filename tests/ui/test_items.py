@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 from agentkit_app.store.models import MessagePublic
 from agentkit_app.store.records import ChatAnswer, Usage, UsageFields, dump_record
+from agentkit_app.ui.announce import spoken_answer
 from agentkit_app.ui.items import clock, usage_line
-from agentkit_app.ui.states.chat import spoken_answer
 from agentkit_app.ui.timeline import ChatItem, items_from_messages
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import re
 
 import reflex as rx
 
@@ -16,6 +15,7 @@ from agentkit_app.service.errors import ServiceError
 from agentkit_app.service.runs import Run
 from agentkit_app.service.runtime import get_service
 from agentkit_app.store.models import SessionPublic
+from agentkit_app.ui.announce import spoken_answer
 from agentkit_app.ui.states.auth import current_principal, guarded, signed_in
 from agentkit_app.ui.states.board_view import BoardViewState
 from agentkit_app.ui.states.feedback import FeedbackState
@@ -25,34 +25,6 @@ from agentkit_app.ui.states.turn_options import turn_options
 from agentkit_app.ui.timeline import ChatItem, Timeline, items_from_messages
 
 FLUSH_S = 0.05
-SPOKEN_CHARS = 2000  # the most of an answer the screen-reader announcement reads out
-ANSWER_KINDS = ("assistant", "conclusion", "synthesis", "error")
-
-
-# Markdown a screen reader would spell out: fences, images and links (their text stays), emphasis and
-# code marks, heading, quote and bullet marks
-_MARKUP = [
-    (re.compile(r"```[^\n]*\n?"), ""),
-    (re.compile(r"!?\[([^\]]*)\]\([^)]*\)"), r"\1"),
-    (re.compile(r"\*\*|__|`"), ""),
-    (re.compile(r"(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w)"), ""),
-    (re.compile(r"^[ \t]*(?:#{1,6}[ \t]+|>[ \t]?|[-*+][ \t]+)", re.M), ""),
-]
-
-
-def spoken_answer(items: list[ChatItem]) -> str:
-    """Return the text a screen reader announces when a run has answered: its last answer, conclusion or error.
-
-    Markdown marks are left out (a reader would spell out every asterisk), and a long answer is cut.
-    """
-    answer = next((i for i in reversed(items) if i.kind in ANSWER_KINDS and i.content.strip()), None)
-    if answer is None:
-        return ""
-    text = answer.content
-    for pattern, replacement in _MARKUP:
-        text = pattern.sub(replacement, text)
-    text = text.strip()
-    return text if len(text) <= SPOKEN_CHARS else text[:SPOKEN_CHARS].rstrip() + "…"
 
 
 class ChatState(rx.State):
