@@ -23,7 +23,7 @@ from agentkit_app.api.security import (
 from agentkit_app.service.access import Principal
 from agentkit_app.service.errors import Unauthorized
 from agentkit_app.service.shares import ShareCreate, SharedConversation
-from agentkit_app.store.shares import SharePublic
+from agentkit_app.store.models import SharePublic
 
 # under ``/api/v1/chat`` (its router checks the session is the caller's)
 router = APIRouter()

@@ -22,8 +22,10 @@ from agentkit_app.store.models import (
     MessagePublic,
     SessionKind,
     SessionPublic,
+    SharePublic,
+    ShareVisibility,
 )
-from agentkit_app.store.shares import SharePublic, ShareStore, ShareVisibility, TooManyShares, UnknownSession
+from agentkit_app.store.shares import ShareStore, TooManyShares, UnknownSession
 
 if TYPE_CHECKING:
     from agentkit_app.service.access import AccessControl, Principal

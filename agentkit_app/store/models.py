@@ -1,4 +1,4 @@
-"""Tables for sessions, messages, feedback, accounts and usage, and the public shapes the API returns (share links: ``store.shares``)."""
+"""Tables for sessions, messages, feedback, accounts and usage, and the public shapes the API returns (share links too)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel
+from pydantic import AfterValidator, BaseModel, computed_field
 from pydantic import Field as PydanticField
 from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -377,3 +377,31 @@ class UsageTotals(BaseModel):
     def total_tokens(self) -> int:
         """Return the tokens in and out together."""
         return self.prompt_tokens + self.completion_tokens
+
+
+class ShareVisibility(StrEnum):
+    """Who may open a link: anyone the deployment lets in (signed in), or anyone at all."""
+
+    SIGNED_IN = "signed_in"
+    PUBLIC = "public"
+
+
+SHARE_ROUTE = "/share/"
+
+
+# A live link as its session's owner and the admins see it, with its maker's name.
+class SharePublic(BaseModel):
+    share_id: str
+    # the secret part of the link: whoever has it may read the conversation (``visibility`` permitting)
+    token: str
+    session_id: str
+    created_by: str | None
+    created_by_name: str = ""
+    visibility: ShareVisibility
+    created_at: AwareDatetime
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def path(self) -> str:
+        """Return the web page of the link, relative to the app's address: ``/share/<token>``."""
+        return f"{SHARE_ROUTE}{self.token}"

@@ -7,53 +7,15 @@ record; only links that are not revoked are listed or found.
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
-from pydantic import BaseModel, computed_field
 from sqlalchemy import Column, DateTime, ForeignKey, String, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, col, func, select
 
 from agentkit_app.store.db import in_session, writer_lock
-from agentkit_app.store.models import AwareDatetime, SessionRecord, UserRecord, utcnow
+from agentkit_app.store.models import SessionRecord, SharePublic, ShareVisibility, UserRecord, utcnow
 
-__all__ = [
-    "SHARE_ROUTE",
-    "SharePublic",
-    "ShareRecord",
-    "ShareStore",
-    "ShareVisibility",
-    "TooManyShares",
-    "UnknownSession",
-]
-
-
-class ShareVisibility(StrEnum):
-    """Who may open a link: anyone the deployment lets in (signed in), or anyone at all."""
-
-    SIGNED_IN = "signed_in"
-    PUBLIC = "public"
-
-
-SHARE_ROUTE = "/share/"
-
-
-# A live link as its session's owner and the admins see it, with its maker's name.
-class SharePublic(BaseModel):
-    share_id: str
-    # the secret part of the link: whoever has it may read the conversation (``visibility`` permitting)
-    token: str
-    session_id: str
-    created_by: str | None
-    created_by_name: str = ""
-    visibility: ShareVisibility
-    created_at: AwareDatetime
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def path(self) -> str:
-        """Return the web page of the link, relative to the app's address: ``/share/<token>``."""
-        return f"{SHARE_ROUTE}{self.token}"
+__all__ = ["ShareRecord", "ShareStore", "TooManyShares", "UnknownSession"]
 
 
 class TooManyShares(Exception):

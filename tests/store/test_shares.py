@@ -10,8 +10,9 @@ from alembic import command
 from sqlalchemy import inspect
 
 from agentkit_app.store.db import alembic_config, make_engine
+from agentkit_app.store.models import ShareVisibility
 from agentkit_app.store.sessions import SessionManager
-from agentkit_app.store.shares import ShareStore, ShareVisibility, TooManyShares, UnknownSession
+from agentkit_app.store.shares import ShareStore, TooManyShares, UnknownSession
 
 
 async def make(shares: ShareStore, session_id: str, *, most: int = 20, by: str | None = None):

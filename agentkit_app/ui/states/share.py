@@ -16,7 +16,7 @@ import reflex as rx
 
 from agentkit_app.service.errors import NotFound, Unauthorized
 from agentkit_app.service.runtime import get_service
-from agentkit_app.store.shares import SHARE_ROUTE, SharePublic
+from agentkit_app.store.models import SHARE_ROUTE, SharePublic
 from agentkit_app.ui.states.auth import LOGIN_ROUTE, current_principal, guarded, signed_in
 from agentkit_app.ui.states.board_view import BoardViewState
 from agentkit_app.ui.states.run_dialogs import session_in
